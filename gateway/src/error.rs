@@ -1,0 +1,225 @@
+//! The gateway's one error type. Every failure leaves as an RFC 9457
+//! `application/problem+json` document with a stable `code`, a French `detail` for
+//! people and, for validation errors, the path of each field at fault. Internal causes
+//! are logged once and never sent.
+
+use axum::{
+    Json,
+    extract::{FromRequest, Request},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use guichet_kit::grpc::violations;
+use serde::{Serialize, de::DeserializeOwned};
+use tonic::Code;
+use utoipa::ToSchema;
+
+/// A problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:guichet:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable machine-readable code (`validation_failed`, `demand_not_found`…).
+    pub code: String,
+    /// What happened, in French, for the person using the application.
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request (`location.latitude`).
+    pub field: String,
+    pub detail: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 for one bad field the gateway itself can judge.
+    pub fn bad_field(code: &'static str, field: &str, detail: &str) -> Self {
+        let mut error = Self::new(StatusCode::BAD_REQUEST, code, detail);
+        error.errors.push(FieldError {
+            field: field.to_owned(),
+            detail: detail.to_owned(),
+        });
+        error
+    }
+
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Trop de demandes en peu de temps. Réessayez dans une minute.",
+        );
+        error.retry_after = Some(retry_after);
+        error
+    }
+
+    /// Translates a service's status; `not_found_code` names what was not found.
+    pub fn from_status(status: tonic::Status, not_found_code: &'static str) -> Self {
+        let message = status.message().to_owned();
+        match status.code() {
+            Code::InvalidArgument => {
+                let mut error = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    message,
+                );
+                error.errors = violations(&status)
+                    .into_iter()
+                    .map(|v| FieldError {
+                        field: v.field,
+                        detail: v.description,
+                    })
+                    .collect();
+                error
+            }
+            // A silo that does not serve this yet knows no such demand either.
+            Code::NotFound | Code::Unimplemented => Self::new(
+                StatusCode::NOT_FOUND,
+                not_found_code,
+                "Aucune demande ne correspond à ce numéro.",
+            ),
+            Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            Code::PermissionDenied => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Vous n'avez pas accès à cette ressource.",
+            ),
+            Code::Unauthenticated => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Veuillez vous identifier.",
+            ),
+            Code::ResourceExhausted => Self::too_many_requests(60),
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                tracing::warn!(%status, "a service is unavailable");
+                Self::unavailable()
+            }
+            _ => {
+                tracing::error!(%status, "a service failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Une erreur inattendue est survenue. Réessayez plus tard.",
+                )
+            }
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Le service est momentanément indisponible. Réessayez dans quelques instants.",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem {
+            kind: format!("urn:guichet:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            code: self.code.to_owned(),
+            detail: self.detail,
+            errors: self.errors,
+        };
+        let mut response = (self.status, Json(problem)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// JSON body extractor whose failures are problems naming the field at fault.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v.split(';').next().unwrap_or_default().trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Le corps de la requête doit être du JSON (Content-Type: application/json).",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_body",
+                    "Le corps de la requête est illisible.",
+                )
+            })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(&mut deserializer) {
+            Ok(value) => Ok(Self(value)),
+            Err(error) if error.inner().is_data() => {
+                let field = error.path().to_string();
+                Err(ApiError::bad_field(
+                    "invalid_json",
+                    &field,
+                    &format!("Valeur invalide pour le champ « {field} »."),
+                ))
+            }
+            Err(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "Le corps de la requête n'est pas un JSON valide.",
+            )),
+        }
+    }
+}

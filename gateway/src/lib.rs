@@ -1,0 +1,60 @@
+//! The gateway: the HTTP edge every channel (web, app, kiosk, counter, phone) goes
+//! through. It speaks JSON under `/api/v1`, documents itself in OpenAPI, turns every
+//! failure into a problem document, and calls the domain services over gRPC.
+
+mod config;
+pub mod error;
+mod routes;
+mod state;
+
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+pub use config::{HttpConfig, Limits, ServiceUrls, Settings};
+pub use routes::openapi;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    /// Binds the HTTP port and prepares lazy connections to every service, so the
+    /// gateway starts even while a service is still starting.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let addr = format!("{}:{}", settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let state = state::AppState::new(&settings)?;
+        Ok(Self {
+            listener,
+            router: routes::router(state),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` completes, letting requests in flight finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "gateway listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")
+    }
+}

@@ -1,0 +1,191 @@
+//! JSON shapes of the public API, converted from and to the protobuf messages.
+
+use chrono::{DateTime, Utc};
+use guichet_kit::grpc::datetime;
+use guichet_proto::{
+    complaints::v1 as complaints,
+    demand::v1::{self as demand, TimelineEntryKind},
+    names,
+    notifications::v1 as notifications,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A complaint category residents choose from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Category {
+    /// Stable code to send when filing (`NID_DE_POULE`).
+    pub code: String,
+    /// French label to show.
+    pub label: String,
+    /// Department that handles it.
+    pub department: String,
+    /// `P1` danger, `P2` normal, `P3` cosmetic.
+    pub priority: String,
+    /// Service-level target, in days.
+    pub sla_days: u32,
+    /// Who does the work: `commune`, `metropole` or `partagee`.
+    pub competence: String,
+}
+
+impl From<complaints::Category> for Category {
+    fn from(c: complaints::Category) -> Self {
+        Self {
+            code: c.code,
+            label: c.label,
+            department: c.department,
+            priority: c.priority,
+            sla_days: c.sla_days,
+            competence: c.competence,
+        }
+    }
+}
+
+/// A new complaint. Missing fields are reported together, in French, by field.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct NewComplaint {
+    /// Category code from `/api/v1/complaints/categories`.
+    pub category: String,
+    pub description: String,
+    pub location: Option<Location>,
+    /// How to reach a resident without an account, to keep them informed.
+    pub contact: Option<Contact>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct Location {
+    /// WGS84 degrees, with `longitude`.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: String,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    /// French number (`06 12 34 56 78`, `+33 6…`).
+    pub phone: String,
+}
+
+/// Any demand, whatever the silo: the one shape every channel shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Demand {
+    /// The number to quote on every channel (`CK7Q-M2XH-D9WP-AR`).
+    pub tracking_number: String,
+    /// `teleservice`, `complaint` or `rapo`.
+    pub kind: String,
+    pub title: String,
+    pub department: String,
+    /// Channel it was filed on.
+    pub channel: String,
+    /// `submitted`, `received`, `in_progress`, `awaiting_resident`, `resolved`, `rejected`, `closed`.
+    pub status: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sub_status: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub id: String,
+    /// `status_change` or `message`.
+    pub kind: String,
+    pub at: Option<DateTime<Utc>>,
+    pub author: Author,
+    pub channel: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sub_status: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Author {
+    /// `resident`, `agent` or `system`.
+    pub role: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+}
+
+impl From<demand::Demand> for Demand {
+    fn from(d: demand::Demand) -> Self {
+        Self {
+            kind: names::kind(d.kind()),
+            channel: names::channel(d.channel()),
+            status: names::status(d.status()),
+            created_at: d.created_at.as_ref().and_then(datetime),
+            due_at: d.due_at.as_ref().and_then(datetime),
+            tracking_number: d.tracking_number,
+            title: d.title,
+            department: d.department,
+            sub_status: d.sub_status,
+            timeline: d.timeline.into_iter().map(TimelineEntry::from).collect(),
+        }
+    }
+}
+
+impl From<demand::TimelineEntry> for TimelineEntry {
+    fn from(t: demand::TimelineEntry) -> Self {
+        let is_status = t.kind() == TimelineEntryKind::StatusChange;
+        let author = t.author.clone().unwrap_or_default();
+        Self {
+            kind: if is_status {
+                "status_change"
+            } else {
+                "message"
+            }
+            .to_owned(),
+            at: t.at.as_ref().and_then(datetime),
+            author: Author {
+                role: names::author_role(author.role()),
+                name: author.name,
+            },
+            channel: names::channel(t.channel()),
+            status: is_status.then(|| names::status(t.status())),
+            id: t.id,
+            sub_status: t.sub_status,
+            text: t.text,
+        }
+    }
+}
+
+/// An agent's feed, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feed {
+    pub items: Vec<FeedItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedItem {
+    pub id: String,
+    pub department: String,
+    pub tracking_number: String,
+    pub kind: String,
+    /// Event that produced it (`complaints.complaint.filed`).
+    pub event_type: String,
+    /// French one-line summary.
+    pub title: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl From<notifications::FeedItem> for FeedItem {
+    fn from(i: notifications::FeedItem) -> Self {
+        Self {
+            kind: names::kind(i.kind()),
+            at: i.at.as_ref().and_then(datetime),
+            id: i.id,
+            department: i.department,
+            tracking_number: i.tracking_number,
+            event_type: i.event_type,
+            title: i.title,
+        }
+    }
+}

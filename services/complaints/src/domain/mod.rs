@@ -1,0 +1,311 @@
+//! Complaint domain: categories, what a valid new complaint is, and the domain errors.
+
+mod contact;
+
+use guichet_kit::grpc::Violation;
+use guichet_proto::{
+    complaints::v1::FileComplaintRequest,
+    demand::v1::{Channel, Status},
+};
+
+pub use contact::{is_email, is_french_phone};
+
+/// A complaint category from the city's catalogue.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Category {
+    pub code: String,
+    pub label: String,
+    pub department: String,
+    pub priority: String,
+    pub sla_days: i32,
+    pub competence: String,
+}
+
+/// Longest description kept: a few paragraphs, not a document.
+const MAX_DESCRIPTION: usize = 4_000;
+const MAX_ADDRESS: usize = 300;
+
+/// A complaint that passed validation, ready to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewComplaint {
+    pub category: Category,
+    pub description: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub channel: Channel,
+    pub resident_id: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+impl NewComplaint {
+    /// Judges a filing; `category` is the catalogue entry for the requested code, if any.
+    /// Every problem is reported at once, each with the path of the field at fault.
+    pub fn parse(
+        request: FileComplaintRequest,
+        category: Option<Category>,
+    ) -> Result<Self, Vec<Violation>> {
+        let mut problems = Vec::new();
+        let mut fault = |field: &str, text: &str| problems.push(Violation::new(field, text));
+
+        if request.category.trim().is_empty() {
+            fault("category", "Choisissez une catégorie.");
+        } else if category.is_none() {
+            fault("category", "Cette catégorie n'existe pas.");
+        }
+        let description = request.description.trim().to_owned();
+        if description.is_empty() {
+            fault("description", "Décrivez le problème constaté.");
+        } else if description.chars().count() > MAX_DESCRIPTION {
+            fault(
+                "description",
+                "La description ne doit pas dépasser 4 000 caractères.",
+            );
+        }
+
+        let location = request.location.unwrap_or_default();
+        let address = location.address.trim().to_owned();
+        match (location.latitude, location.longitude) {
+            (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => {
+                fault(
+                    "location.latitude",
+                    "La latitude doit être comprise entre -90 et 90.",
+                );
+            }
+            (_, Some(lon)) if !(-180.0..=180.0).contains(&lon) => {
+                fault(
+                    "location.longitude",
+                    "La longitude doit être comprise entre -180 et 180.",
+                );
+            }
+            (Some(_), None) => fault("location.longitude", "La longitude manque."),
+            (None, Some(_)) => fault("location.latitude", "La latitude manque."),
+            (None, None) if address.is_empty() => fault(
+                "location",
+                "Indiquez l'emplacement : une adresse ou un point sur la carte.",
+            ),
+            _ => {}
+        }
+        if address.chars().count() > MAX_ADDRESS {
+            fault(
+                "location.address",
+                "L'adresse ne doit pas dépasser 300 caractères.",
+            );
+        }
+
+        let contact = request.contact.unwrap_or_default();
+        let contact_email = contact.email.trim().to_owned();
+        if !contact_email.is_empty() && !is_email(&contact_email) {
+            fault("contact.email", "Cette adresse e-mail n'est pas valide.");
+        }
+        let contact_phone = contact.phone.trim().to_owned();
+        if !contact_phone.is_empty() && !is_french_phone(&contact_phone) {
+            fault(
+                "contact.phone",
+                "Ce numéro de téléphone n'est pas valide (par exemple 06 12 34 56 78).",
+            );
+        }
+        let channel = Channel::try_from(request.channel).unwrap_or(Channel::Unspecified);
+        if matches!(channel, Channel::Unspecified | Channel::System) {
+            fault("channel", "Canal de dépôt inconnu.");
+        }
+
+        match category {
+            Some(category) if problems.is_empty() => Ok(Self {
+                category,
+                description,
+                latitude: location.latitude,
+                longitude: location.longitude,
+                address,
+                contact_name: contact.name.trim().to_owned(),
+                contact_email,
+                contact_phone,
+                channel,
+                resident_id: Some(request.resident_id).filter(|r| !r.is_empty()),
+                idempotency_key: Some(request.idempotency_key).filter(|k| !k.is_empty()),
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// The demand title residents and agents see: the category, and where.
+    pub fn title(&self) -> String {
+        title(&self.category.label, &self.address)
+    }
+}
+
+pub fn title(label: &str, address: &str) -> String {
+    if address.is_empty() {
+        label.to_owned()
+    } else {
+        format!("{label} — {address}")
+    }
+}
+
+/// Checks a requested status change against the shared vocabulary.
+pub fn check_status_change(status: Status, reason: &str) -> Result<(), Vec<Violation>> {
+    match status {
+        Status::Unspecified | Status::Submitted => Err(vec![Violation::new(
+            "status",
+            "Ce statut ne peut pas être choisi.",
+        )]),
+        Status::Rejected if reason.trim().is_empty() => Err(vec![Violation::new(
+            "reason",
+            "Indiquez le motif du rejet.",
+        )]),
+        _ => Ok(()),
+    }
+}
+
+/// What can go wrong when handling a complaint.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid request")]
+    Invalid(Vec<Violation>),
+    #[error("no such demand")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid(violations) => {
+                guichet_kit::grpc::invalid_argument("La demande contient des erreurs.", &violations)
+            }
+            Error::NotFound => {
+                tonic::Status::not_found("Aucune demande ne correspond à ce numéro.")
+            }
+            Error::Unexpected(error) => guichet_kit::grpc::internal(&error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guichet_proto::complaints::v1::{Contact, Location};
+
+    fn pothole() -> Category {
+        Category {
+            code: "NID_DE_POULE".into(),
+            label: "Nid-de-poule / chaussée dégradée".into(),
+            department: "VOIRIE".into(),
+            priority: "P2".into(),
+            sla_days: 10,
+            competence: "partagee".into(),
+        }
+    }
+
+    fn request() -> FileComplaintRequest {
+        FileComplaintRequest {
+            category: "NID_DE_POULE".into(),
+            description: "  Un trou profond devant le numéro 12  ".into(),
+            location: Some(Location {
+                latitude: Some(43.5265),
+                longitude: Some(5.4454),
+                address: "12 cours Mirabeau".into(),
+            }),
+            contact: None,
+            channel: Channel::Web as i32,
+            ..Default::default()
+        }
+    }
+
+    fn fields(result: Result<NewComplaint, Vec<Violation>>) -> Vec<String> {
+        result
+            .expect_err("should be refused")
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_complete_complaint_is_accepted_and_trimmed() {
+        let complaint = NewComplaint::parse(request(), Some(pothole())).expect("valid");
+        assert_eq!(complaint.description, "Un trou profond devant le numéro 12");
+        assert_eq!(
+            complaint.title(),
+            "Nid-de-poule / chaussée dégradée — 12 cours Mirabeau"
+        );
+    }
+
+    #[test]
+    fn an_address_alone_locates_a_complaint() {
+        let mut req = request();
+        req.location = Some(Location {
+            address: "Place de l'Hôtel de Ville".into(),
+            ..Default::default()
+        });
+        assert!(NewComplaint::parse(req, Some(pothole())).is_ok());
+    }
+
+    #[test]
+    fn every_fault_is_reported_with_its_field() {
+        let mut req = request();
+        req.category = "INCONNUE".into();
+        req.description = "   ".into();
+        req.location = Some(Location {
+            latitude: Some(91.0),
+            longitude: Some(5.0),
+            address: String::new(),
+        });
+        req.contact = Some(Contact {
+            email: "pas-un-email".into(),
+            phone: "12".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            fields(NewComplaint::parse(req, None)),
+            [
+                "category",
+                "description",
+                "location.latitude",
+                "contact.email",
+                "contact.phone"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_complaint_needs_a_place() {
+        let mut req = request();
+        req.location = None;
+        assert_eq!(
+            fields(NewComplaint::parse(req, Some(pothole()))),
+            ["location"]
+        );
+        let mut req = request();
+        req.location = Some(Location {
+            latitude: Some(43.5),
+            longitude: None,
+            address: String::new(),
+        });
+        assert_eq!(
+            fields(NewComplaint::parse(req, Some(pothole()))),
+            ["location.longitude"]
+        );
+        let mut req = request();
+        req.location = Some(Location {
+            latitude: Some(43.5),
+            longitude: Some(-181.0),
+            address: String::new(),
+        });
+        assert_eq!(
+            fields(NewComplaint::parse(req, Some(pothole()))),
+            ["location.longitude"]
+        );
+    }
+
+    #[test]
+    fn a_rejection_needs_a_reason() {
+        assert!(check_status_change(Status::Rejected, " ").is_err());
+        assert!(check_status_change(Status::Rejected, "Hors compétence communale").is_ok());
+        assert!(check_status_change(Status::Submitted, "").is_err());
+        assert!(check_status_change(Status::InProgress, "").is_ok());
+    }
+}

@@ -1,0 +1,97 @@
+//! The events the complaints service publishes, built from what was just stored.
+
+use chrono::{DateTime, Utc};
+use guichet_kit::{bus::Event, grpc::timestamp};
+use guichet_proto::{
+    demand::v1::{Author, Channel, DemandKind, Status},
+    events::v1::{ComplaintFiled, DemandMessagePosted, DemandStatusChanged},
+};
+
+use crate::{domain::NewComplaint, store::ComplaintRow};
+
+const SOURCE: &str = "/guichet/complaints";
+
+pub fn filed(
+    tracking_number: &str,
+    complaint: &NewComplaint,
+    at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+) -> Event {
+    let body = ComplaintFiled {
+        tracking_number: tracking_number.to_owned(),
+        category: complaint.category.code.clone(),
+        category_label: complaint.category.label.clone(),
+        department: complaint.category.department.clone(),
+        channel: complaint.channel as i32,
+        description: complaint.description.clone(),
+        latitude: complaint.latitude,
+        longitude: complaint.longitude,
+        address: complaint.address.clone(),
+        filed_at: Some(timestamp(at)),
+        due_at: Some(timestamp(due_at)),
+        has_contact: !complaint.contact_email.is_empty() || !complaint.contact_phone.is_empty(),
+    };
+    Event::new(
+        SOURCE,
+        "complaints.complaint.filed",
+        tracking_number,
+        at,
+        &body,
+    )
+}
+
+pub struct Change<'a> {
+    pub complaint: &'a ComplaintRow,
+    pub author: Author,
+    pub channel: Channel,
+    pub at: DateTime<Utc>,
+}
+
+pub fn status_changed(
+    change: &Change<'_>,
+    status: Status,
+    sub_status: &str,
+    reason: &str,
+) -> Event {
+    let c = change.complaint;
+    let body = DemandStatusChanged {
+        tracking_number: c.tracking_number.clone(),
+        kind: DemandKind::Complaint as i32,
+        department: c.department.clone(),
+        status: status as i32,
+        sub_status: sub_status.to_owned(),
+        reason: reason.to_owned(),
+        author: Some(change.author.clone()),
+        channel: change.channel as i32,
+        at: Some(timestamp(change.at)),
+        title: crate::domain::title(&c.category_label, &c.address),
+    };
+    Event::new(
+        SOURCE,
+        "complaints.demand.status_changed",
+        &c.tracking_number,
+        change.at,
+        &body,
+    )
+}
+
+pub fn message_posted(change: &Change<'_>, text: &str) -> Event {
+    let c = change.complaint;
+    let body = DemandMessagePosted {
+        tracking_number: c.tracking_number.clone(),
+        kind: DemandKind::Complaint as i32,
+        department: c.department.clone(),
+        author: Some(change.author.clone()),
+        channel: change.channel as i32,
+        text: text.to_owned(),
+        at: Some(timestamp(change.at)),
+        title: crate::domain::title(&c.category_label, &c.address),
+    };
+    Event::new(
+        SOURCE,
+        "complaints.demand.message_posted",
+        &c.tracking_number,
+        change.at,
+        &body,
+    )
+}

@@ -1,0 +1,186 @@
+//! Transactional outbox. A service writes its state change and its event in one
+//! transaction (`enqueue`); the relay publishes pending rows with publisher confirms and
+//! stamps them only after the broker acknowledged. Woken by `LISTEN/NOTIFY`, polling as a
+//! fallback; `FOR UPDATE SKIP LOCKED` lets replicas share the work.
+//!
+//! A relay that dies after publishing and before stamping publishes the rows again on
+//! its next run: delivery is at least once and consumers deduplicate on the event id.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::future::try_join_all;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction, postgres::PgListener};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{Bus, Event, Publisher, confirmed};
+
+/// Rows published per transaction.
+const BATCH: i64 = 100;
+/// How long the relay sleeps when no notification arrives (lost NOTIFY, replica start).
+const POLL: Duration = Duration::from_secs(2);
+/// Delay before reconnecting after the broker or database failed.
+const BACKOFF: Duration = Duration::from_secs(1);
+/// Published rows are kept this long for investigation, then deleted.
+const RETENTION_DAYS: i32 = 7;
+
+/// Records `event` in the caller's transaction; it is published after commit.
+pub async fn enqueue(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO kit.outbox (id, routing_key, source, subject, time, data, dataschema, traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.id)
+    .bind(&event.kind)
+    .bind(&event.source)
+    .bind(&event.subject)
+    .bind(event.time)
+    .bind(&event.data)
+    .bind(&event.dataschema)
+    .bind(&event.traceparent)
+    .execute(conn)
+    .await
+    .context("writing the event to the outbox")?;
+    Ok(())
+}
+
+/// Publishes outbox rows until `shutdown` is cancelled, reconnecting after failures.
+pub async fn relay(pool: PgPool, bus: Bus, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        if let Err(error) = relay_until_failure(&pool, &bus, &shutdown).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "outbox relay failed; retrying"
+            );
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = tokio::time::sleep(BACKOFF) => {}
+            }
+        }
+    }
+}
+
+async fn relay_until_failure(
+    pool: &PgPool,
+    bus: &Bus,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .context("listening for outbox notifications")?;
+    listener.listen("kit_outbox").await?;
+    let publisher = Publisher::open(bus).await?;
+    let outcome = async {
+        loop {
+            let published = relay_once(pool, &publisher).await?;
+            if published == BATCH as usize {
+                continue;
+            }
+            if published == 0 {
+                purge_published(pool).await?;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                notification = listener.recv() => { notification.context("outbox notifications")?; }
+                () = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+    .await;
+    publisher.close().await;
+    outcome
+}
+
+/// One batch: lock pending rows, publish them, wait for every confirm, stamp, commit.
+/// Returns how many rows were published.
+pub async fn relay_once(pool: &PgPool, publisher: &Publisher) -> anyhow::Result<usize> {
+    let (mut tx, events) = lock_pending(pool).await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    publish_all(publisher, &events).await?;
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    sqlx::query("UPDATE kit.outbox SET published_at = now() WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .context("marking events published")?;
+    tx.commit().await.context("committing published events")?;
+    tracing::debug!(count = ids.len(), "outbox events published");
+    Ok(ids.len())
+}
+
+/// Locks a batch of unpublished rows for this relay; other replicas skip them.
+pub async fn lock_pending(
+    pool: &PgPool,
+) -> anyhow::Result<(Transaction<'static, Postgres>, Vec<Event>)> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("starting the relay transaction")?;
+    let rows: Vec<OutboxRow> = sqlx::query_as(
+        "SELECT id, routing_key, source, subject, time, data, dataschema, traceparent
+         FROM kit.outbox WHERE published_at IS NULL
+         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await
+    .context("reading pending events")?;
+    Ok((tx, rows.into_iter().map(Event::from).collect()))
+}
+
+/// Publishes every event and waits for all confirms; fails if any was refused.
+pub async fn publish_all(publisher: &Publisher, events: &[Event]) -> anyhow::Result<()> {
+    let mut confirms = Vec::with_capacity(events.len());
+    for event in events {
+        confirms.push(confirmed(publisher.send(event).await?));
+    }
+    try_join_all(confirms).await?;
+    Ok(())
+}
+
+async fn purge_published(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM kit.outbox WHERE published_at < now() - make_interval(days => $1)")
+        .bind(RETENTION_DAYS)
+        .execute(pool)
+        .await
+        .context("purging published events")?;
+    Ok(())
+}
+
+/// Events written but not yet confirmed by the broker (for readiness and tests).
+pub async fn pending(pool: &PgPool) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM kit.outbox WHERE published_at IS NULL")
+        .fetch_one(pool)
+        .await
+        .context("counting pending events")
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: Uuid,
+    routing_key: String,
+    source: String,
+    subject: String,
+    time: chrono::DateTime<chrono::Utc>,
+    data: Vec<u8>,
+    dataschema: String,
+    traceparent: Option<String>,
+}
+
+impl From<OutboxRow> for Event {
+    fn from(row: OutboxRow) -> Self {
+        Self {
+            id: row.id,
+            kind: row.routing_key,
+            source: row.source,
+            subject: row.subject,
+            time: row.time,
+            data: row.data,
+            dataschema: row.dataschema,
+            traceparent: row.traceparent,
+        }
+    }
+}

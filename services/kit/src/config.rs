@@ -1,0 +1,161 @@
+//! Layered configuration: code defaults < optional `guichet.toml` < `GUICHET__SECTION__KEY`
+//! environment variables. Sections every service shares live here.
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+use serde::{Deserialize, de::DeserializeOwned};
+
+/// Loads a service's settings. Missing keys take the struct's `Default` (each settings
+/// struct is `#[serde(default)]`), so a service starts with no file at all.
+///
+/// The file is `guichet.toml` in the working directory, or the path in `GUICHET_CONFIG`.
+pub fn load<T: DeserializeOwned>() -> anyhow::Result<T> {
+    let file = std::env::var("GUICHET_CONFIG").unwrap_or_else(|_| "guichet".to_owned());
+    config::Config::builder()
+        .add_source(config::File::with_name(&file).required(false))
+        .add_source(environment())
+        .build()
+        .context("reading configuration")?
+        .try_deserialize()
+        .context("invalid configuration")
+}
+
+/// Loads a domain service's settings with its own defaults: database `guichet_<name>`
+/// and gRPC port `port`, both still overridable by file and environment.
+pub fn load_service<T: DeserializeOwned>(name: &str, port: u16) -> anyhow::Result<T> {
+    let file = std::env::var("GUICHET_CONFIG").unwrap_or_else(|_| "guichet".to_owned());
+    config::Config::builder()
+        .set_default("database.name", format!("guichet_{name}"))?
+        .set_default("grpc.port", port)?
+        .add_source(config::File::with_name(&file).required(false))
+        .add_source(environment())
+        .build()
+        .context("reading configuration")?
+        .try_deserialize()
+        .context("invalid configuration")
+}
+
+fn environment() -> config::Environment {
+    config::Environment::with_prefix("GUICHET")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+}
+
+/// The settings every domain service has: its database, the broker, telemetry and
+/// its gRPC address. A service needing more embeds this with `#[serde(flatten)]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceSettings {
+    pub database: DatabaseConfig,
+    pub amqp: AmqpConfig,
+    pub telemetry: TelemetryConfig,
+    pub grpc: ServerConfig,
+}
+
+/// Where a service's own PostgreSQL database lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// Server URL without a database name; it may hold a password, hence secret.
+    pub url: SecretString,
+    /// The service's own database, created at start if missing.
+    pub name: String,
+    /// Pool size: a service is small, a handful of connections is plenty.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("postgres://postgres@127.0.0.1:5432"),
+            name: "guichet".to_owned(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The default server, with the service's database name.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// How to reach RabbitMQ and how consumers retry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AmqpConfig {
+    /// Broker URL including the vhost; may hold a password, hence secret.
+    pub url: SecretString,
+    /// The one topic exchange every event goes through.
+    pub exchange: String,
+    /// Deliveries a consumer retries before dead-lettering a message.
+    pub max_retries: u32,
+    /// First retry delay; each further retry doubles it.
+    pub retry_base_ms: u64,
+    /// Unacknowledged messages a consumer holds at once.
+    pub prefetch: u16,
+}
+
+impl Default for AmqpConfig {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            exchange: "guichet.events".to_owned(),
+            max_retries: 5,
+            retry_base_ms: 1_000,
+            prefetch: 16,
+        }
+    }
+}
+
+/// Logs and traces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TelemetryConfig {
+    /// OTLP/gRPC collector endpoint (`http://127.0.0.1:4317`); traces are exported only
+    /// when it is set.
+    pub otlp_endpoint: Option<String>,
+    /// `json` for machines (the default), `pretty` for a person at a terminal.
+    pub log_format: String,
+    /// Default filter when `RUST_LOG` is unset.
+    pub log_level: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            log_format: "json".to_owned(),
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+/// Where a gRPC server listens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    pub host: String,
+    /// 0 picks a free port (tests); the application reports the one it got.
+    pub port: u16,
+}
+
+impl ServerConfig {
+    pub fn on_port(port: u16) -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self::on_port(0)
+    }
+}

@@ -1,0 +1,162 @@
+//! gRPC plumbing: starting a server with health and reflection, shutting it down
+//! gracefully, connecting clients that carry trace context, and the few `Status`
+//! helpers every service needs to report errors the gateway can translate.
+
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{
+    Code, Status,
+    service::{Routes, interceptor::InterceptedService},
+    transport::{Channel, Endpoint, Server},
+};
+use tonic_health::ServingStatus;
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt as _};
+
+use crate::config::ServerConfig;
+
+/// Binds the configured address (port 0 picks a free one); the caller reads the port.
+pub async fn bind(cfg: &ServerConfig) -> anyhow::Result<TcpListener> {
+    let addr = format!("{}:{}", cfg.host, cfg.port);
+    TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))
+}
+
+/// Serves `routes` plus `grpc.health.v1` and reflection until `shutdown` completes.
+/// Health turns NOT_SERVING before the server stops accepting calls.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    services: &[&str],
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for name in services.iter().copied().chain([""]) {
+        reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(guichet_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building gRPC reflection")?;
+    let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+    let stopping = async move {
+        shutdown.await;
+        for name in names.iter().map(String::as_str).chain([""]) {
+            reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+        tracing::info!("gRPC server stopping");
+    };
+    let addr: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(?addr, "gRPC server listening");
+    Server::builder()
+        .trace_fn(crate::telemetry::grpc_server_span)
+        .add_routes(routes.add_service(health).add_service(reflection))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)
+        .await
+        .context("gRPC server failed")
+}
+
+/// The interceptor every client uses so the callee joins the caller's trace.
+pub type TraceInterceptor = fn(tonic::Request<()>) -> Result<tonic::Request<()>, Status>;
+/// A channel whose calls carry trace context; wrap it in any generated client.
+pub type TracedChannel = InterceptedService<Channel, TraceInterceptor>;
+
+/// A lazily connected channel to `url`: the caller starts even if the callee is down
+/// and each call reconnects as needed.
+pub fn connect_lazy(url: &str) -> anyhow::Result<TracedChannel> {
+    let channel = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid gRPC URL {url}"))?
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .connect_lazy();
+    Ok(InterceptedService::new(
+        channel,
+        crate::telemetry::inject_grpc as TraceInterceptor,
+    ))
+}
+
+/// Asks a server's health service whether it serves.
+pub async fn is_serving(channel: TracedChannel) -> bool {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response, health_client::HealthClient,
+    };
+    let mut client = HealthClient::new(channel);
+    let asked = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        client.check(HealthCheckRequest {
+            service: String::new(),
+        }),
+    )
+    .await;
+    matches!(asked, Ok(Ok(r)) if r.get_ref().status() == health_check_response::ServingStatus::Serving)
+}
+
+/// One invalid field: its path in the request (`location.latitude`) and a French
+/// sentence for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub description: String,
+}
+
+impl Violation {
+    pub fn new(field: &str, description: &str) -> Self {
+        Self {
+            field: field.to_owned(),
+            description: description.to_owned(),
+        }
+    }
+}
+
+/// `InvalidArgument` with one field violation per problem, in `google.rpc.BadRequest`.
+pub fn invalid_argument(message: &str, violations: &[Violation]) -> Status {
+    let details = ErrorDetails::with_bad_request(
+        violations
+            .iter()
+            .map(|v| FieldViolation::new(v.field.clone(), v.description.clone()))
+            .collect::<Vec<_>>(),
+    );
+    Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// The field violations carried by a status, if any.
+pub fn violations(status: &Status) -> Vec<Violation> {
+    status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|v| Violation {
+                    field: v.field,
+                    description: v.description,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Logs an unexpected error once, with its chain, and hides it from the caller.
+pub fn internal(error: &anyhow::Error) -> Status {
+    tracing::error!(error = format!("{error:#}"), "unexpected error");
+    Status::internal("erreur interne")
+}
+
+/// A protobuf timestamp for a domain time.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A domain time from a protobuf timestamp (`None` when out of range).
+pub fn datetime(at: &prost_types::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0))
+}

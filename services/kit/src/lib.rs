@@ -1,0 +1,21 @@
+//! Plumbing shared by every Guichet service, and nothing else: loading configuration,
+//! telemetry, the PostgreSQL pool and migrations, the event bus (outbox relay and
+//! idempotent consumers), gRPC start-up, shutdown, tracking numbers and a clock.
+//!
+//! Functions and small types only: each service's `main.rs` must still read top to
+//! bottom without a framework in between.
+
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod grpc;
+pub mod shutdown;
+pub mod telemetry;
+pub mod tracking;
+
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+pub use clock::Clock;
+pub use tracking::{Owner, TrackingNumber};
