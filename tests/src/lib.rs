@@ -1,1 +1,172 @@
-//! placeholder
+//! Starts the whole platform in-process for end-to-end tests: every service on a free
+//! port with its own fresh database, one fresh RabbitMQ vhost shared by all, and the
+//! gateway in front. Tests then speak HTTP only, as a channel would.
+
+use guichet_gateway::{Limits, ServiceUrls};
+use guichet_kit::{
+    Clock,
+    config::{AmqpConfig, ServerConfig, ServiceSettings},
+    testing,
+};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+/// A running platform; dropping it stops every process.
+pub struct Platform {
+    pub base: String,
+    pub http: reqwest::Client,
+    /// The complaints service's database, to check what was (not) stored.
+    pub complaints_db: PgPool,
+    pub notifications_db: PgPool,
+    stop: CancellationToken,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// What a test may change about the platform it starts.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub lookups_per_minute: Option<u32>,
+    /// Point the gateway at a port where nothing answers for this service.
+    pub without: Option<&'static str>,
+}
+
+fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
+    ServiceSettings {
+        database: testing::database(hint),
+        amqp: amqp.clone(),
+        grpc: ServerConfig::on_port(0),
+        ..ServiceSettings::default()
+    }
+}
+
+fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+impl Platform {
+    pub async fn start(hint: &str) -> anyhow::Result<Self> {
+        Self::start_with(hint, Options::default()).await
+    }
+
+    pub async fn start_with(hint: &str, options: Options) -> anyhow::Result<Self> {
+        testing::init_logs();
+        let amqp = testing::vhost(hint).await?;
+        let stop = CancellationToken::new();
+
+        let identity =
+            guichet_identity::Application::build(settings(&format!("{hint}_id"), &amqp)).await?;
+        let teleservices =
+            guichet_teleservices::Application::build(settings(&format!("{hint}_tls"), &amqp))
+                .await?;
+        let complaints = guichet_complaints::Application::build(
+            settings(&format!("{hint}_cpl"), &amqp),
+            Clock::system(),
+        )
+        .await?;
+        let rapo =
+            guichet_rapo::Application::build(settings(&format!("{hint}_rapo"), &amqp)).await?;
+        let notifications =
+            guichet_notifications::Application::build(settings(&format!("{hint}_ntf"), &amqp))
+                .await?;
+
+        let mut services = ServiceUrls {
+            identity: url(identity.port()),
+            teleservices: url(teleservices.port()),
+            complaints: url(complaints.port()),
+            rapo: url(rapo.port()),
+            notifications: url(notifications.port()),
+        };
+        if let Some(missing) = options.without {
+            // Port 9 (discard) has no gRPC server behind it.
+            let nowhere = url(9);
+            match missing {
+                "identity" => services.identity = nowhere,
+                "teleservices" => services.teleservices = nowhere,
+                "complaints" => services.complaints = nowhere,
+                "rapo" => services.rapo = nowhere,
+                _ => services.notifications = nowhere,
+            }
+        }
+        let complaints_db = complaints.pool().clone();
+        let notifications_db = notifications.pool().clone();
+
+        tokio::spawn(identity.run(stop.clone().cancelled_owned()));
+        tokio::spawn(teleservices.run(stop.clone().cancelled_owned()));
+        tokio::spawn(complaints.run(stop.clone().cancelled_owned()));
+        tokio::spawn(rapo.run(stop.clone().cancelled_owned()));
+        tokio::spawn(notifications.run(stop.clone().cancelled_owned()));
+
+        let gateway = guichet_gateway::Application::build(guichet_gateway::Settings {
+            http: guichet_gateway::HttpConfig {
+                host: "127.0.0.1".to_owned(),
+                port: 0,
+            },
+            services,
+            limits: Limits {
+                lookups_per_minute: options.lookups_per_minute.unwrap_or(1_000),
+            },
+            ..Default::default()
+        })
+        .await?;
+        let base = url(gateway.port());
+        tokio::spawn(gateway.run(stop.clone().cancelled_owned()));
+
+        let platform = Self {
+            base,
+            http: reqwest::Client::new(),
+            complaints_db,
+            notifications_db,
+            stop,
+        };
+        // The feed consumer declares its queue when it connects; wait for it so no
+        // event is published before anyone listens.
+        let bus = guichet_kit::bus::Bus::new(amqp);
+        testing::eventually(|| async {
+            guichet_kit::bus::consumer::queue_depth(&bus, "notifications.feed")
+                .await
+                .ok()
+        })
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the notifications consumer never started"))?;
+        Ok(platform)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// Rows in a table of the complaints database.
+    pub async fn complaints_rows(&self, table: &str) -> i64 {
+        let sql = match table {
+            "complaints" => "SELECT count(*) FROM complaints",
+            "outbox" => "SELECT count(*) FROM kit.outbox",
+            other => panic!("unknown table {other}"),
+        };
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.complaints_db)
+            .await
+            .unwrap_or_else(|e| panic!("counting {table}: {e}"))
+    }
+}

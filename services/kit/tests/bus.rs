@@ -1,0 +1,287 @@
+//! The event bus against real PostgreSQL and RabbitMQ: outbox, relay and idempotent
+//! consumers. Each test has its own database and vhost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use chrono::Utc;
+use guichet_kit::{
+    bus::{self, Bus, Event, Handler, Publisher, Subscription, consumer, outbox},
+    db, testing,
+};
+use guichet_proto::events::v1::ComplaintFiled;
+use sqlx::{PgConnection, PgPool, migrate::Migrator};
+use tokio_util::sync::CancellationToken;
+
+struct Fixture {
+    pool: PgPool,
+    bus: Bus,
+    subscription: Subscription,
+    stop: CancellationToken,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn fixture(hint: &str) -> Fixture {
+    testing::init_logs();
+    let pool = db::connect(&testing::database(hint), &Migrator::DEFAULT)
+        .await
+        .expect("test database");
+    sqlx::query("CREATE TABLE effects (event_id UUID NOT NULL, subject TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let bus = Bus::new(testing::vhost(hint).await.expect("test vhost"));
+    let subscription = Subscription::new("test.effects", &["complaints.#"]);
+    // Declared up front so events published before the consumer starts are routed.
+    let connection = bus.connect().await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    consumer::declare(&bus, &channel, &subscription)
+        .await
+        .unwrap();
+    connection.close(200, "bye".into()).await.unwrap();
+    Fixture {
+        pool,
+        bus,
+        subscription,
+        stop: CancellationToken::new(),
+    }
+}
+
+fn event(subject: &str) -> Event {
+    let body = ComplaintFiled {
+        tracking_number: subject.to_owned(),
+        category: "NID_DE_POULE".to_owned(),
+        ..Default::default()
+    };
+    Event::new(
+        "/test",
+        "complaints.complaint.filed",
+        subject,
+        Utc::now(),
+        &body,
+    )
+}
+
+/// Writes one row per event applied; fails every time for the subject `poison`.
+#[derive(Clone, Default)]
+struct Recorder {
+    poison_calls: Arc<AtomicUsize>,
+}
+
+impl Handler for Recorder {
+    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+        let body: ComplaintFiled = event.decode()?;
+        sqlx::query("INSERT INTO effects (event_id, subject) VALUES ($1, $2)")
+            .bind(event.id)
+            .bind(&body.tracking_number)
+            .execute(&mut *conn)
+            .await?;
+        if event.subject == "poison" {
+            self.poison_calls.fetch_add(1, Ordering::SeqCst);
+            anyhow::bail!("this event always fails");
+        }
+        Ok(())
+    }
+}
+
+impl Fixture {
+    async fn commit(&self, event: &Event) {
+        let mut tx = self.pool.begin().await.unwrap();
+        bus::enqueue(&mut tx, event).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    fn start_consumer(&self, recorder: Recorder) {
+        tokio::spawn(bus::consume(
+            self.bus.clone(),
+            self.pool.clone(),
+            self.subscription.clone(),
+            recorder,
+            self.stop.clone(),
+        ));
+    }
+
+    fn start_relay(&self) {
+        tokio::spawn(bus::relay(
+            self.pool.clone(),
+            self.bus.clone(),
+            self.stop.clone(),
+        ));
+    }
+
+    async fn effects(&self, subject: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM effects WHERE subject = $1")
+            .bind(subject)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until `subject` has been applied: deliveries are processed in order, so
+    /// everything published before it has been handled too.
+    async fn wait_applied(&self, subject: &str) {
+        let applied =
+            testing::eventually(|| async { (self.effects(subject).await > 0).then_some(()) }).await;
+        assert!(applied.is_some(), "{subject} was never applied");
+    }
+
+    async fn depth(&self, queue: &str) -> u32 {
+        consumer::queue_depth(&self.bus, queue).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_publishes_nothing() {
+    let f = fixture("rollback").await;
+    let mut tx = f.pool.begin().await.unwrap();
+    bus::enqueue(&mut tx, &event("rolled-back")).await.unwrap();
+    tx.rollback().await.unwrap();
+
+    let publisher = Publisher::open(&f.bus).await.unwrap();
+    assert_eq!(outbox::relay_once(&f.pool, &publisher).await.unwrap(), 0);
+    assert_eq!(outbox::pending(&f.pool).await.unwrap(), 0);
+    assert_eq!(f.depth(&f.subscription.name).await, 0);
+}
+
+#[tokio::test]
+async fn a_committed_event_reaches_the_consumer_with_its_attributes() {
+    let f = fixture("commit").await;
+    let sent = event("committed");
+    f.commit(&sent).await;
+    f.start_relay();
+    f.start_consumer(Recorder::default());
+    f.wait_applied("committed").await;
+
+    let stored: uuid::Uuid =
+        sqlx::query_scalar("SELECT event_id FROM effects WHERE subject = 'committed'")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, sent.id, "the CloudEvents id survives the trip");
+    let published = testing::eventually(|| async {
+        (outbox::pending(&f.pool).await.unwrap() == 0).then_some(())
+    })
+    .await;
+    assert!(
+        published.is_some(),
+        "the outbox row is stamped once confirmed"
+    );
+}
+
+#[tokio::test]
+async fn a_relay_killed_between_publishing_and_marking_leads_to_one_effect() {
+    let f = fixture("relaykill").await;
+    f.commit(&event("twice-published")).await;
+
+    // A relay publishes the batch, then dies before stamping: its transaction rolls back.
+    let publisher = Publisher::open(&f.bus).await.unwrap();
+    let (tx, events) = outbox::lock_pending(&f.pool).await.unwrap();
+    assert_eq!(events.len(), 1);
+    outbox::publish_all(&publisher, &events).await.unwrap();
+    drop(tx);
+    assert_eq!(
+        outbox::pending(&f.pool).await.unwrap(),
+        1,
+        "the row is still pending"
+    );
+
+    // The next relay publishes it again.
+    assert_eq!(outbox::relay_once(&f.pool, &publisher).await.unwrap(), 1);
+    assert_eq!(outbox::pending(&f.pool).await.unwrap(), 0);
+    assert_eq!(
+        f.depth(&f.subscription.name).await,
+        2,
+        "two deliveries of one event"
+    );
+
+    f.commit(&event("sentinel")).await;
+    assert_eq!(outbox::relay_once(&f.pool, &publisher).await.unwrap(), 1);
+    f.start_consumer(Recorder::default());
+    f.wait_applied("sentinel").await;
+    assert_eq!(f.effects("twice-published").await, 1);
+}
+
+#[tokio::test]
+async fn an_event_delivered_twice_changes_nothing() {
+    let f = fixture("twice").await;
+    let publisher = Publisher::open(&f.bus).await.unwrap();
+    let same = event("duplicate");
+    publisher.publish(&same).await.unwrap();
+    publisher.publish(&same).await.unwrap();
+    publisher.publish(&event("sentinel")).await.unwrap();
+
+    f.start_consumer(Recorder::default());
+    f.wait_applied("sentinel").await;
+    assert_eq!(f.effects("duplicate").await, 1);
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM kit.inbox WHERE event_id = $1")
+        .bind(same.id)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 1);
+}
+
+#[tokio::test]
+async fn a_message_that_always_fails_is_dead_lettered_and_the_queue_keeps_flowing() {
+    let f = fixture("poison").await;
+    let publisher = Publisher::open(&f.bus).await.unwrap();
+    publisher.publish(&event("poison")).await.unwrap();
+    publisher.publish(&event("healthy")).await.unwrap();
+
+    let recorder = Recorder::default();
+    f.start_consumer(recorder.clone());
+    f.wait_applied("healthy").await;
+
+    let dead = f.subscription.dead_queue();
+    let parked = testing::eventually(|| async { (f.depth(&dead).await == 1).then_some(()) }).await;
+    assert!(parked.is_some(), "the failing message ends in {dead}");
+    let max_retries = f.bus.config().max_retries as usize;
+    assert_eq!(
+        recorder.poison_calls.load(Ordering::SeqCst),
+        1 + max_retries
+    );
+    assert_eq!(
+        f.effects("poison").await,
+        0,
+        "failed attempts roll back their writes"
+    );
+    assert_eq!(f.depth(&f.subscription.name).await, 0);
+
+    // Later messages still flow.
+    publisher.publish(&event("after")).await.unwrap();
+    f.wait_applied("after").await;
+}
+
+#[tokio::test]
+async fn a_message_that_is_not_a_cloud_event_is_dead_lettered() {
+    let f = fixture("garbage").await;
+    let connection = f.bus.connect().await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .basic_publish(
+            f.bus.config().exchange.as_str().into(),
+            "complaints.complaint.filed".into(),
+            Default::default(),
+            b"not protobuf",
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let publisher = Publisher::open(&f.bus).await.unwrap();
+    publisher.publish(&event("healthy")).await.unwrap();
+
+    f.start_consumer(Recorder::default());
+    f.wait_applied("healthy").await;
+    let dead = f.subscription.dead_queue();
+    let parked = testing::eventually(|| async { (f.depth(&dead).await == 1).then_some(()) }).await;
+    assert!(parked.is_some());
+}

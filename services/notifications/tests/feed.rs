@@ -1,0 +1,241 @@
+//! The notifications service turns demand events into agent feed items, exactly once,
+//! against real PostgreSQL and RabbitMQ.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use chrono::Utc;
+use guichet_kit::{
+    bus::{self, Bus, Event, Publisher, outbox},
+    config::ServerConfig,
+    db, grpc, testing,
+};
+use guichet_notifications::{Application, Settings};
+use guichet_proto::{
+    demand::v1::{Author, AuthorRole, DemandKind, Status},
+    events::v1::{ComplaintFiled, DemandMessagePosted, DemandStatusChanged},
+    notifications::v1::{FeedItem, ListFeedRequest, feed_client::FeedClient},
+};
+use sqlx::{PgPool, migrate::Migrator};
+use tokio_util::sync::CancellationToken;
+
+struct Fixture {
+    feed: FeedClient<grpc::TracedChannel>,
+    /// A producer's database with the kit's outbox, standing in for a domain service.
+    producer: PgPool,
+    publisher: Publisher,
+    stop: CancellationToken,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn start(hint: &str) -> Fixture {
+    testing::init_logs();
+    let amqp = testing::vhost(hint).await.unwrap();
+    let settings = Settings {
+        database: testing::database(hint),
+        amqp: amqp.clone(),
+        grpc: ServerConfig::on_port(0),
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await.unwrap();
+    let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{}", app.port())).unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run(stop.clone().cancelled_owned()));
+    let producer = db::connect(
+        &testing::database(&format!("{hint}_producer")),
+        &Migrator::DEFAULT,
+    )
+    .await
+    .unwrap();
+    let bus = Bus::new(amqp);
+    // The consumer's queue must exist before anything is published to it.
+    wait_for_queue(&bus).await;
+    Fixture {
+        feed: FeedClient::new(channel),
+        producer,
+        publisher: Publisher::open(&bus).await.unwrap(),
+        stop,
+    }
+}
+
+async fn wait_for_queue(bus: &Bus) {
+    let declared = testing::eventually(|| async {
+        bus::consumer::queue_depth(bus, "notifications.feed")
+            .await
+            .ok()
+    })
+    .await;
+    assert!(
+        declared.is_some(),
+        "the feed consumer never declared its queue"
+    );
+}
+
+fn filed(tracking: &str, department: &str) -> Event {
+    let body = ComplaintFiled {
+        tracking_number: tracking.into(),
+        category: "NID_DE_POULE".into(),
+        category_label: "Nid-de-poule / chaussée dégradée".into(),
+        department: department.into(),
+        address: "Cours Mirabeau".into(),
+        ..Default::default()
+    };
+    Event::new(
+        "/guichet/complaints",
+        "complaints.complaint.filed",
+        tracking,
+        Utc::now(),
+        &body,
+    )
+}
+
+impl Fixture {
+    async fn items(&mut self, departments: &[&str]) -> Vec<FeedItem> {
+        self.feed
+            .list_feed(ListFeedRequest {
+                departments: departments.iter().map(|d| (*d).to_owned()).collect(),
+                limit: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .items
+    }
+
+    async fn wait_for(&mut self, department: &str, tracking: &str) -> Vec<FeedItem> {
+        let feed = self.feed.clone();
+        let request = ListFeedRequest {
+            departments: vec![department.to_owned()],
+            limit: 0,
+        };
+        let items = testing::eventually(|| {
+            let mut feed = feed.clone();
+            let request = request.clone();
+            async move {
+                let items = feed.list_feed(request).await.ok()?.into_inner().items;
+                items
+                    .iter()
+                    .any(|i| i.tracking_number == tracking)
+                    .then_some(items)
+            }
+        })
+        .await;
+        items.unwrap_or_else(|| panic!("{tracking} never reached the {department} feed"))
+    }
+
+    async fn commit(&self, event: &Event) {
+        let mut tx = self.producer.begin().await.unwrap();
+        bus::enqueue(&mut tx, event).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_filed_complaint_appears_in_its_department_feed_only() {
+    let mut f = start("feed").await;
+    f.publisher
+        .publish(&filed("CAAA-AAAA-AAAA-A1", "VOIRIE"))
+        .await
+        .unwrap();
+    let items = f.wait_for("VOIRIE", "CAAA-AAAA-AAAA-A1").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0].title,
+        "Nouvelle doléance : Nid-de-poule / chaussée dégradée — Cours Mirabeau"
+    );
+    assert_eq!(items[0].event_type, "complaints.complaint.filed");
+    assert_eq!(items[0].kind(), DemandKind::Complaint);
+    assert!(f.items(&["POLICE_MUN"]).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_relay_killed_between_publishing_and_marking_still_shows_one_item() {
+    let mut f = start("relaykill").await;
+    f.commit(&filed("CBBB-BBBB-BBBB-B1", "PROPRETE")).await;
+    // The relay publishes, then dies before stamping the row…
+    let (tx, events) = outbox::lock_pending(&f.producer).await.unwrap();
+    outbox::publish_all(&f.publisher, &events).await.unwrap();
+    drop(tx);
+    // …so the next relay publishes the same event again.
+    assert_eq!(
+        outbox::relay_once(&f.producer, &f.publisher).await.unwrap(),
+        1
+    );
+
+    f.commit(&filed("CSEN-TINE-LLLL-L1", "PROPRETE")).await;
+    assert_eq!(
+        outbox::relay_once(&f.producer, &f.publisher).await.unwrap(),
+        1
+    );
+    let items = f.wait_for("PROPRETE", "CSEN-TINE-LLLL-L1").await;
+    let copies = items
+        .iter()
+        .filter(|i| i.tracking_number == "CBBB-BBBB-BBBB-B1")
+        .count();
+    assert_eq!(copies, 1, "the feed shows one item: {items:?}");
+}
+
+#[tokio::test]
+async fn residents_messages_and_status_changes_reach_the_feed_but_agents_messages_do_not() {
+    let mut f = start("messages").await;
+    let message = |role: AuthorRole, text: &str| {
+        let body = DemandMessagePosted {
+            tracking_number: "CCCC-CCCC-CCCC-C1".into(),
+            kind: DemandKind::Complaint as i32,
+            department: "ECLAIRAGE".into(),
+            author: Some(Author {
+                role: role as i32,
+                ..Default::default()
+            }),
+            text: text.into(),
+            title: "Éclairage public en panne".into(),
+            ..Default::default()
+        };
+        Event::new(
+            "/guichet/complaints",
+            "complaints.demand.message_posted",
+            "CCCC-CCCC-CCCC-C1",
+            Utc::now(),
+            &body,
+        )
+    };
+    f.publisher
+        .publish(&message(AuthorRole::Agent, "Nous passons demain."))
+        .await
+        .unwrap();
+    f.publisher
+        .publish(&message(AuthorRole::Resident, "Toujours en panne ce soir."))
+        .await
+        .unwrap();
+    let resolved = DemandStatusChanged {
+        tracking_number: "CDDD-DDDD-DDDD-D1".into(),
+        kind: DemandKind::Complaint as i32,
+        department: "ECLAIRAGE".into(),
+        status: Status::Resolved as i32,
+        title: "Éclairage public en panne — Rue d'Italie".into(),
+        ..Default::default()
+    };
+    f.publisher
+        .publish(&Event::new(
+            "/guichet/complaints",
+            "complaints.demand.status_changed",
+            "CDDD-DDDD-DDDD-D1",
+            Utc::now(),
+            &resolved,
+        ))
+        .await
+        .unwrap();
+    let items = f.wait_for("ECLAIRAGE", "CDDD-DDDD-DDDD-D1").await;
+    let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Résolue : Éclairage public en panne — Rue d'Italie",
+            "Nouveau message de l'usager : Éclairage public en panne",
+        ]
+    );
+}
