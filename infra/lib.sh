@@ -1,0 +1,244 @@
+# shellcheck shell=bash
+# Shared helpers for infra/run and infra/test: check the tools, install what is missing
+# on Debian/Ubuntu, and make sure local PostgreSQL and RabbitMQ answer.
+#
+# Sourced, never run. Everything targets the local servers the services default to:
+# PostgreSQL on 127.0.0.1:5432 (user postgres, no password) and RabbitMQ on
+# 127.0.0.1:5672 (guest/guest) with its management API on 127.0.0.1:15672.
+
+set -euo pipefail
+
+readonly PG_HOST=127.0.0.1
+readonly PG_PORT=5432
+readonly PG_URL="postgres://postgres@${PG_HOST}:${PG_PORT}"
+readonly RABBIT_HOST=127.0.0.1
+readonly RABBIT_PORT=5672
+readonly RABBIT_API="http://${RABBIT_HOST}:15672"
+readonly RABBIT_USER=guest
+readonly RABBIT_PASSWORD=guest
+
+# The repository root, whichever directory the script was started from.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+GUICHET_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Set when this run installed PostgreSQL, so a fresh cluster may be opened to local
+# passwordless logins (see ensure_postgres_login).
+installed_postgres=false
+
+# --- output ----------------------------------------------------------------------------
+
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  _bold=$'\e[1m' _green=$'\e[32m' _yellow=$'\e[33m' _red=$'\e[31m' _reset=$'\e[0m'
+else
+  _bold='' _green='' _yellow='' _red='' _reset=''
+fi
+
+step() { printf '%s==>%s %s\n' "$_bold" "$_reset" "$*"; }
+ok() { printf '  %sok%s  %s\n' "$_green" "$_reset" "$*"; }
+warn() { printf '  %s!!%s  %s\n' "$_yellow" "$_reset" "$*" >&2; }
+die() {
+  printf '%serror:%s %s\n' "$_red" "$_reset" "$1" >&2
+  shift
+  local line
+  for line in "$@"; do printf '    %s\n' "$line" >&2; done
+  exit 1
+}
+
+# --- small utilities -------------------------------------------------------------------
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# True when something accepts TCP connections on host:port.
+port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+# Runs "$@" with root rights: directly as root, else through passwordless sudo.
+# as_root_possible says whether that can work at all.
+as_root_possible() { [[ $EUID -eq 0 ]] || { have sudo && sudo -n true 2>/dev/null; }; }
+as_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo -n "$@"; fi; }
+
+# Polls "$@" every second until it succeeds or $1 seconds pass.
+wait_for() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 1
+  done
+}
+
+# The RabbitMQ management API as guest: rabbit_api METHOD PATH [JSON BODY].
+rabbit_api() {
+  local method=$1 path=$2 body=${3:-}
+  local args=(-sf -u "$RABBIT_USER:$RABBIT_PASSWORD" -X "$method" "$RABBIT_API/api/$path")
+  [[ -n "$body" ]] && args+=(-H 'content-type: application/json' -d "$body")
+  curl "${args[@]}"
+}
+
+rabbit_api_answers() { rabbit_api GET overview >/dev/null 2>&1; }
+
+# psql against the local server's maintenance database, quiet and unaligned.
+pg() { psql "$PG_URL/postgres" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+# --- (a) tools -------------------------------------------------------------------------
+
+# Checks every tool the scripts use; installs the missing Debian packages when allowed,
+# otherwise prints the commands to run and stops.
+ensure_tools() {
+  step "Checking tools"
+  if ! have cargo; then
+    die "cargo (Rust) is not installed." \
+      "Install it with rustup, then open a new shell:" \
+      "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" \
+      "(or see https://rustup.rs)"
+  fi
+
+  local packages=()
+  have curl || packages+=(curl)
+  # The server tools are only needed when the server does not already answer
+  # (a PostgreSQL or RabbitMQ in a container is fine as is).
+  if ! have psql || ! have pg_isready; then
+    packages+=(postgresql-client)
+  fi
+  if ! port_open "$PG_HOST" "$PG_PORT" && ! have pg_ctlcluster; then
+    packages+=(postgresql)
+  fi
+  if ! port_open "$RABBIT_HOST" "$RABBIT_PORT" || ! port_open "$RABBIT_HOST" 15672; then
+    if ! have rabbitmq-server || ! have rabbitmqctl || ! have rabbitmq-plugins; then
+      packages+=(rabbitmq-server)
+    fi
+  fi
+
+  if ((${#packages[@]} == 0)); then
+    ok "cargo $(cargo --version | cut -d' ' -f2), psql, curl, rabbitmq tools"
+    return
+  fi
+
+  if ! have apt-get || ! as_root_possible; then
+    local sudo=''
+    [[ $EUID -eq 0 ]] || sudo='sudo '
+    die "missing Debian packages: ${packages[*]}" \
+      "Install them, then run this script again:" \
+      "  ${sudo}apt-get update" \
+      "  ${sudo}apt-get install -y ${packages[*]}"
+  fi
+  step "Installing missing Debian packages: ${packages[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+  [[ " ${packages[*]} " == *" postgresql "* ]] && installed_postgres=true
+  ok "installed ${packages[*]}"
+}
+
+# --- (b) PostgreSQL --------------------------------------------------------------------
+
+pg_answers() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
+
+# The Debian cluster ("15 main") that owns port 5432, if any.
+pg_local_cluster() {
+  have pg_lsclusters || return 0
+  pg_lsclusters -h 2>/dev/null | awk -v port="$PG_PORT" '$3 == port { print $1, $2; exit }'
+}
+
+ensure_postgres() {
+  step "PostgreSQL on $PG_HOST:$PG_PORT"
+  if ! pg_answers; then
+    local cluster
+    cluster=$(pg_local_cluster)
+    [[ -n "$cluster" ]] || die "PostgreSQL does not answer and no local cluster uses port $PG_PORT." \
+      "Create one with:  pg_createcluster --start <version> main   (see pg_lsclusters)"
+    as_root_possible || die "PostgreSQL cluster $cluster is stopped and this user cannot start it." \
+      "Start it with:  sudo pg_ctlcluster --skip-systemctl-redirect $cluster start"
+    echo "  starting cluster $cluster"
+    # shellcheck disable=SC2086 # $cluster is "<version> <name>", two words on purpose
+    as_root pg_ctlcluster --skip-systemctl-redirect $cluster start ||
+      warn "pg_ctlcluster failed; waiting anyway in case it is starting"
+    wait_for 30 pg_answers || die "PostgreSQL did not answer within 30 s." \
+      "Look at /var/log/postgresql/postgresql-${cluster// /-}.log"
+  fi
+  ensure_postgres_login
+  ok "PostgreSQL $(pg -c 'show server_version' | cut -d' ' -f1) answers"
+}
+
+# The services log in as postgres over TCP with no password. A fresh Debian cluster asks
+# for one, so a cluster this run just installed is opened to local logins; an existing
+# one is left alone and the fix is printed instead.
+ensure_postgres_login() {
+  pg -c 'select 1' >/dev/null 2>&1 && return
+  local cluster hba
+  cluster=$(pg_local_cluster)
+  hba="/etc/postgresql/${cluster/ //}/pg_hba.conf"
+  if $installed_postgres && [[ -n "$cluster" && -f "$hba" ]]; then
+    echo "  allowing passwordless local TCP logins for postgres in $hba (new dev cluster)"
+    as_root sed -i -e '1i host all postgres 127.0.0.1/32 trust' -e '1i host all postgres ::1/128 trust' "$hba"
+    # shellcheck disable=SC2086 # two words on purpose
+    as_root pg_ctlcluster --skip-systemctl-redirect $cluster reload
+    wait_for 10 pg -c 'select 1' && return
+  fi
+  die "PostgreSQL refuses '$PG_URL' (user postgres, no password, over TCP)." \
+    "On a development machine, put these lines first in pg_hba.conf, then reload:" \
+    "  host all postgres 127.0.0.1/32 trust" \
+    "  host all postgres ::1/128 trust" \
+    "or point the services elsewhere with GUICHET__DATABASE__URL (docs/operations.md)."
+}
+
+# --- (c) RabbitMQ ----------------------------------------------------------------------
+
+rabbit_answers() { port_open "$RABBIT_HOST" "$RABBIT_PORT"; }
+
+ensure_rabbitmq() {
+  step "RabbitMQ on $RABBIT_HOST:$RABBIT_PORT"
+  if ! rabbit_answers; then
+    as_root_possible || die "RabbitMQ is stopped and this user cannot start it." \
+      "Start it with:  sudo rabbitmq-server -detached"
+    echo "  starting rabbitmq-server (detached)"
+    as_root rabbitmq-server -detached || warn "rabbitmq-server -detached failed; waiting anyway"
+    wait_for 90 rabbit_answers || die "RabbitMQ did not open port $RABBIT_PORT within 90 s." \
+      "Look at /var/log/rabbitmq/ (and: rabbitmqctl status)"
+  fi
+  ok "RabbitMQ answers"
+  ensure_rabbitmq_management
+}
+
+# The management API creates vhosts here and in the tests.
+ensure_rabbitmq_management() {
+  if ! rabbit_api_answers; then
+    echo "  enabling the rabbitmq_management plugin"
+    as_root rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null ||
+      die "could not enable rabbitmq_management." "Run:  sudo rabbitmq-plugins enable rabbitmq_management"
+    wait_for 60 rabbit_api_answers || die "the RabbitMQ management API did not answer on $RABBIT_API within 60 s." \
+      "Check it with:  curl -u guest:guest $RABBIT_API/api/overview"
+  fi
+  ok "management API on $RABBIT_API"
+}
+
+# --- (d) vhosts ------------------------------------------------------------------------
+
+# Percent-encodes a vhost name for a management API path.
+urlencode() {
+  local LC_ALL=C s=$1 out='' c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case $c in
+      [a-zA-Z0-9._~-]) out+=$c ;;
+      *) out+=$(printf '%%%02X' "'$c") ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# Creates vhost $1 and gives guest every right on it; harmless when it already exists.
+ensure_vhost() {
+  local vhost
+  vhost=$(urlencode "$1")
+  rabbit_api PUT "vhosts/$vhost" >/dev/null || die "could not create RabbitMQ vhost '$1'."
+  rabbit_api PUT "permissions/$vhost/$RABBIT_USER" '{"configure":".*","write":".*","read":".*"}' >/dev/null ||
+    die "could not grant $RABBIT_USER access to vhost '$1'."
+  ok "vhost '$1' (guest has full access)"
+}
+
+# Every vhost name whose name starts with $1, one per line.
+vhosts_starting_with() {
+  rabbit_api GET 'vhosts?columns=name' | grep -o '"name":"[^"]*"' | cut -d'"' -f4 | grep "^$1" || true
+}
+
+delete_vhost() { rabbit_api DELETE "vhosts/$(urlencode "$1")" >/dev/null; }
