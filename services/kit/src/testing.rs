@@ -58,14 +58,14 @@ pub fn init_logs() {
     }
 }
 
-/// Polls `check` until it returns `Some` or five seconds pass: events cross the broker
+/// Polls `check` until it returns `Some` or ten seconds pass (generous: CI has two cores): events cross the broker
 /// asynchronously, so tests wait for an outcome instead of sleeping a fixed time.
 pub async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         if let Some(value) = check().await {
             return Some(value);
