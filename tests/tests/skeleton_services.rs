@@ -21,64 +21,49 @@ async fn settings(hint: &str) -> ServiceSettings {
 }
 
 async fn serves_then_stops(
-    port: u16,
-    run: tokio::task::JoinHandle<anyhow::Result<()>>,
+    ports: &[u16],
+    runs: impl IntoIterator<Item = tokio::task::JoinHandle<anyhow::Result<()>>>,
     stop: CancellationToken,
 ) {
-    let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{port}")).unwrap();
-    assert!(
-        grpc::is_serving(channel.clone()).await,
-        "port {port} answers health"
-    );
+    let channels: Vec<_> = ports
+        .iter()
+        .map(|port| grpc::connect_lazy(&format!("http://127.0.0.1:{port}")).unwrap())
+        .collect();
+    for (port, channel) in ports.iter().zip(&channels) {
+        assert!(
+            grpc::is_serving(channel.clone()).await,
+            "port {port} answers health"
+        );
+    }
     stop.cancel();
-    let stopped = tokio::time::timeout(Duration::from_secs(10), run)
-        .await
-        .expect("stops in time");
-    assert!(stopped.unwrap().is_ok());
-    assert!(!grpc::is_serving(channel).await);
+    for run in runs {
+        let stopped = tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("stops in time");
+        assert!(stopped.unwrap().is_ok());
+    }
+    for channel in channels {
+        assert!(!grpc::is_serving(channel).await);
+    }
 }
 
 #[tokio::test]
-async fn identity_starts_answers_health_and_stops() {
-    let app = guichet_identity::Application::build(settings("skel_id").await)
+async fn services_not_built_yet_start_answer_health_and_stop() {
+    let stop = CancellationToken::new();
+    let identity = guichet_identity::Application::build(settings("skel_id").await)
         .await
         .unwrap();
-    let stop = CancellationToken::new();
-    let port = app.port();
-    serves_then_stops(
-        port,
-        tokio::spawn(app.run(stop.clone().cancelled_owned())),
-        stop,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn teleservices_starts_answers_health_and_stops() {
-    let app = guichet_teleservices::Application::build(settings("skel_tls").await)
+    let teleservices = guichet_teleservices::Application::build(settings("skel_tls").await)
         .await
         .unwrap();
-    let stop = CancellationToken::new();
-    let port = app.port();
-    serves_then_stops(
-        port,
-        tokio::spawn(app.run(stop.clone().cancelled_owned())),
-        stop,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn rapo_starts_answers_health_and_stops() {
-    let app = guichet_rapo::Application::build(settings("skel_rapo").await)
+    let rapo = guichet_rapo::Application::build(settings("skel_rapo").await)
         .await
         .unwrap();
-    let stop = CancellationToken::new();
-    let port = app.port();
-    serves_then_stops(
-        port,
-        tokio::spawn(app.run(stop.clone().cancelled_owned())),
-        stop,
-    )
-    .await;
+    let ports = [identity.port(), teleservices.port(), rapo.port()];
+    let runs = [
+        tokio::spawn(identity.run(stop.clone().cancelled_owned())),
+        tokio::spawn(teleservices.run(stop.clone().cancelled_owned())),
+        tokio::spawn(rapo.run(stop.clone().cancelled_owned())),
+    ];
+    serves_then_stops(&ports, runs, stop).await;
 }

@@ -10,23 +10,24 @@ use serde::{Deserialize, de::DeserializeOwned};
 ///
 /// The file is `guichet.toml` in the working directory, or the path in `GUICHET_CONFIG`.
 pub fn load<T: DeserializeOwned>() -> anyhow::Result<T> {
-    let file = std::env::var("GUICHET_CONFIG").unwrap_or_else(|_| "guichet".to_owned());
-    config::Config::builder()
-        .add_source(config::File::with_name(&file).required(false))
-        .add_source(environment())
-        .build()
-        .context("reading configuration")?
-        .try_deserialize()
-        .context("invalid configuration")
+    read(config::Config::builder())
 }
 
 /// Loads a domain service's settings with its own defaults: database `guichet_<name>`
 /// and gRPC port `port`, both still overridable by file and environment.
 pub fn load_service<T: DeserializeOwned>(name: &str, port: u16) -> anyhow::Result<T> {
-    let file = std::env::var("GUICHET_CONFIG").unwrap_or_else(|_| "guichet".to_owned());
-    config::Config::builder()
+    let defaults = config::Config::builder()
         .set_default("database.name", format!("guichet_{name}"))?
-        .set_default("grpc.port", port)?
+        .set_default("grpc.port", port)?;
+    read(defaults)
+}
+
+/// Adds the file and the environment over `defaults`, then deserializes.
+fn read<T: DeserializeOwned>(
+    defaults: config::ConfigBuilder<config::builder::DefaultState>,
+) -> anyhow::Result<T> {
+    let file = std::env::var("GUICHET_CONFIG").unwrap_or_else(|_| "guichet".to_owned());
+    defaults
         .add_source(config::File::with_name(&file).required(false))
         .add_source(environment())
         .build()

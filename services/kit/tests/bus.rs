@@ -184,7 +184,7 @@ async fn a_relay_killed_between_publishing_and_marking_leads_to_one_effect() {
 
     // A relay publishes the batch, then dies before stamping: its transaction rolls back.
     let publisher = Publisher::open(&f.bus).await.unwrap();
-    let (mut tx, events) = outbox::lock_pending(&f.pool).await.unwrap();
+    let (tx, events) = outbox::lock_pending(&f.pool).await.unwrap();
     assert_eq!(events.len(), 1);
     outbox::publish_all(&publisher, &events).await.unwrap();
     tx.rollback().await.unwrap(); // what a dead relay's closed connection does

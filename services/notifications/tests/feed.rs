@@ -157,7 +157,7 @@ async fn a_relay_killed_between_publishing_and_marking_still_shows_one_item() {
     let mut f = start("relaykill").await;
     f.commit(&filed("CBBB-BBBB-BBBB-B1", "PROPRETE")).await;
     // The relay publishes, then dies before stamping the row…
-    let (mut tx, events) = outbox::lock_pending(&f.producer).await.unwrap();
+    let (tx, events) = outbox::lock_pending(&f.producer).await.unwrap();
     outbox::publish_all(&f.publisher, &events).await.unwrap();
     tx.rollback().await.unwrap(); // what a dead relay's closed connection does
     // …so the next relay publishes the same event again.
