@@ -129,6 +129,47 @@ ensure_tools() {
   ok "installed ${packages[*]}"
 }
 
+# --- (a') Node.js packages ----------------------------------------------------------------
+
+# The identity tests run a local OpenID Connect provider standing in for FranceConnect
+# (infra/oidc, Node.js). Installs Debian's nodejs and npm when missing and allowed,
+# otherwise prints the commands to run and stops; then installs the provider's locked
+# packages when node_modules is missing or older than package-lock.json.
+ensure_node_packages() {
+  step "Node.js packages of the test OpenID Connect provider (infra/oidc)"
+  local packages=()
+  have node || packages+=(nodejs)
+  have npm || packages+=(npm)
+  if ((${#packages[@]} > 0)); then
+    if ! have apt-get || ! as_root_possible; then
+      local sudo=''
+      [[ $EUID -eq 0 ]] || sudo='sudo '
+      die "missing Debian packages: ${packages[*]}" \
+        "Install them, then run this script again:" \
+        "  ${sudo}apt-get update" \
+        "  ${sudo}apt-get install -y ${packages[*]}"
+    fi
+    step "Installing missing Debian packages: ${packages[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+    ok "installed ${packages[*]}"
+  fi
+  # oidc-provider 9 needs crypto.hash (Node.js 20.12 and later); Debian 12 ships 18.
+  node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
+    process.exit(major > 20 || (major === 20 && minor >= 12) ? 0 : 1)' ||
+    die "Node.js $(node --version) is too old for infra/oidc: it needs 20.12 or later." \
+      "Install Node.js 20 or 22 (Debian 13's nodejs, or your vendor's package), then run this script again."
+
+  local dir="$GUICHET_ROOT/infra/oidc"
+  # npm rewrites node_modules/.package-lock.json on every install: its age is the tree's.
+  if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    echo "  npm ci --prefix infra/oidc"
+    npm ci --prefix "$dir" --no-audit --no-fund ||
+      die "npm ci failed in infra/oidc." "Run it by hand to see why:  npm ci --prefix infra/oidc --no-audit --no-fund"
+  fi
+  ok "node $(node --version), infra/oidc packages installed"
+}
+
 # --- (b) PostgreSQL --------------------------------------------------------------------
 
 pg_answers() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }

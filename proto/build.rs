@@ -20,6 +20,8 @@ fn build(protoc: Option<PathBuf>) -> Result<(), Box<dyn Error>> {
         "guichet/complaints/v1/complaints.proto",
         "guichet/events/v1/events.proto",
         "guichet/notifications/v1/notifications.proto",
+        "guichet/identity/v1/keys.proto",
+        "guichet/identity/v1/identity.proto",
     ];
     let mut config = tonic_prost_build::Config::new();
     // Events are decoded by name: `prost::Name` lets the bus check the body type.

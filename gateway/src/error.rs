@@ -5,14 +5,19 @@
 
 use axum::{
     Json,
-    extract::{FromRequest, Request},
+    extract::{FromRequest, FromRequestParts, Query, Request},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use guichet_kit::grpc::violations;
+use http::request::Parts;
 use serde::{Serialize, de::DeserializeOwned};
 use tonic::Code;
+use tonic_types::StatusExt as _;
 use utoipa::ToSchema;
+
+/// `Retry-After` when a service throttles without saying for how long.
+const DEFAULT_RETRY_AFTER: u64 = 60;
 
 /// A problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -68,6 +73,16 @@ impl ApiError {
         error
     }
 
+    /// 401: no usable credentials. Answers carry `WWW-Authenticate: Bearer`.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+
+    /// 403: the caller is known but may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut error = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -79,14 +94,26 @@ impl ApiError {
     }
 
     /// Translates a service's status; `not_found_code` names what was not found.
+    ///
+    /// Services word their refusals in French for people (validation, conflicts,
+    /// failed logins, throttling), so their message becomes the `detail` where one is
+    /// given; "not found" keeps a fixed sentence per code, so it never tells apart
+    /// what does not exist from what belongs to someone else.
     pub fn from_status(status: tonic::Status, not_found_code: &'static str) -> Self {
-        let message = status.message().to_owned();
+        let message = status.message().trim().to_owned();
+        let or = |default: &str| {
+            if message.is_empty() {
+                default.to_owned()
+            } else {
+                message.clone()
+            }
+        };
         match status.code() {
             Code::InvalidArgument => {
                 let mut error = Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation_failed",
-                    message,
+                    or("La demande contient des erreurs."),
                 );
                 error.errors = violations(&status)
                     .into_iter()
@@ -97,26 +124,32 @@ impl ApiError {
                     .collect();
                 error
             }
-            // A silo that does not serve this yet knows no such demand either.
-            Code::NotFound | Code::Unimplemented => Self::new(
-                StatusCode::NOT_FOUND,
-                not_found_code,
-                "Aucune demande ne correspond à ce numéro.",
+            // A silo that does not serve this yet knows no such thing either.
+            Code::NotFound | Code::Unimplemented => Self::not_found(not_found_code),
+            Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                or("Cette opération entre en conflit avec l'état actuel."),
             ),
-            Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => {
-                Self::new(StatusCode::CONFLICT, "conflict", message)
+            Code::PermissionDenied => {
+                Self::forbidden(or("Vous n'avez pas accès à cette ressource."))
             }
-            Code::PermissionDenied => Self::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Vous n'avez pas accès à cette ressource.",
-            ),
-            Code::Unauthenticated => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Veuillez vous identifier.",
-            ),
-            Code::ResourceExhausted => Self::too_many_requests(60),
+            Code::Unauthenticated => Self::unauthenticated(or("Veuillez vous identifier.")),
+            Code::ResourceExhausted => {
+                // The service may say how long to wait (google.rpc.RetryInfo).
+                let retry_after = status
+                    .get_details_retry_info()
+                    .and_then(|info| info.retry_delay)
+                    .map_or(DEFAULT_RETRY_AFTER, |delay| {
+                        delay.as_secs() + u64::from(delay.subsec_nanos() > 0)
+                    })
+                    .max(1);
+                let mut error = Self::too_many_requests(retry_after);
+                if !message.is_empty() {
+                    error.detail = message;
+                }
+                error
+            }
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
                 tracing::warn!(%status, "a service is unavailable");
                 Self::unavailable()
@@ -130,6 +163,11 @@ impl ApiError {
                 )
             }
         }
+    }
+
+    /// 404 with the fixed sentence of `code` (`agent_not_found`…).
+    pub fn not_found(code: &'static str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, not_found_detail(code))
     }
 
     pub fn unavailable() -> Self {
@@ -164,7 +202,27 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §15.5.2: a 401 names the scheme that would work.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"guichet\""),
+            );
+        }
         response
+    }
+}
+
+/// The sentence shown for each "not found" code.
+fn not_found_detail(code: &str) -> &'static str {
+    match code {
+        "demand_not_found" => "Aucune demande ne correspond à ce numéro.",
+        "account_not_found" => "Aucun compte ne correspond.",
+        "agent_not_found" => "Aucun agent ne correspond à cet identifiant.",
+        "department_not_found" => "Aucun service municipal ne correspond à ce code.",
+        "device_not_found" => "Aucun appareil ne correspond à cet identifiant.",
+        "link_not_found" => "Ce lien n'est pas ou plus valide : demandez-en un nouveau.",
+        _ => "Cette ressource n'existe pas.",
     }
 }
 
@@ -221,5 +279,29 @@ where
                 "Le corps de la requête n'est pas un JSON valide.",
             )),
         }
+    }
+}
+
+/// Query-string extractor whose failures are problems (`400 invalid_query`).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::try_from_uri(&parts.uri)
+            .map(|Query(value)| Self(value))
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "Les paramètres de l'adresse sont invalides.",
+                )
+            })
     }
 }

@@ -2,6 +2,7 @@
 //! through. It speaks JSON under `/api/v1`, documents itself in OpenAPI, turns every
 //! failure into a problem document, and calls the domain services over gRPC.
 
+mod auth;
 mod config;
 pub mod error;
 mod routes;
@@ -14,6 +15,13 @@ use tokio::net::TcpListener;
 
 pub use config::{HttpConfig, Limits, ServiceUrls, Settings};
 pub use routes::openapi;
+
+/// The gateway's whole HTTP router, as `Application` serves it, with lazy connections
+/// to every service. Tests drive it in-process with `tower::ServiceExt::oneshot`; they
+/// add `axum::extract::connect_info::MockConnectInfo`, which a real listener provides.
+pub fn router(settings: &Settings) -> anyhow::Result<axum::Router> {
+    Ok(routes::router(state::AppState::new(settings)?))
+}
 
 pub struct Application {
     listener: TcpListener,
@@ -28,10 +36,9 @@ impl Application {
         let listener = TcpListener::bind(&addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
-        let state = state::AppState::new(&settings)?;
         Ok(Self {
             listener,
-            router: routes::router(state),
+            router: router(&settings)?,
         })
     }
 

@@ -1,14 +1,22 @@
-//! What every handler shares: one gRPC client per service and the rate limiters.
+//! What every handler shares: one gRPC client per service, the token verifier and the
+//! rate limiters.
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use guichet_kit::{
     Owner,
+    auth::Verifier,
     grpc::{TracedChannel, connect_lazy},
 };
 use guichet_proto::{
-    complaints::v1::complaints_client::ComplaintsClient, demand::v1::demands_client::DemandsClient,
+    complaints::v1::complaints_client::ComplaintsClient,
+    demand::v1::demands_client::DemandsClient,
+    identity::v1::{
+        accounts_client::AccountsClient, audit_client::AuditClient, devices_client::DevicesClient,
+        france_connect_client::FranceConnectClient, keys_client::KeysClient,
+        staff_client::StaffClient,
+    },
     notifications::v1::feed_client::FeedClient,
 };
 
@@ -20,6 +28,20 @@ pub struct AppState {
     pub services: Vec<(&'static str, TracedChannel)>,
     pub complaints: ComplaintsClient<TracedChannel>,
     pub feed: FeedClient<TracedChannel>,
+    /// Residents: sign-up, login, sessions, profile.
+    pub accounts: AccountsClient<TracedChannel>,
+    /// FranceConnect logins, with the identity service as relying party.
+    pub franceconnect: FranceConnectClient<TracedChannel>,
+    /// Agents, their tabs and departments.
+    pub staff: StaffClient<TracedChannel>,
+    /// Kiosks, counters, phone desks and app installations.
+    pub devices: DevicesClient<TracedChannel>,
+    /// The log of agents' actions.
+    pub audit: AuditClient<TracedChannel>,
+    /// The public keys tokens are signed with, republished for clients.
+    pub keys: KeysClient<TracedChannel>,
+    /// Checks agents' tokens before the agent and admin areas call anything.
+    pub verifier: Verifier,
     teleservices: TracedChannel,
     complaints_channel: TracedChannel,
     rapo: TracedChannel,
@@ -37,6 +59,13 @@ impl AppState {
         let per_minute =
             NonZeroU32::new(settings.limits.lookups_per_minute).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
+            accounts: AccountsClient::new(identity.clone()),
+            franceconnect: FranceConnectClient::new(identity.clone()),
+            staff: StaffClient::new(identity.clone()),
+            devices: DevicesClient::new(identity.clone()),
+            audit: AuditClient::new(identity.clone()),
+            keys: KeysClient::new(identity.clone()),
+            verifier: Verifier::new(&urls.identity)?,
             services: vec![
                 ("identity", identity),
                 ("teleservices", teleservices.clone()),

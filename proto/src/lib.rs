@@ -28,6 +28,13 @@ pub mod events {
     }
 }
 
+pub mod identity {
+    #[allow(clippy::all, clippy::pedantic)] // generated code
+    pub mod v1 {
+        tonic::include_proto!("guichet.identity.v1");
+    }
+}
+
 pub mod notifications {
     #[allow(clippy::all, clippy::pedantic)] // generated code
     pub mod v1 {

@@ -5,11 +5,14 @@
 use guichet_gateway::{Limits, ServiceUrls};
 use guichet_kit::{
     Clock,
-    config::{AmqpConfig, ServerConfig, ServiceSettings},
+    config::{AmqpConfig, AuthConfig, ServerConfig, ServiceSettings},
     testing,
 };
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+
+/// The bootstrap administrator's password (login `admin`).
+pub const ADMIN_PASSWORD: &str = "mot de passe administrateur";
 
 /// A running platform; dropping it stops every process.
 pub struct Platform {
@@ -44,6 +47,16 @@ fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
     }
 }
 
+/// Settings of a service that verifies tokens with the identity service at `port`.
+fn verifying(hint: &str, amqp: &AmqpConfig, identity_port: u16) -> ServiceSettings {
+    ServiceSettings {
+        auth: AuthConfig {
+            identity_url: url(identity_port),
+        },
+        ..settings(hint, amqp)
+    }
+}
+
 fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
@@ -58,21 +71,34 @@ impl Platform {
         let amqp = testing::vhost(hint).await?;
         let stop = CancellationToken::new();
 
-        let identity =
-            guichet_identity::Application::build(settings(&format!("{hint}_id"), &amqp)).await?;
+        let identity = guichet_identity::Application::build(
+            guichet_identity::Settings {
+                service: settings(&format!("{hint}_id"), &amqp),
+                bootstrap: guichet_identity::Bootstrap {
+                    admin_password: Some(ADMIN_PASSWORD.to_owned().into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            Clock::system(),
+        )
+        .await?;
         let teleservices =
             guichet_teleservices::Application::build(settings(&format!("{hint}_tls"), &amqp))
                 .await?;
         let complaints = guichet_complaints::Application::build(
-            settings(&format!("{hint}_cpl"), &amqp),
+            verifying(&format!("{hint}_cpl"), &amqp, identity.port()),
             Clock::system(),
         )
         .await?;
         let rapo =
             guichet_rapo::Application::build(settings(&format!("{hint}_rapo"), &amqp)).await?;
-        let notifications =
-            guichet_notifications::Application::build(settings(&format!("{hint}_ntf"), &amqp))
-                .await?;
+        let notifications = guichet_notifications::Application::build(verifying(
+            &format!("{hint}_ntf"),
+            &amqp,
+            identity.port(),
+        ))
+        .await?;
 
         let mut services = ServiceUrls {
             identity: url(identity.port()),
@@ -168,5 +194,99 @@ impl Platform {
             .fetch_one(&self.complaints_db)
             .await
             .unwrap_or_else(|e| panic!("counting {table}: {e}"))
+    }
+}
+
+/// Signing in as the channels do, through the gateway.
+impl Platform {
+    pub async fn post_json_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    async fn access_token(response: reqwest::Response, what: &str) -> String {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert!(status.is_success(), "{what}: {status} {body}");
+        body["access_token"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The bootstrap administrator's access token.
+    pub async fn admin(&self) -> String {
+        self.agent_login("admin", ADMIN_PASSWORD).await
+    }
+
+    pub async fn agent_login(&self, login: &str, password: &str) -> String {
+        let response = self
+            .post_json(
+                "/api/v1/agent/login",
+                &serde_json::json!({"login": login, "password": password}),
+            )
+            .await;
+        Self::access_token(response, "agent login").await
+    }
+
+    /// Creates an agent of `departments` and signs them in.
+    pub async fn agent(&self, login: &str, departments: &[&str]) -> String {
+        let admin = self.admin().await;
+        let password = format!("{login}-mot-de-passe");
+        let created = self
+            .post_json_as(
+                &admin,
+                "/api/v1/admin/agents",
+                &serde_json::json!({
+                    "login": login, "password": password, "name": login,
+                    "departments": departments, "roles": ["agent"]
+                }),
+            )
+            .await;
+        assert!(
+            created.status().is_success(),
+            "creating agent {login}: {}",
+            created.status()
+        );
+        self.agent_login(login, &password).await
+    }
+
+    /// Signs a new resident up and in.
+    pub async fn resident(&self, email: &str) -> String {
+        let password = "une phrase de passe solide";
+        let signed_up = self
+            .post_json(
+                "/api/v1/auth/signup",
+                &serde_json::json!({"email": email, "password": password, "attributes": {"given_name": "Jeanne", "family_name": "Martin"}}),
+            )
+            .await;
+        assert!(
+            signed_up.status().is_success(),
+            "sign-up {email}: {}",
+            signed_up.status()
+        );
+        let response = self
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        Self::access_token(response, "resident login").await
     }
 }

@@ -50,18 +50,14 @@ async fn serves_then_stops(
 #[tokio::test]
 async fn services_not_built_yet_start_answer_health_and_stop() {
     let stop = CancellationToken::new();
-    let identity = guichet_identity::Application::build(settings("skel_id").await)
-        .await
-        .unwrap();
     let teleservices = guichet_teleservices::Application::build(settings("skel_tls").await)
         .await
         .unwrap();
     let rapo = guichet_rapo::Application::build(settings("skel_rapo").await)
         .await
         .unwrap();
-    let ports = [identity.port(), teleservices.port(), rapo.port()];
+    let ports = [teleservices.port(), rapo.port()];
     let runs = [
-        tokio::spawn(identity.run(stop.clone().cancelled_owned())),
         tokio::spawn(teleservices.run(stop.clone().cancelled_owned())),
         tokio::spawn(rapo.run(stop.clone().cancelled_owned())),
     ];

@@ -1,16 +1,24 @@
-//! The agents' intranet: the live feed of what concerns their departments.
+//! The agents' intranet: signing in, the tabs of their departments, and the live feed
+//! of what concerns them. Everything but the login takes a verified agent token
+//! (`Agent`); the services called check it again.
+
+use std::net::SocketAddr;
 
 use axum::{
     Json,
-    extract::{Query, State},
+    extract::{ConnectInfo, State},
 };
-use guichet_proto::notifications::v1::ListFeedRequest;
+use guichet_proto::{identity::v1 as pb, notifications::v1::ListFeedRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::dto::{Feed, FeedItem};
+use super::{
+    dto::{Feed, FeedItem},
+    identity_dto::{AgentLogin, NoStore, TabPreferences, Tabs, Tokens},
+};
 use crate::{
-    error::{ApiError, Problem},
+    auth::{Agent, Bearer},
+    error::{ApiError, ApiJson, ApiQuery, Problem},
     state::AppState,
 };
 
@@ -29,11 +37,18 @@ pub struct FeedQuery {
     path = "/api/v1/agent/feed",
     tag = "agent",
     params(FeedQuery),
-    responses((status = 200, body = Feed), (status = 503, body = Problem, content_type = "application/problem+json"))
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Feed),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn feed(
+    agent: Agent,
     State(state): State<AppState>,
-    Query(query): Query<FeedQuery>,
+    ApiQuery(query): ApiQuery<FeedQuery>,
 ) -> Result<Json<Feed>, ApiError> {
     let departments = query
         .department
@@ -42,13 +57,14 @@ pub async fn feed(
         .filter(|d| !d.is_empty())
         .map(str::to_owned)
         .collect();
+    let request = ListFeedRequest {
+        departments,
+        limit: query.limit,
+    };
     let items = state
         .feed
         .clone()
-        .list_feed(ListFeedRequest {
-            departments,
-            limit: query.limit,
-        })
+        .list_feed(agent.bearer().request(request))
         .await
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner()
@@ -56,4 +72,103 @@ pub async fn feed(
     Ok(Json(Feed {
         items: items.into_iter().map(FeedItem::from).collect(),
     }))
+}
+
+/// Opens an agent's session with their own login. On a counter or phone-desk
+/// workstation, send the device's token as `Authorization: Bearer …`: the session then
+/// belongs to that channel. Repeated failures are slowed down (429).
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/login",
+    tag = "agent",
+    request_body = AgentLogin,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Tokens, headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 401, description = "Wrong login or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn login(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<AgentLogin>,
+) -> Result<NoStore<Tokens>, ApiError> {
+    let request = pb::AgentLoginRequest {
+        login: body.login,
+        password: body.password,
+        client: Some(bearer.client(peer)),
+    };
+    let tokens = state
+        .staff
+        .clone()
+        .agent_login(bearer.request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
+        .into_inner();
+    Ok(NoStore(tokens.into()))
+}
+
+/// The agent's tabs: the themes and views of their departments, in their order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/tabs",
+    tag = "agent",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Tabs),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn tabs(agent: Agent, State(state): State<AppState>) -> Result<Json<Tabs>, ApiError> {
+    let tabs = state
+        .staff
+        .clone()
+        .get_tabs(agent.bearer().request(pb::GetTabsRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
+        .into_inner();
+    Ok(Json(tabs.into()))
+}
+
+/// Reorders and hides tabs; answers the tabs as they now are.
+#[utoipa::path(
+    put,
+    path = "/api/v1/agent/tabs",
+    tag = "agent",
+    request_body = TabPreferences,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Tabs),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_tabs(
+    agent: Agent,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<TabPreferences>,
+) -> Result<Json<Tabs>, ApiError> {
+    let request = pb::SetTabPreferencesRequest {
+        preferences: body
+            .preferences
+            .into_iter()
+            .map(|p| pb::TabPreference {
+                code: p.code,
+                position: p.position,
+                hidden: p.hidden,
+            })
+            .collect(),
+    };
+    let tabs = state
+        .staff
+        .clone()
+        .set_tab_preferences(agent.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
+        .into_inner();
+    Ok(Json(tabs.into()))
 }

@@ -13,6 +13,7 @@ use guichet_proto::{
 
 use super::dto::{Category, Demand, NewComplaint};
 use crate::{
+    auth::Bearer,
     error::{ApiError, ApiJson, Problem},
     state::AppState,
 };
@@ -25,15 +26,16 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
     get,
     path = "/api/v1/complaints/categories",
     tag = "complaints",
-    responses((status = 200, body = Vec<Category>), (status = 503, body = Problem))
+    responses((status = 200, body = Vec<Category>), (status = 503, body = Problem, content_type = "application/problem+json"))
 )]
 pub async fn list_categories(
+    bearer: Bearer,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Category>>, ApiError> {
     let categories = state
         .complaints
         .clone()
-        .list_categories(ListCategoriesRequest {})
+        .list_categories(bearer.request(ListCategoriesRequest {}))
         .await
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner()
@@ -43,21 +45,26 @@ pub async fn list_categories(
 
 /// Files a complaint, with or without an account. The answer carries the tracking
 /// number to follow it on any channel. Send an `Idempotency-Key` header so a retry
-/// never files twice.
+/// never files twice. A signed-in resident, or a kiosk, counter or phone desk, sends
+/// its token as `Authorization: Bearer …`; the complaints service takes the account and
+/// channel from it.
 #[utoipa::path(
     post,
     path = "/api/v1/complaints",
     tag = "complaints",
     request_body = NewComplaint,
     params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key; the same key files once")),
+    security((), ("bearer" = [])),
     responses(
         (status = 201, body = Demand, headers(("Location" = String, description = "Where to follow the demand"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn file_complaint(
+    bearer: Bearer,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewComplaint>,
@@ -78,7 +85,8 @@ pub async fn file_complaint(
             email: contact.email,
             phone: contact.phone,
         }),
-        // Until devices and accounts exist (identity), every request is the web portal.
+        // What an anonymous web caller is; with a token, the complaints service takes
+        // the channel and the account from the verified token instead.
         channel: Channel::Web as i32,
         idempotency_key,
         resident_id: String::new(),
@@ -86,7 +94,7 @@ pub async fn file_complaint(
     let demand = state
         .complaints
         .clone()
-        .file_complaint(request)
+        .file_complaint(bearer.request(request))
         .await
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner()

@@ -1,14 +1,24 @@
 //! Every HTTP route, grouped by area, and the OpenAPI document generated from them.
 
+mod admin;
 mod agent;
 mod complaints;
 mod demands;
+mod devices;
 mod dto;
+mod franceconnect;
 mod health;
+mod identity_dto;
+mod keys;
+mod me;
+mod residents;
 
 use axum::{Json, Router, http::Request, routing::get};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
@@ -20,13 +30,39 @@ use crate::state::AppState;
         description = "Le guichet unique de la ville : démarches, doléances et recours, sur tous les canaux.",
         license(name = "AGPL-3.0-or-later")
     ),
+    modifiers(&BearerScheme),
     tags(
+        (name = "auth", description = "Comptes des usagers : inscription, connexion, mot de passe"),
+        (name = "me", description = "Le profil de l'usager connecté"),
         (name = "complaints", description = "Doléances sur l'espace public"),
         (name = "demands", description = "Suivi de toute demande par son numéro"),
-        (name = "agent", description = "Intranet des agents")
+        (name = "agent", description = "Intranet des agents"),
+        (name = "admin", description = "Administration : services, agents, appareils, journal d'audit"),
+        (name = "devices", description = "Bornes, guichets, postes téléphoniques et applications mobiles"),
+        (name = "keys", description = "Clés publiques de vérification des jetons")
     )
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` scheme the routes' `security` refers to.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
+    }
+}
 
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -34,6 +70,31 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::file_complaint))
         .routes(routes!(demands::get_demand))
         .routes(routes!(agent::feed))
+        .routes(routes!(residents::sign_up))
+        .routes(routes!(residents::verify_email))
+        .routes(routes!(residents::login))
+        .routes(routes!(residents::refresh))
+        .routes(routes!(residents::logout))
+        .routes(routes!(residents::request_password_reset))
+        .routes(routes!(residents::confirm_password_reset))
+        .routes(routes!(me::get_profile, me::update_profile))
+        .routes(routes!(me::add_business))
+        .routes(routes!(agent::login))
+        .routes(routes!(agent::tabs, agent::set_tabs))
+        .routes(routes!(admin::list_departments))
+        .routes(routes!(admin::upsert_department))
+        .routes(routes!(admin::list_agents, admin::create_agent))
+        .routes(routes!(admin::update_agent))
+        .routes(routes!(admin::register_device))
+        .routes(routes!(admin::audit))
+        .routes(routes!(devices::login))
+        .routes(routes!(devices::register_app))
+        .routes(routes!(keys::jwks))
+        .routes(routes!(franceconnect::login))
+        .routes(routes!(franceconnect::link))
+        .routes(routes!(franceconnect::callback))
+        .routes(routes!(franceconnect::logout))
+        .routes(routes!(franceconnect::logged_out))
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

@@ -65,6 +65,7 @@ pub fn status_changed(
         channel: change.channel as i32,
         at: Some(timestamp(change.at)),
         title: crate::domain::title(&c.category_label, &c.address),
+        theme: crate::domain::theme(&c.category),
     };
     Event::new(
         SOURCE,
@@ -86,12 +87,38 @@ pub fn message_posted(change: &Change<'_>, text: &str) -> Event {
         text: text.to_owned(),
         at: Some(timestamp(change.at)),
         title: crate::domain::title(&c.category_label, &c.address),
+        theme: crate::domain::theme(&c.category),
     };
     Event::new(
         SOURCE,
         "complaints.demand.message_posted",
         &c.tracking_number,
         change.at,
+        &body,
+    )
+}
+
+/// An agent read or changed a complaint holding personal data.
+pub fn audited(
+    agent: &guichet_kit::auth::Claims,
+    action: &str,
+    tracking_number: &str,
+    at: DateTime<Utc>,
+) -> Event {
+    let body = guichet_proto::events::v1::AuditRecorded {
+        actor_id: agent.sub.clone(),
+        actor_name: agent.name.clone(),
+        channel: agent.channel() as i32,
+        action: action.to_owned(),
+        subject: tracking_number.to_owned(),
+        detail: String::new(),
+        at: Some(timestamp(at)),
+    };
+    Event::new(
+        SOURCE,
+        "complaints.audit.recorded",
+        tracking_number,
+        at,
         &body,
     )
 }

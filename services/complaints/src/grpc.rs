@@ -3,7 +3,9 @@
 
 use chrono::Duration;
 use guichet_kit::{
-    Clock, Owner, TrackingNumber, bus,
+    Clock, Owner, TrackingNumber,
+    auth::{Caller, Claims, Role, Verifier},
+    bus,
     grpc::{Violation, timestamp},
 };
 use guichet_proto::{
@@ -23,7 +25,10 @@ use tonic::{Request, Response};
 use uuid::Uuid;
 
 use crate::{
-    domain::{self, Error, NewComplaint},
+    domain::{
+        self, Error, NewComplaint,
+        access::{self, Access},
+    },
     events::{self, Change},
     store::{self, ComplaintRow, TimelineRow},
 };
@@ -36,20 +41,45 @@ const MAX_MESSAGE: usize = 4_000;
 pub struct ComplaintsService {
     pool: PgPool,
     clock: Clock,
+    verifier: Verifier,
 }
 
 impl ComplaintsService {
-    pub fn new(pool: PgPool, clock: Clock) -> Self {
-        Self { pool, clock }
+    pub fn new(pool: PgPool, clock: Clock, verifier: Verifier) -> Self {
+        Self {
+            pool,
+            clock,
+            verifier,
+        }
+    }
+
+    async fn caller(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+    ) -> Result<Caller, tonic::Status> {
+        self.verifier.caller(metadata).await
     }
 
     #[tracing::instrument(name = "File a complaint", skip_all, fields(tracking = tracing::field::Empty))]
-    async fn file(&self, request: FileComplaintRequest) -> Result<Demand, Error> {
+    async fn file(
+        &self,
+        caller: &Caller,
+        mut request: FileComplaintRequest,
+    ) -> Result<Demand, Error> {
+        // Who files, and through which channel, comes from the verified token only.
+        request.channel = caller.channel() as i32;
+        let agent = caller.agent().map(agent_author);
+        match caller.resident() {
+            Some(resident) => request.resident_id = resident.to_owned(),
+            // A desk or phone agent files on behalf of the resident the request names.
+            None if agent.is_some() => {}
+            None => request.resident_id.clear(),
+        }
         if !request.idempotency_key.is_empty()
             && let Some(existing) =
                 store::by_idempotency_key(&self.pool, &request.idempotency_key).await?
         {
-            return self.demand(&existing).await;
+            return self.load(&existing).await;
         }
         let category = store::category(&self.pool, &request.category).await?;
         let complaint = NewComplaint::parse(request, category).map_err(Error::Invalid)?;
@@ -68,13 +98,13 @@ impl ComplaintsService {
             let existing = store::by_idempotency_key(&self.pool, key)
                 .await?
                 .ok_or(Error::NotFound)?;
-            return self.demand(&existing).await;
+            return self.load(&existing).await;
         }
-        let author = Author {
+        let author = agent.unwrap_or_else(|| Author {
             role: AuthorRole::Resident as i32,
             name: complaint.contact_name.clone(),
             id: complaint.resident_id.clone().unwrap_or_default(),
-        };
+        });
         let entry = timeline_entry(
             TimelineEntryKind::StatusChange,
             &author,
@@ -88,26 +118,63 @@ impl ComplaintsService {
         bus::enqueue(&mut tx, &events::filed(&tracking, &complaint, now, due_at)).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         tracing::info!(category = %complaint.category.code, "complaint filed");
-        self.demand(&tracking).await
+        self.load(&tracking).await
     }
 
-    async fn demand(&self, tracking: &str) -> Result<Demand, Error> {
+    /// A complaint as stored, after a change its caller was allowed to make.
+    async fn load(&self, tracking: &str) -> Result<Demand, Error> {
         let (complaint, timeline) = store::load(&self.pool, tracking)
             .await?
             .ok_or(Error::NotFound)?;
         Ok(to_demand(&complaint, &timeline))
     }
 
+    /// A complaint for `caller`, if they may see it; agents' reads are audited.
+    #[tracing::instrument(name = "Read a complaint", skip_all, fields(tracking = %tracking))]
+    async fn read(&self, caller: &Caller, tracking: &str) -> Result<Demand, Error> {
+        let (complaint, timeline) = store::load(&self.pool, tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let theme = domain::theme(&complaint.category);
+        let access = access::reach(
+            caller,
+            complaint.resident_id.as_deref(),
+            &complaint.department,
+            &theme,
+        )?;
+        if access == Access::Agent
+            && let Some(agent) = caller.agent()
+        {
+            let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+            bus::enqueue(
+                &mut tx,
+                &events::audited(agent, "read", tracking, self.clock.now()),
+            )
+            .await?;
+            tx.commit().await.map_err(anyhow::Error::from)?;
+        }
+        Ok(to_demand(&complaint, &timeline))
+    }
+
     #[tracing::instrument(name = "Change a complaint's status", skip_all, fields(tracking = %request.tracking_number))]
-    async fn change_status(&self, request: ChangeStatusRequest) -> Result<Demand, Error> {
+    async fn change_status(
+        &self,
+        caller: &Caller,
+        request: ChangeStatusRequest,
+    ) -> Result<Demand, Error> {
         let tracking = parse_tracking(&request.tracking_number)?;
         let status = Status::try_from(request.status).unwrap_or(Status::Unspecified);
-        domain::check_status_change(status, &request.reason).map_err(Error::Invalid)?;
         let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
         let complaint = store::lock(&mut tx, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let change = self.change(&complaint, request.author, request.channel);
+        let agent = access::handling_agent(
+            caller,
+            &complaint.department,
+            &domain::theme(&complaint.category),
+        )?;
+        domain::check_status_change(status, &request.reason).map_err(Error::Invalid)?;
+        let change = self.change(&complaint, agent_author(agent), caller.channel());
         store::set_status(
             &mut tx,
             complaint.id,
@@ -115,6 +182,7 @@ impl ComplaintsService {
             &request.sub_status,
         )
         .await?;
+        let reason = request.reason.trim();
         let entry = timeline_entry(
             TimelineEntryKind::StatusChange,
             &change.author,
@@ -122,20 +190,29 @@ impl ComplaintsService {
             change.at,
             Some(status),
             &request.sub_status,
-            request.reason.trim(),
+            reason,
         );
         store::insert_timeline(&mut tx, complaint.id, &entry).await?;
         bus::enqueue(
             &mut tx,
-            &events::status_changed(&change, status, &request.sub_status, request.reason.trim()),
+            &events::status_changed(&change, status, &request.sub_status, reason),
+        )
+        .await?;
+        bus::enqueue(
+            &mut tx,
+            &events::audited(agent, "change", &tracking, change.at),
         )
         .await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
-        self.demand(&tracking).await
+        self.load(&tracking).await
     }
 
     #[tracing::instrument(name = "Post a message on a complaint", skip_all, fields(tracking = %request.tracking_number))]
-    async fn post_message(&self, request: PostMessageRequest) -> Result<Demand, Error> {
+    async fn post_message(
+        &self,
+        caller: &Caller,
+        request: PostMessageRequest,
+    ) -> Result<Demand, Error> {
         let tracking = parse_tracking(&request.tracking_number)?;
         let text = request.text.trim();
         if text.is_empty() || text.chars().count() > MAX_MESSAGE {
@@ -148,7 +225,21 @@ impl ComplaintsService {
         let complaint = store::lock(&mut tx, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let change = self.change(&complaint, request.author, request.channel);
+        let theme = domain::theme(&complaint.category);
+        let author = match access::reach(
+            caller,
+            complaint.resident_id.as_deref(),
+            &complaint.department,
+            &theme,
+        )? {
+            Access::Agent => caller.agent().map(agent_author).unwrap_or_default(),
+            Access::Resident => Author {
+                role: AuthorRole::Resident as i32,
+                name: caller.claims().map(|c| c.name.clone()).unwrap_or_default(),
+                id: caller.resident().unwrap_or_default().to_owned(),
+            },
+        };
+        let change = self.change(&complaint, author, caller.channel());
         let entry = timeline_entry(
             TimelineEntryKind::Message,
             &change.author,
@@ -161,27 +252,29 @@ impl ComplaintsService {
         store::insert_timeline(&mut tx, complaint.id, &entry).await?;
         bus::enqueue(&mut tx, &events::message_posted(&change, text)).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
-        self.demand(&tracking).await
+        self.load(&tracking).await
     }
 
     fn change<'a>(
         &self,
         complaint: &'a ComplaintRow,
-        author: Option<Author>,
-        channel: i32,
+        author: Author,
+        channel: Channel,
     ) -> Change<'a> {
         Change {
             complaint,
-            author: author.unwrap_or(Author {
-                role: AuthorRole::System as i32,
-                ..Author::default()
-            }),
-            channel: Channel::try_from(channel)
-                .ok()
-                .filter(|c| *c != Channel::Unspecified)
-                .unwrap_or(Channel::System),
+            author,
+            channel,
             at: self.clock.now(),
         }
+    }
+}
+
+fn agent_author(agent: &Claims) -> Author {
+    Author {
+        role: AuthorRole::Agent as i32,
+        name: agent.name.clone(),
+        id: agent.sub.clone(),
     }
 }
 
@@ -287,7 +380,8 @@ impl Complaints for ComplaintsService {
         &self,
         request: Request<FileComplaintRequest>,
     ) -> Result<Response<FileComplaintResponse>, tonic::Status> {
-        let demand = self.file(request.into_inner()).await?;
+        let caller = self.caller(request.metadata()).await?;
+        let demand = self.file(&caller, request.into_inner()).await?;
         Ok(Response::new(FileComplaintResponse {
             demand: Some(demand),
         }))
@@ -300,24 +394,33 @@ impl Demands for ComplaintsService {
         &self,
         request: Request<GetDemandRequest>,
     ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
         let tracking = parse_tracking(&request.get_ref().tracking_number)?;
-        Ok(Response::new(self.demand(&tracking).await?))
+        Ok(Response::new(self.read(&caller, &tracking).await?))
     }
 
     async fn list_demands(
         &self,
         request: Request<ListDemandsRequest>,
     ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
         let request = request.into_inner();
-        let department = Some(request.department.as_str()).filter(|d| !d.is_empty());
-        let resident = Some(request.resident_id.as_str()).filter(|r| !r.is_empty());
-        if department.is_none() && resident.is_none() {
-            return Err(Error::Invalid(vec![Violation::new(
-                "department",
-                "Précisez un service ou un usager.",
-            )])
-            .into());
-        }
+        // Residents list their own demands; agents a department of theirs.
+        let (department, resident) = match caller.claims() {
+            None => return Err(Error::Unauthenticated.into()),
+            Some(claims) if claims.role == Role::Resident => (None, Some(claims.sub.as_str())),
+            Some(claims) if claims.role == Role::Agent => {
+                if !claims.departments.contains(&request.department) {
+                    return Err(Error::Invalid(vec![Violation::new(
+                        "department",
+                        "Choisissez un de vos services.",
+                    )])
+                    .into());
+                }
+                (Some(request.department.as_str()), None)
+            }
+            Some(_) => return Err(Error::Forbidden("Réservé aux usagers et aux agents.").into()),
+        };
         let limit = match request.limit {
             0 => DEFAULT_LIST,
             n => n.min(MAX_LIST),
@@ -334,8 +437,9 @@ impl Demands for ComplaintsService {
         &self,
         request: Request<PostMessageRequest>,
     ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
         Ok(Response::new(
-            self.post_message(request.into_inner()).await?,
+            self.post_message(&caller, request.into_inner()).await?,
         ))
     }
 
@@ -343,8 +447,9 @@ impl Demands for ComplaintsService {
         &self,
         request: Request<ChangeStatusRequest>,
     ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
         Ok(Response::new(
-            self.change_status(request.into_inner()).await?,
+            self.change_status(&caller, request.into_inner()).await?,
         ))
     }
 }

@@ -9,7 +9,7 @@ mod store;
 
 use std::future::Future;
 
-use guichet_kit::{Clock, bus::Bus, db};
+use guichet_kit::{Clock, auth::Verifier, bus::Bus, db};
 use guichet_proto::{
     complaints::v1::complaints_server::ComplaintsServer, demand::v1::demands_server::DemandsServer,
 };
@@ -26,6 +26,7 @@ pub struct Application {
     pool: PgPool,
     bus: Bus,
     clock: Clock,
+    verifier: Verifier,
 }
 
 impl Application {
@@ -38,6 +39,7 @@ impl Application {
             pool,
             bus: Bus::new(settings.amqp),
             clock,
+            verifier: Verifier::new(&settings.auth.identity_url)?,
         })
     }
 
@@ -61,7 +63,7 @@ impl Application {
             self.bus.clone(),
             stop.clone(),
         ));
-        let service = grpc::ComplaintsService::new(self.pool, self.clock);
+        let service = grpc::ComplaintsService::new(self.pool, self.clock, self.verifier);
         let routes = tonic::service::Routes::new(ComplaintsServer::new(service.clone()))
             .add_service(DemandsServer::new(service));
         let served = guichet_kit::grpc::serve(

@@ -12,7 +12,10 @@ use crate::domain::{Category, NewComplaint};
 pub struct ComplaintRow {
     pub id: Uuid,
     pub tracking_number: String,
+    pub category: String,
     pub category_label: String,
+    /// Owner account, when filed by (or attached to) a signed-in resident.
+    pub resident_id: Option<String>,
     pub address: String,
     pub channel: String,
     pub department: String,
@@ -39,7 +42,7 @@ pub struct TimelineRow {
 /// The complaint columns every read needs; a macro so queries stay `&'static str`.
 macro_rules! select_complaint {
     () => {
-        "SELECT c.id, c.tracking_number, c.category, k.label AS category_label, c.address,
+        "SELECT c.id, c.tracking_number, c.category, k.label AS category_label, c.resident_id, c.address,
         c.channel, c.department, c.status, c.sub_status, c.created_at, c.due_at
      FROM complaints c JOIN categories k ON k.code = c.category "
     };

@@ -4,7 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use guichet_complaints::{Application, Settings};
-use guichet_kit::{Clock, TrackingNumber, config::ServerConfig, grpc, testing};
+use guichet_kit::{
+    Clock, TrackingNumber,
+    auth::with_bearer,
+    config::{AuthConfig, ServerConfig},
+    grpc,
+    testing::{self, TokenIssuer},
+};
 use guichet_proto::{
     complaints::v1::{
         Contact, FileComplaintRequest, ListCategoriesRequest, Location,
@@ -17,9 +23,10 @@ use guichet_proto::{
 };
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic::Code;
+use tonic::{Code, Request};
 
 struct Service {
+    issuer: TokenIssuer,
     complaints: ComplaintsClient<grpc::TracedChannel>,
     demands: DemandsClient<grpc::TracedChannel>,
     pool: PgPool,
@@ -35,10 +42,14 @@ impl Drop for Service {
 
 async fn start(hint: &str) -> Service {
     testing::init_logs();
+    let issuer = TokenIssuer::start().await.unwrap();
     let settings = Settings {
         database: testing::database(hint),
         amqp: testing::vhost(hint).await.unwrap(),
         grpc: ServerConfig::on_port(0),
+        auth: AuthConfig {
+            identity_url: issuer.url.clone(),
+        },
         ..Settings::default()
     };
     let start: DateTime<Utc> = "2026-11-02T09:00:00Z".parse().unwrap();
@@ -49,6 +60,7 @@ async fn start(hint: &str) -> Service {
     let stop = CancellationToken::new();
     tokio::spawn(app.run(stop.clone().cancelled_owned()));
     Service {
+        issuer,
         complaints: ComplaintsClient::new(channel.clone()),
         demands: DemandsClient::new(channel),
         pool,
@@ -77,19 +89,45 @@ fn pothole() -> FileComplaintRequest {
 
 impl Service {
     async fn file(&mut self, request: FileComplaintRequest) -> Result<Demand, tonic::Status> {
+        self.file_as(None, request).await
+    }
+
+    async fn file_as(
+        &mut self,
+        token: Option<&str>,
+        request: FileComplaintRequest,
+    ) -> Result<Demand, tonic::Status> {
         self.complaints
-            .file_complaint(request)
+            .file_complaint(with_bearer(tonic::Request::new(request), token))
             .await
             .map(|r| r.into_inner().demand.unwrap())
     }
 
     async fn get(&mut self, tracking_number: &str) -> Result<Demand, tonic::Status> {
+        self.get_as(None, tracking_number).await
+    }
+
+    async fn get_as(
+        &mut self,
+        token: Option<&str>,
+        tracking_number: &str,
+    ) -> Result<Demand, tonic::Status> {
+        let request = GetDemandRequest {
+            tracking_number: tracking_number.into(),
+        };
         self.demands
-            .get_demand(GetDemandRequest {
-                tracking_number: tracking_number.into(),
-            })
+            .get_demand(with_bearer(tonic::Request::new(request), token))
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    fn roads_agent(&self) -> String {
+        self.issuer.agent("Karim, voirie", &["VOIRIE"], &[], "web")
+    }
+
+    fn police_agent(&self) -> String {
+        self.issuer
+            .agent("Inès, police municipale", &["POLICE_MUN"], &["rapo"], "web")
     }
 
     async fn count(&self, sql: &'static str) -> i64 {
@@ -101,14 +139,6 @@ impl Service {
             .fetch_all(&self.pool)
             .await
             .unwrap()
-    }
-}
-
-fn agent() -> Author {
-    Author {
-        role: AuthorRole::Agent as i32,
-        name: "Karim, voirie".into(),
-        id: "agent-1".into(),
     }
 }
 
@@ -145,7 +175,11 @@ async fn a_filed_complaint_is_stored_with_its_event_and_due_date() {
     assert_eq!(number.owner(), guichet_kit::Owner::Complaints);
     assert_eq!(demand.status(), Status::Submitted);
     assert_eq!(demand.department, "VOIRIE");
-    assert_eq!(demand.channel(), Channel::Phone);
+    assert_eq!(
+        demand.channel(),
+        Channel::Web,
+        "without a token, the web portal"
+    );
     assert_eq!(
         demand.title,
         "Nid-de-poule / chaussée dégradée — Place du Général de Gaulle"
@@ -214,16 +248,27 @@ async fn agents_change_status_and_message_with_a_timeline_and_events() {
     let mut service = start("handle").await;
     let demand = service.file(pothole()).await.unwrap();
     let number = demand.tracking_number.clone();
+    let roads = service.roads_agent();
+    let change = |status: Status, reason: &str| ChangeStatusRequest {
+        tracking_number: number.clone(),
+        // What the caller claims here is ignored: the token says who acts, and where.
+        author: Some(Author {
+            role: AuthorRole::Resident as i32,
+            name: "Usurpateur".into(),
+            id: "x".into(),
+        }),
+        channel: Channel::Kiosk as i32,
+        status: status as i32,
+        sub_status: "planned".into(),
+        reason: reason.into(),
+    };
 
     let refused = service
         .demands
-        .change_status(ChangeStatusRequest {
-            tracking_number: number.clone(),
-            author: Some(agent()),
-            channel: Channel::Web as i32,
-            status: Status::Rejected as i32,
-            ..Default::default()
-        })
+        .change_status(with_bearer(
+            Request::new(change(Status::Rejected, " ")),
+            Some(&roads),
+        ))
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
@@ -232,28 +277,29 @@ async fn agents_change_status_and_message_with_a_timeline_and_events() {
     service.clock.advance(chrono::Duration::hours(2));
     let demand = service
         .demands
-        .change_status(ChangeStatusRequest {
-            tracking_number: number.clone(),
-            author: Some(agent()),
-            channel: Channel::Web as i32,
-            status: Status::InProgress as i32,
-            sub_status: "planned".into(),
-            reason: "Intervention prévue jeudi".into(),
-        })
+        .change_status(with_bearer(
+            Request::new(change(Status::InProgress, "Intervention prévue jeudi")),
+            Some(&roads),
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(demand.status(), Status::InProgress);
     assert_eq!(demand.sub_status, "planned");
+    let entry = demand.timeline.last().unwrap();
+    assert_eq!(entry.author.as_ref().unwrap().name, "Karim, voirie");
+    assert_eq!(entry.author.as_ref().unwrap().role(), AuthorRole::Agent);
+    assert_eq!(entry.channel(), Channel::Web);
 
+    let message = PostMessageRequest {
+        tracking_number: number.clone(),
+        author: None,
+        channel: Channel::Web as i32,
+        text: "Merci, une équipe passera jeudi matin.".into(),
+    };
     let demand = service
         .demands
-        .post_message(PostMessageRequest {
-            tracking_number: number.clone(),
-            author: Some(agent()),
-            channel: Channel::Web as i32,
-            text: "Merci, une équipe passera jeudi matin.".into(),
-        })
+        .post_message(with_bearer(Request::new(message), Some(&roads)))
         .await
         .unwrap()
         .into_inner();
@@ -267,40 +313,184 @@ async fn agents_change_status_and_message_with_a_timeline_and_events() {
         ]
     );
     assert_eq!(
-        demand.timeline[2].author.as_ref().unwrap().name,
-        "Karim, voirie"
-    );
-    assert_eq!(
         service.outbox_kinds().await,
         [
             "complaints.complaint.filed",
             "complaints.demand.status_changed",
+            "complaints.audit.recorded",
             "complaints.demand.message_posted"
         ]
     );
 
     let listed = service
         .demands
-        .list_demands(ListDemandsRequest {
-            department: "VOIRIE".into(),
-            ..Default::default()
-        })
+        .list_demands(with_bearer(
+            Request::new(ListDemandsRequest {
+                department: "VOIRIE".into(),
+                ..Default::default()
+            }),
+            Some(&roads),
+        ))
         .await
         .unwrap()
         .into_inner()
         .demands;
     assert_eq!(listed.len(), 1);
-    let other = service
+    let elsewhere = service
         .demands
-        .list_demands(ListDemandsRequest {
-            department: "POLICE_MUN".into(),
-            ..Default::default()
-        })
+        .list_demands(with_bearer(
+            Request::new(ListDemandsRequest {
+                department: "POLICE_MUN".into(),
+                ..Default::default()
+            }),
+            Some(&roads),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn only_agents_handling_a_complaint_change_it() {
+    let mut service = start("rights").await;
+    let number = service.file(pothole()).await.unwrap().tracking_number;
+    let change = || ChangeStatusRequest {
+        tracking_number: number.clone(),
+        status: Status::Resolved as i32,
+        ..Default::default()
+    };
+    let police = service.police_agent();
+    let resident = service.issuer.resident("resident-a");
+    let kiosk = service.issuer.device("kiosk");
+    for (token, code) in [
+        (None, Code::Unauthenticated),
+        (Some(police.as_str()), Code::PermissionDenied),
+        (Some(resident.as_str()), Code::NotFound),
+        (Some(kiosk.as_str()), Code::NotFound),
+    ] {
+        let refused = service
+            .demands
+            .change_status(with_bearer(Request::new(change()), token))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), code);
+    }
+    assert_eq!(
+        service
+            .get_as(Some(&police), &number)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        service.get(&number).await.unwrap().status(),
+        Status::Submitted
+    );
+    assert_eq!(service.outbox_kinds().await, ["complaints.complaint.filed"]);
+}
+
+#[tokio::test]
+async fn a_residents_own_complaint_is_theirs_alone_and_agents_reads_are_audited() {
+    let mut service = start("owner").await;
+    let alice = service.issuer.resident("alice");
+    let bob = service.issuer.resident("bob");
+    let number = service
+        .file_as(Some(&alice), pothole())
+        .await
+        .unwrap()
+        .tracking_number;
+
+    assert!(service.get_as(Some(&alice), &number).await.is_ok());
+    assert_eq!(
+        service
+            .get_as(Some(&bob), &number)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound
+    );
+    assert_eq!(
+        service.get(&number).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let message = PostMessageRequest {
+        tracking_number: number.clone(),
+        text: "C'est moi qui l'ai signalé !".into(),
+        ..Default::default()
+    };
+    let refused = service
+        .demands
+        .post_message(with_bearer(Request::new(message), Some(&bob)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound);
+    let bobs = service
+        .demands
+        .list_demands(with_bearer(
+            Request::new(ListDemandsRequest::default()),
+            Some(&bob),
+        ))
         .await
         .unwrap()
         .into_inner()
         .demands;
-    assert!(other.is_empty());
+    assert!(bobs.is_empty());
+    let alices = service
+        .demands
+        .list_demands(with_bearer(
+            Request::new(ListDemandsRequest::default()),
+            Some(&alice),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .demands;
+    assert_eq!(alices.len(), 1);
+
+    let roads = service.roads_agent();
+    assert!(service.get_as(Some(&roads), &number).await.is_ok());
+    assert_eq!(
+        service.outbox_kinds().await,
+        ["complaints.complaint.filed", "complaints.audit.recorded"]
+    );
+}
+
+#[tokio::test]
+async fn the_channel_comes_from_the_token_not_the_request() {
+    let mut service = start("channel").await;
+    let kiosk = service.issuer.device("kiosk");
+    let mut request = pothole();
+    request.channel = Channel::Counter as i32;
+    let demand = service
+        .file_as(Some(&kiosk), request.clone())
+        .await
+        .unwrap();
+    assert_eq!(demand.channel(), Channel::Kiosk);
+    let anonymous = service.file(request).await.unwrap();
+    assert_eq!(anonymous.channel(), Channel::Web);
+
+    let desk = service.issuer.agent(
+        "Sophie, Allô Mairie",
+        &["MRU"],
+        &["complaint:NID_DE_POULE"],
+        "phone",
+    );
+    let mut on_behalf = pothole();
+    on_behalf.resident_id = "resident-c".into();
+    let demand = service.file_as(Some(&desk), on_behalf).await.unwrap();
+    assert_eq!(demand.channel(), Channel::Phone);
+    let author = demand.timeline[0].author.as_ref().unwrap();
+    assert_eq!(author.role(), AuthorRole::Agent);
+    assert_eq!(author.name, "Sophie, Allô Mairie");
+    // The resident it was filed for owns it.
+    let owner = service.issuer.resident("resident-c");
+    assert!(
+        service
+            .get_as(Some(&owner), &demand.tracking_number)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]

@@ -1,26 +1,104 @@
-//! The identity service: residents, professionals, agents and devices, and the tokens
-//! every other service verifies. Until its issue is built it owns its database and
-//! answers gRPC health, so the platform's shape is complete from day one.
+//! The identity service: residents (password or FranceConnect), professionals, agents
+//! with their departments and tabs, registered devices, the audit log, and the signed
+//! tokens every other service verifies.
 
-use std::future::Future;
+mod audit;
+pub mod domain;
+pub mod franceconnect;
+mod grpc;
+mod keys;
+mod throttle;
+pub mod tokens;
 
-use sqlx::{PgPool, migrate::Migrator};
+use std::{future::Future, time::Duration};
+
+use guichet_kit::{Clock, bus::Bus, config::ServiceSettings, db};
+use guichet_proto::identity::v1::{
+    accounts_server::AccountsServer, audit_server::AuditServer, devices_server::DevicesServer,
+    france_connect_server::FranceConnectServer, keys_server::KeysServer, staff_server::StaffServer,
+};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-pub use guichet_kit::config::ServiceSettings as Settings;
+use crate::{grpc::Core, throttle::Throttle, tokens::Tokens};
+
+pub use tokens::TokenConfig;
+
+/// How often replicas check whether the signing key is due for rotation.
+const KEY_CHECK: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(flatten)]
+    pub service: ServiceSettings,
+    pub tokens: TokenConfig,
+    /// Base URL of the web front door, for the links sent by e-mail.
+    pub public_url: Option<String>,
+    pub bootstrap: Bootstrap,
+    pub franceconnect: franceconnect::FranceConnectConfig,
+}
+
+/// The first administrator, created at start when a password is configured, so a fresh
+/// installation can be administered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Bootstrap {
+    pub admin_login: String,
+    pub admin_name: String,
+    pub admin_password: Option<SecretString>,
+}
+
+impl Default for Bootstrap {
+    fn default() -> Self {
+        Self {
+            admin_login: "admin".to_owned(),
+            admin_name: "Administrateur".to_owned(),
+            admin_password: None,
+        }
+    }
+}
 
 pub struct Application {
     listener: TcpListener,
-    _pool: PgPool,
+    core: Core,
+    bus: Bus,
+    franceconnect: franceconnect::FranceConnectConfig,
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = guichet_kit::db::connect(&settings.database, &Migrator::DEFAULT).await?;
-        let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.service.database, &sqlx::migrate!("./migrations")).await?;
+        let rotation = chrono::Duration::days(settings.tokens.key_rotation_days);
+        keys::rotate_if_due(&pool, &clock, rotation).await?;
+        let listener = guichet_kit::grpc::bind(&settings.service.grpc).await?;
+        let core = Core {
+            tokens: Tokens::new(pool.clone(), clock.clone(), settings.tokens.clone()),
+            throttle: Throttle::new(pool.clone(), clock.clone()),
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
+            pool,
+            clock,
+        };
+        if let Some(password) = &settings.bootstrap.admin_password {
+            grpc::bootstrap_admin(
+                &core,
+                &settings.bootstrap.admin_login,
+                password.expose_secret(),
+                &settings.bootstrap.admin_name,
+            )
+            .await?;
+        }
         Ok(Self {
             listener,
-            _pool: pool,
+            core,
+            bus: Bus::new(settings.service.amqp),
+            franceconnect: settings.franceconnect,
         })
     }
 
@@ -31,13 +109,72 @@ impl Application {
             .unwrap_or_default()
     }
 
+    pub fn pool(&self) -> &PgPool {
+        &self.core.pool
+    }
+
+    /// Rotates the signing key now if it is older than `max_age` (operators, tests).
+    pub async fn rotate_keys_if_due(&self, max_age: chrono::Duration) -> anyhow::Result<()> {
+        keys::rotate_if_due(&self.core.pool, &self.core.clock, max_age).await
+    }
+
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        guichet_kit::grpc::serve(
+        let stop = CancellationToken::new();
+        let core = self.core;
+        let relay = tokio::spawn(guichet_kit::bus::relay(
+            core.pool.clone(),
+            self.bus.clone(),
+            stop.clone(),
+        ));
+        let audit = tokio::spawn(guichet_kit::bus::consume(
+            self.bus.clone(),
+            core.pool.clone(),
+            audit::subscription(),
+            audit::AuditWriter,
+            stop.clone(),
+        ));
+        let rotation = tokio::spawn(rotate_keys(core.clone(), stop.clone()));
+        let routes =
+            tonic::service::Routes::new(AccountsServer::new(grpc::AccountsService(core.clone())))
+                .add_service(StaffServer::new(grpc::StaffService(core.clone())))
+                .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
+                .add_service(KeysServer::new(grpc::KeysService(core.clone())))
+                .add_service(AuditServer::new(grpc::AuditService(core.clone())))
+                .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
+                    core,
+                    self.franceconnect,
+                )));
+        let served = guichet_kit::grpc::serve(
             self.listener,
-            tonic::service::Routes::default(),
-            &[],
+            routes,
+            &[
+                "guichet.identity.v1.Accounts",
+                "guichet.identity.v1.Staff",
+                "guichet.identity.v1.Devices",
+                "guichet.identity.v1.Keys",
+                "guichet.identity.v1.Audit",
+                "guichet.identity.v1.FranceConnect",
+            ],
             shutdown,
         )
-        .await
+        .await;
+        stop.cancel();
+        for task in [relay, audit, rotation] {
+            task.await.ok();
+        }
+        served
+    }
+}
+
+async fn rotate_keys(core: Core, stop: CancellationToken) {
+    let max_age = chrono::Duration::days(core.tokens.config().key_rotation_days);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(KEY_CHECK) => {}
+        }
+        if let Err(error) = keys::rotate_if_due(&core.pool, &core.clock, max_age).await {
+            tracing::error!(error = format!("{error:#}"), "key rotation failed");
+        }
     }
 }

@@ -52,6 +52,22 @@ pub struct ServiceSettings {
     pub amqp: AmqpConfig,
     pub telemetry: TelemetryConfig,
     pub grpc: ServerConfig,
+    pub auth: AuthConfig,
+}
+
+/// Where the identity service publishes the keys tokens are verified with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    pub identity_url: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            identity_url: "http://127.0.0.1:50051".to_owned(),
+        }
+    }
 }
 
 /// Where a service's own PostgreSQL database lives.

@@ -5,6 +5,7 @@
 //! Functions and small types only: each service's `main.rs` must still read top to
 //! bottom without a framework in between.
 
+pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod grpc;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tracking;
+pub mod validate;
 
 #[cfg(feature = "test-util")]
 pub mod testing;

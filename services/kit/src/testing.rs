@@ -18,25 +18,39 @@ pub async fn vhost(hint: &str) -> anyhow::Result<AmqpConfig> {
     let api = std::env::var("GUICHET_TEST_RABBITMQ_API")
         .unwrap_or_else(|_| "http://127.0.0.1:15672".to_owned());
     let name = format!("guichet_test_{hint}_{}", short_id());
-    let client = reqwest::Client::new();
-    client
-        .put(format!("{api}/api/vhosts/{name}"))
-        .basic_auth("guest", Some("guest"))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .context(
-            "creating a test vhost: is the management plugin on? \
-             (rabbitmq-plugins enable rabbitmq_management; infra/test does it)",
-        )?;
-    client
-        .put(format!("{api}/api/permissions/{name}/guest"))
-        .basic_auth("guest", Some("guest"))
-        .json(&serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"}))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .context("granting guest access to the test vhost")?;
+    // No pooled connections: the management API closes idle ones, which would fail the
+    // next request when many tests create vhosts at once.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
+    let put = |url: String, body: Option<serde_json::Value>| {
+        let client = client.clone();
+        async move {
+            let mut request = client.put(url).basic_auth("guest", Some("guest"));
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            request.send().await.and_then(reqwest::Response::error_for_status)
+        }
+    };
+    let permissions = serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"});
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let created = match put(format!("{api}/api/vhosts/{name}"), None).await {
+            Ok(_) => put(format!("{api}/api/permissions/{name}/guest"), Some(permissions.clone())).await,
+            Err(error) => Err(error),
+        };
+        match created {
+            Ok(_) => break,
+            // A busy broker (every test creating vhosts at once) may drop a request.
+            Err(_) if attempt < 5 => tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await,
+            Err(error) => {
+                return Err(error).context(
+                    "creating a test vhost: is the management plugin on? \
+                     (rabbitmq-plugins enable rabbitmq_management; infra/test does it)",
+                );
+            }
+        }
+    }
     Ok(AmqpConfig {
         url: SecretString::from(format!("amqp://guest:guest@127.0.0.1:5672/{name}")),
         max_retries: 2,
@@ -79,4 +93,120 @@ where
 
 fn short_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..10].to_owned()
+}
+
+/// Issues tokens for service tests, and publishes its key over a real gRPC `Keys`
+/// server, so a service under test verifies tokens exactly as in production.
+/// End-to-end tests use the real identity service instead.
+pub struct TokenIssuer {
+    pub url: String,
+    kid: String,
+    key: jsonwebtoken::EncodingKey,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+struct TestKeys(String);
+
+#[tonic::async_trait]
+impl guichet_proto::identity::v1::keys_server::Keys for TestKeys {
+    async fn get_jwks(
+        &self,
+        _request: tonic::Request<guichet_proto::identity::v1::GetJwksRequest>,
+    ) -> Result<tonic::Response<guichet_proto::identity::v1::Jwks>, tonic::Status> {
+        Ok(tonic::Response::new(guichet_proto::identity::v1::Jwks {
+            json: self.0.clone(),
+        }))
+    }
+}
+
+impl TokenIssuer {
+    pub async fn start() -> anyhow::Result<Self> {
+        use base64::Engine as _;
+        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+        use rand::RngCore as _;
+        let mut seed = [0u8; 32];
+        rand::rng().fill_bytes(&mut seed);
+        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let der = signing
+            .to_pkcs8_der()
+            .map_err(|e| anyhow::anyhow!("encoding the test key: {e}"))?;
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(signing.verifying_key().to_bytes());
+        let kid = format!("test-{}", short_id());
+        let jwks = serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": x}]});
+        let listener = crate::grpc::bind(&crate::config::ServerConfig::on_port(0)).await?;
+        let url = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let routes = tonic::service::Routes::new(
+            guichet_proto::identity::v1::keys_server::KeysServer::new(TestKeys(jwks.to_string())),
+        );
+        tokio::spawn(crate::grpc::serve(listener, routes, &[], async {
+            stopped.await.ok();
+        }));
+        Ok(Self {
+            url,
+            kid,
+            key: jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes()),
+            _stop: stop,
+        })
+    }
+
+    /// Signs `claims` as the identity service would.
+    pub fn sign(&self, claims: &crate::auth::Claims) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key).unwrap_or_default()
+    }
+
+    fn claims(role: crate::auth::Role, sub: &str, channel: &str) -> crate::auth::Claims {
+        let now = chrono::Utc::now().timestamp();
+        crate::auth::Claims {
+            iss: crate::auth::ISSUER.to_owned(),
+            aud: crate::auth::AUDIENCE.to_owned(),
+            sub: sub.to_owned(),
+            exp: now + 600,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            role,
+            roles: Vec::new(),
+            departments: Vec::new(),
+            themes: Vec::new(),
+            channel: channel.to_owned(),
+            device: None,
+            sid: None,
+            name: String::new(),
+        }
+    }
+
+    /// A signed-in resident on the web.
+    pub fn resident(&self, account: &str) -> String {
+        let mut claims = Self::claims(crate::auth::Role::Resident, account, "web");
+        claims.name = "Jeanne Martin".to_owned();
+        self.sign(&claims)
+    }
+
+    /// An agent of `departments`, handling `themes`, working on `channel`.
+    pub fn agent(
+        &self,
+        name: &str,
+        departments: &[&str],
+        themes: &[&str],
+        channel: &str,
+    ) -> String {
+        let mut claims = Self::claims(crate::auth::Role::Agent, &format!("agent-{name}"), channel);
+        claims.name = name.to_owned();
+        claims.roles = vec!["agent".to_owned()];
+        claims.departments = departments.iter().map(|d| (*d).to_owned()).collect();
+        claims.themes = themes.iter().map(|t| (*t).to_owned()).collect();
+        self.sign(&claims)
+    }
+
+    /// A registered device (`kiosk`, `counter`, `phone`, `app`) acting on its own.
+    pub fn device(&self, channel: &str) -> String {
+        self.sign(&Self::claims(
+            crate::auth::Role::Device,
+            "device-1",
+            channel,
+        ))
+    }
 }

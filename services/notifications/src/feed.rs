@@ -31,6 +31,7 @@ pub struct NewItem {
     pub department: String,
     pub tracking_number: String,
     pub kind: DemandKind,
+    pub theme: String,
     pub title: String,
     pub at: DateTime<Utc>,
 }
@@ -53,6 +54,7 @@ pub fn item_for(event: &Event) -> anyhow::Result<Option<NewItem>> {
             Some(NewItem {
                 at: at(filed.filed_at.as_ref()),
                 title: format!("Nouvelle doléance : {}{place}", filed.category_label),
+                theme: format!("complaint:{}", filed.category),
                 department: filed.department,
                 tracking_number: filed.tracking_number,
                 kind: DemandKind::Complaint,
@@ -64,6 +66,7 @@ pub fn item_for(event: &Event) -> anyhow::Result<Option<NewItem>> {
             Some(NewItem {
                 at: at(changed.at.as_ref()),
                 title: format!("{} : {}", status_label(status), changed.title),
+                theme: changed.theme,
                 kind: DemandKind::try_from(changed.kind).unwrap_or_default(),
                 department: changed.department,
                 tracking_number: changed.tracking_number,
@@ -79,6 +82,7 @@ pub fn item_for(event: &Event) -> anyhow::Result<Option<NewItem>> {
             from_resident.then(|| NewItem {
                 at: at(posted.at.as_ref()),
                 title: format!("Nouveau message de l'usager : {}", posted.title),
+                theme: posted.theme,
                 kind: DemandKind::try_from(posted.kind).unwrap_or_default(),
                 department: posted.department,
                 tracking_number: posted.tracking_number,
@@ -111,8 +115,8 @@ impl Handler for FeedWriter {
             return Ok(());
         };
         sqlx::query(
-            "INSERT INTO feed_items (id, event_id, department, tracking_number, kind, event_type, title, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO feed_items (id, event_id, department, tracking_number, kind, event_type, title, at, theme)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (event_id, department) DO NOTHING",
         )
         .bind(Uuid::now_v7())
@@ -123,6 +127,7 @@ impl Handler for FeedWriter {
         .bind(&event.kind)
         .bind(&item.title)
         .bind(item.at)
+        .bind(&item.theme)
         .execute(conn)
         .await
         .context("writing a feed item")?;
@@ -142,18 +147,20 @@ pub struct ItemRow {
     pub at: DateTime<Utc>,
 }
 
-/// Newest first; an empty department list means every department.
+/// Newest first: items of the given departments or themes.
 pub async fn list(
     pool: &PgPool,
     departments: &[String],
+    themes: &[String],
     limit: i64,
 ) -> anyhow::Result<Vec<ItemRow>> {
     sqlx::query_as(
         "SELECT id, department, tracking_number, kind, event_type, title, at FROM feed_items
-         WHERE cardinality($1::text[]) = 0 OR department = ANY($1)
-         ORDER BY at DESC, id DESC LIMIT $2",
+         WHERE department = ANY($1) OR theme = ANY($2)
+         ORDER BY at DESC, id DESC LIMIT $3",
     )
     .bind(departments)
+    .bind(themes)
     .bind(limit)
     .fetch_all(pool)
     .await

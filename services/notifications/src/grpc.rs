@@ -1,6 +1,9 @@
 //! The gRPC face of the service: agents' feeds.
 
-use guichet_kit::grpc::{internal, timestamp};
+use guichet_kit::{
+    auth::Verifier,
+    grpc::{internal, timestamp},
+};
 use guichet_proto::{
     names,
     notifications::v1::{FeedItem, ListFeedRequest, ListFeedResponse, feed_server::Feed},
@@ -13,11 +16,12 @@ const MAX_LIMIT: u32 = 500;
 
 pub struct FeedService {
     pool: PgPool,
+    verifier: Verifier,
 }
 
 impl FeedService {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, verifier: Verifier) -> Self {
+        Self { pool, verifier }
     }
 }
 
@@ -27,12 +31,28 @@ impl Feed for FeedService {
         &self,
         request: Request<ListFeedRequest>,
     ) -> Result<Response<ListFeedResponse>, Status> {
+        let caller = self.verifier.caller(request.metadata()).await?;
+        let agent = caller.require_agent()?;
         let request = request.into_inner();
+        // An agent reads the feeds of their own departments, and of the themes they handle.
+        let (departments, themes) = if request.departments.is_empty() {
+            (agent.departments.clone(), agent.themes.clone())
+        } else if request
+            .departments
+            .iter()
+            .all(|d| agent.departments.contains(d))
+        {
+            (request.departments, Vec::new())
+        } else {
+            return Err(Status::permission_denied(
+                "Ce fil relève d'un autre service.",
+            ));
+        };
         let limit = match request.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
         };
-        let rows = crate::feed::list(&self.pool, &request.departments, i64::from(limit))
+        let rows = crate::feed::list(&self.pool, &departments, &themes, i64::from(limit))
             .await
             .map_err(|e| internal(&e))?;
         Ok(Response::new(ListFeedResponse {

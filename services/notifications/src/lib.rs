@@ -7,6 +7,7 @@ mod grpc;
 use std::future::Future;
 
 use guichet_kit::{
+    auth::Verifier,
     bus::{self, Bus},
     db,
 };
@@ -21,6 +22,7 @@ pub struct Application {
     listener: TcpListener,
     pool: PgPool,
     bus: Bus,
+    verifier: Verifier,
 }
 
 impl Application {
@@ -31,6 +33,7 @@ impl Application {
             listener,
             pool,
             bus: Bus::new(settings.amqp),
+            verifier: Verifier::new(&settings.auth.identity_url)?,
         })
     }
 
@@ -56,8 +59,10 @@ impl Application {
             feed::FeedWriter,
             stop.clone(),
         ));
-        let routes =
-            tonic::service::Routes::new(FeedServer::new(grpc::FeedService::new(self.pool)));
+        let routes = tonic::service::Routes::new(FeedServer::new(grpc::FeedService::new(
+            self.pool,
+            self.verifier,
+        )));
         let served = guichet_kit::grpc::serve(
             self.listener,
             routes,

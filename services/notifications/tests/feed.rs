@@ -5,9 +5,11 @@
 
 use chrono::Utc;
 use guichet_kit::{
+    auth::with_bearer,
     bus::{self, Bus, Event, Publisher, outbox},
-    config::ServerConfig,
-    db, grpc, testing,
+    config::{AuthConfig, ServerConfig},
+    db, grpc,
+    testing::{self, TokenIssuer},
 };
 use guichet_notifications::{Application, Settings};
 use guichet_proto::{
@@ -19,6 +21,7 @@ use sqlx::{PgPool, migrate::Migrator};
 use tokio_util::sync::CancellationToken;
 
 struct Fixture {
+    issuer: TokenIssuer,
     feed: FeedClient<grpc::TracedChannel>,
     /// A producer's database with the kit's outbox, standing in for a domain service.
     producer: PgPool,
@@ -35,10 +38,14 @@ impl Drop for Fixture {
 async fn start(hint: &str) -> Fixture {
     testing::init_logs();
     let amqp = testing::vhost(hint).await.unwrap();
+    let issuer = TokenIssuer::start().await.unwrap();
     let settings = Settings {
         database: testing::database(hint),
         amqp: amqp.clone(),
         grpc: ServerConfig::on_port(0),
+        auth: AuthConfig {
+            identity_url: issuer.url.clone(),
+        },
         ..Settings::default()
     };
     let app = Application::build(settings).await.unwrap();
@@ -55,6 +62,7 @@ async fn start(hint: &str) -> Fixture {
     // The consumer's queue must exist before anything is published to it.
     wait_for_queue(&bus).await;
     Fixture {
+        issuer,
         feed: FeedClient::new(channel),
         producer,
         publisher: Publisher::open(&bus).await.unwrap(),
@@ -94,27 +102,35 @@ fn filed(tracking: &str, department: &str) -> Event {
 }
 
 impl Fixture {
-    async fn items(&mut self, departments: &[&str]) -> Vec<FeedItem> {
+    /// The feed as an agent of `department` (with `themes`) sees it.
+    async fn items_as(
+        &mut self,
+        department: &str,
+        themes: &[&str],
+    ) -> Result<Vec<FeedItem>, tonic::Status> {
+        let token = self.issuer.agent("Agent", &[department], themes, "web");
         self.feed
-            .list_feed(ListFeedRequest {
-                departments: departments.iter().map(|d| (*d).to_owned()).collect(),
-                limit: 0,
-            })
+            .list_feed(with_bearer(
+                tonic::Request::new(ListFeedRequest::default()),
+                Some(&token),
+            ))
             .await
-            .unwrap()
-            .into_inner()
-            .items
+            .map(|r| r.into_inner().items)
+    }
+
+    async fn items(&mut self, department: &str) -> Vec<FeedItem> {
+        self.items_as(department, &[]).await.unwrap()
     }
 
     async fn wait_for(&mut self, department: &str, tracking: &str) -> Vec<FeedItem> {
         let feed = self.feed.clone();
-        let request = ListFeedRequest {
-            departments: vec![department.to_owned()],
-            limit: 0,
-        };
+        let token = self.issuer.agent("Agent", &[department], &[], "web");
         let items = testing::eventually(|| {
             let mut feed = feed.clone();
-            let request = request.clone();
+            let request = with_bearer(
+                tonic::Request::new(ListFeedRequest::default()),
+                Some(&token),
+            );
             async move {
                 let items = feed.list_feed(request).await.ok()?.into_inner().items;
                 items
@@ -149,7 +165,45 @@ async fn a_filed_complaint_appears_in_its_department_feed_only() {
     );
     assert_eq!(items[0].event_type, "complaints.complaint.filed");
     assert_eq!(items[0].kind(), DemandKind::Complaint);
-    assert!(f.items(&["POLICE_MUN"]).await.is_empty());
+    assert!(f.items("POLICE_MUN").await.is_empty());
+    // The MRU desk handles every complaint theme, whatever the department.
+    let desk = f
+        .items_as("MRU", &["complaint:NID_DE_POULE"])
+        .await
+        .unwrap();
+    assert_eq!(desk.len(), 1);
+}
+
+#[tokio::test]
+async fn only_agents_read_feeds_and_only_their_departments() {
+    let mut f = start("feedrights").await;
+    let resident = f.issuer.resident("alice");
+    let refused = f
+        .feed
+        .list_feed(with_bearer(
+            tonic::Request::new(ListFeedRequest::default()),
+            Some(&resident),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let anonymous = f
+        .feed
+        .list_feed(ListFeedRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    let roads = f.issuer.agent("Karim", &["VOIRIE"], &[], "web");
+    let other = ListFeedRequest {
+        departments: vec!["POLICE_MUN".into()],
+        limit: 0,
+    };
+    let refused = f
+        .feed
+        .list_feed(with_bearer(tonic::Request::new(other), Some(&roads)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
 }
 
 #[tokio::test]

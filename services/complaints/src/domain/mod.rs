@@ -1,6 +1,6 @@
 //! Complaint domain: categories, what a valid new complaint is, and the domain errors.
 
-mod contact;
+pub mod access;
 
 use guichet_kit::grpc::Violation;
 use guichet_proto::{
@@ -8,7 +8,7 @@ use guichet_proto::{
     demand::v1::{Channel, Status},
 };
 
-pub use contact::{is_email, is_french_phone};
+use guichet_kit::validate::{is_email, is_french_phone};
 
 /// A complaint category from the city's catalogue.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -137,6 +137,11 @@ impl NewComplaint {
     }
 }
 
+/// The theme agents' rights and tabs are expressed in.
+pub fn theme(category: &str) -> String {
+    format!("complaint:{category}")
+}
+
 pub fn title(label: &str, address: &str) -> String {
     if address.is_empty() {
         label.to_owned()
@@ -167,6 +172,10 @@ pub enum Error {
     Invalid(Vec<Violation>),
     #[error("no such demand")]
     NotFound,
+    #[error("not allowed")]
+    Forbidden(&'static str),
+    #[error("not signed in")]
+    Unauthenticated,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -180,6 +189,8 @@ impl From<Error> for tonic::Status {
             Error::NotFound => {
                 tonic::Status::not_found("Aucune demande ne correspond à ce numéro.")
             }
+            Error::Forbidden(text) => tonic::Status::permission_denied(text),
+            Error::Unauthenticated => tonic::Status::unauthenticated("Veuillez vous identifier."),
             Error::Unexpected(error) => guichet_kit::grpc::internal(&error),
         }
     }

@@ -1,4 +1,5 @@
-//! Checks on the contact details an anonymous resident leaves to be kept informed.
+//! Checks on contact details people type (e-mail addresses, French phone numbers),
+//! shared by every service that takes them.
 
 /// A plausible e-mail address: one `@`, something before it, a dotted domain after,
 /// no spaces. Delivery is the real test; this catches typos.

@@ -1,0 +1,289 @@
+//! Administration: departments and their themes, agents and their access, the devices
+//! of the city's channels, and the audit log. Every route takes a verified agent token
+//! with the `admin` role (`Admin`); the identity service checks it again.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use guichet_proto::identity::v1 as pb;
+
+use super::identity_dto::{
+    Agent, AgentUpdate, Agents, AuditEntry, AuditLog, AuditQuery, Department, DepartmentUpdate,
+    Departments, DeviceCredentials, NewAgent, NewDevice, NoStore,
+};
+use crate::{
+    auth::Admin,
+    error::{ApiError, ApiJson, ApiQuery, Problem},
+    state::AppState,
+};
+
+/// Every department, with the themes it handles.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/departments",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Departments),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_departments(
+    admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Departments>, ApiError> {
+    let departments = state
+        .staff
+        .clone()
+        .list_departments(admin.bearer().request(pb::ListDepartmentsRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "department_not_found"))?
+        .into_inner()
+        .departments;
+    Ok(Json(Departments {
+        departments: departments.into_iter().map(Department::from).collect(),
+    }))
+}
+
+/// Creates or renames a department and sets the themes it handles.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/departments/{code}",
+    tag = "admin",
+    params(("code" = String, Path, description = "Department code (`VOIRIE`)")),
+    request_body = DepartmentUpdate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Department),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn upsert_department(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<DepartmentUpdate>,
+) -> Result<Json<Department>, ApiError> {
+    let request = pb::UpsertDepartmentRequest {
+        department: Some(pb::Department {
+            code,
+            label: body.label,
+            themes: body.themes,
+        }),
+    };
+    let department = state
+        .staff
+        .clone()
+        .upsert_department(admin.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "department_not_found"))?
+        .into_inner();
+    Ok(Json(department.into()))
+}
+
+/// Every agent account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/agents",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Agents),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_agents(
+    admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Agents>, ApiError> {
+    let agents = all_agents(&admin, &state).await?;
+    Ok(Json(Agents {
+        agents: agents.into_iter().map(Agent::from).collect(),
+    }))
+}
+
+/// Creates an agent account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/agents",
+    tag = "admin",
+    request_body = NewAgent,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Agent),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Login already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_agent(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewAgent>,
+) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    let request = pb::CreateAgentRequest {
+        login: body.login,
+        password: body.password,
+        name: body.name,
+        departments: body.departments,
+        roles: body.roles,
+    };
+    let agent = state
+        .staff
+        .clone()
+        .create_agent(admin.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
+        .into_inner();
+    Ok((StatusCode::CREATED, Json(agent.into())))
+}
+
+/// Changes an agent's departments, roles or whether they may sign in. A field left out
+/// keeps its value.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/agents/{id}",
+    tag = "admin",
+    params(("id" = String, Path, description = "The agent's id")),
+    request_body = AgentUpdate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Agent),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_agent(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AgentUpdate>,
+) -> Result<Json<Agent>, ApiError> {
+    // `UpdateAgent` replaces all three fields, so a partial change is completed with
+    // the agent's current values first.
+    let request = match (body.departments, body.roles, body.active) {
+        (Some(departments), Some(roles), Some(active)) => pb::UpdateAgentRequest {
+            id,
+            departments,
+            roles,
+            active,
+        },
+        (departments, roles, active) => {
+            let current = all_agents(&admin, &state)
+                .await?
+                .into_iter()
+                .find(|a| a.id == id)
+                .ok_or_else(|| ApiError::not_found("agent_not_found"))?;
+            pb::UpdateAgentRequest {
+                id,
+                departments: departments.unwrap_or(current.departments),
+                roles: roles.unwrap_or(current.roles),
+                active: active.unwrap_or(current.active),
+            }
+        }
+    };
+    let agent = state
+        .staff
+        .clone()
+        .update_agent(admin.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
+        .into_inner();
+    Ok(Json(agent.into()))
+}
+
+async fn all_agents(admin: &Admin, state: &AppState) -> Result<Vec<pb::Agent>, ApiError> {
+    Ok(state
+        .staff
+        .clone()
+        .list_agents(admin.bearer().request(pb::ListAgentsRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
+        .into_inner()
+        .agents)
+}
+
+/// Registers a kiosk, a counter workstation or a phone desk. The answer holds the
+/// device's secret, shown this once: configure the device with it, it signs in with
+/// `POST /api/v1/devices/login`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/devices",
+    tag = "admin",
+    request_body = NewDevice,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = DeviceCredentials, headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn register_device(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewDevice>,
+) -> Result<(StatusCode, NoStore<DeviceCredentials>), ApiError> {
+    let request = pb::RegisterDeviceRequest {
+        // Left out, the identity service reports the missing kind with the rest.
+        kind: body
+            .kind
+            .map_or(pb::DeviceKind::Unspecified, pb::DeviceKind::from) as i32,
+        label: body.label,
+        location: body.location,
+    };
+    let credentials = state
+        .devices
+        .clone()
+        .register_device(admin.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner();
+    Ok((StatusCode::CREATED, NoStore(credentials.into())))
+}
+
+/// The agents' actions, newest first: who read or changed what, on which channel.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    params(AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AuditLog),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn audit(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditLog>, ApiError> {
+    let request = pb::ListAuditRequest {
+        actor_id: query.actor_id,
+        subject: query.subject,
+        limit: query.limit,
+    };
+    let entries = state
+        .audit
+        .clone()
+        .list_audit(admin.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "not_found"))?
+        .into_inner()
+        .entries;
+    Ok(Json(AuditLog {
+        entries: entries.into_iter().map(AuditEntry::from).collect(),
+    }))
+}

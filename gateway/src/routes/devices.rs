@@ -1,0 +1,84 @@
+//! The city's devices signing in (kiosks, counters, phone desks), and mobile app
+//! installations registering themselves. A device's token then goes with every request
+//! made through it, as `Authorization: Bearer …`, and fixes the channel.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, State},
+    http::StatusCode,
+};
+use guichet_proto::identity::v1 as pb;
+
+use super::identity_dto::{DeviceCredentials, DeviceLogin, NewAppInstallation, NoStore, Tokens};
+use crate::{
+    auth::Bearer,
+    error::{ApiError, ApiJson, Problem},
+    state::AppState,
+};
+
+/// Opens a device's session with the credentials given at registration.
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/login",
+    tag = "devices",
+    request_body = DeviceLogin,
+    responses(
+        (status = 200, body = Tokens, headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 401, description = "Unknown device or wrong secret", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn login(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<DeviceLogin>,
+) -> Result<NoStore<Tokens>, ApiError> {
+    let request = pb::DeviceLoginRequest {
+        device_id: body.device_id,
+        secret: body.secret,
+        client: Some(bearer.client(peer)),
+    };
+    let tokens = state
+        .devices
+        .clone()
+        .device_login(bearer.request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner();
+    Ok(NoStore(tokens.into()))
+}
+
+/// Registers a mobile app installation; no token needed. Keep the secret on the phone:
+/// the app signs in with `POST /api/v1/devices/login`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/app",
+    tag = "devices",
+    request_body = NewAppInstallation,
+    responses(
+        (status = 201, body = DeviceCredentials, headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn register_app(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewAppInstallation>,
+) -> Result<(StatusCode, NoStore<DeviceCredentials>), ApiError> {
+    let request = pb::RegisterDeviceRequest {
+        kind: pb::DeviceKind::App as i32,
+        label: body.label,
+        location: String::new(),
+    };
+    let credentials = state
+        .devices
+        .clone()
+        .register_device(bearer.request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner();
+    Ok((StatusCode::CREATED, NoStore(credentials.into())))
+}

@@ -1,0 +1,108 @@
+//! The signed-in resident's own profile: attributes with how each is known, and the
+//! businesses the account acts for. The identity service checks the token is a
+//! resident's; the gateway only refuses a request with no token at all.
+
+use axum::{extract::State, http::StatusCode};
+use guichet_proto::identity::v1 as pb;
+
+use super::identity_dto::{Business, NoStore, Profile, ProfileUpdate};
+use crate::{
+    auth::SignedIn,
+    error::{ApiError, ApiJson, Problem},
+    state::AppState,
+};
+
+/// The resident's profile.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_profile(
+    signed_in: SignedIn,
+    State(state): State<AppState>,
+) -> Result<NoStore<Profile>, ApiError> {
+    let bearer = signed_in.bearer();
+    let profile = state
+        .accounts
+        .clone()
+        .get_profile(bearer.request(pb::GetProfileRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "account_not_found"))?
+        .into_inner();
+    Ok(NoStore(profile.into()))
+}
+
+/// Sets declared attributes; an empty value removes one. Attributes certified by
+/// FranceConnect (`read_only`) cannot be changed.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "me",
+    request_body = ProfileUpdate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_profile(
+    signed_in: SignedIn,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ProfileUpdate>,
+) -> Result<NoStore<Profile>, ApiError> {
+    let bearer = signed_in.bearer();
+    let request = pb::UpdateProfileRequest {
+        attributes: body.attributes.into_iter().collect(),
+    };
+    let profile = state
+        .accounts
+        .clone()
+        .update_profile(bearer.request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "account_not_found"))?
+        .into_inner();
+    Ok(NoStore(profile.into()))
+}
+
+/// Adds a business (SIRET) the account acts for, as a professional.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/businesses",
+    tag = "me",
+    request_body = Business,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Profile),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_business(
+    signed_in: SignedIn,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Business>,
+) -> Result<(StatusCode, NoStore<Profile>), ApiError> {
+    let bearer = signed_in.bearer();
+    let request = pb::AddBusinessRequest {
+        siret: body.siret,
+        name: body.name,
+        address: body.address,
+    };
+    let profile = state
+        .accounts
+        .clone()
+        .add_business(bearer.request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "account_not_found"))?
+        .into_inner();
+    Ok((StatusCode::CREATED, NoStore(profile.into())))
+}

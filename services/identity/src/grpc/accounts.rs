@@ -1,0 +1,575 @@
+//! Residents' accounts: sign-up, e-mail verification, login, refresh, logout, password
+//! reset, and the profile that prefills forms.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Duration, Utc};
+use guichet_kit::{
+    bus::{self, Event},
+    grpc::{Violation, timestamp},
+};
+use guichet_proto::{
+    events::v1::{AccountVerificationRequested, PasswordResetRequested},
+    identity::v1::{
+        AddBusinessRequest, Attribute, Business, GetProfileRequest, LoginRequest, LogoutRequest,
+        LogoutResponse, Profile, RefreshRequest, RequestPasswordResetRequest,
+        RequestPasswordResetResponse, ResetPasswordRequest, ResetPasswordResponse, SignUpRequest,
+        SignUpResponse, TokenPair, UpdateProfileRequest, VerifyEmailRequest, VerifyEmailResponse,
+        accounts_server::Accounts,
+    },
+};
+use sqlx::PgConnection;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::{Core, address};
+use crate::{
+    domain::{Error, Level, attribute_violation, normalize_email, password, siret::Siret},
+    throttle,
+    tokens::{Kind, NewSession, digest},
+};
+
+const SOURCE: &str = "/guichet/identity";
+const WRONG_CREDENTIALS: &str = "Adresse e-mail ou mot de passe incorrect.";
+const LINK_HOURS: i64 = 24;
+
+pub struct AccountsService(pub Core);
+
+impl AccountsService {
+    #[tracing::instrument(name = "Sign up a resident", skip_all)]
+    async fn sign_up(&self, request: SignUpRequest) -> Result<Uuid, Error> {
+        let core = &self.0;
+        let mut problems = Vec::new();
+        let email = normalize_email(&request.email)
+            .map_err(|v| problems.push(v))
+            .ok();
+        if let Some(text) = password::policy_violation(&request.password) {
+            problems.push(Violation::new("password", text));
+        }
+        for (name, value) in &request.attributes {
+            if let Some(text) = attribute_violation(name, value.trim()) {
+                problems.push(Violation::new(&format!("attributes.{name}"), text));
+            }
+        }
+        let Some(email) = email.filter(|_| problems.is_empty()) else {
+            return Err(Error::Invalid(problems));
+        };
+        let hash = password::hash(&request.password)?;
+        let now = core.now();
+        let id = Uuid::now_v7();
+        let mut tx = core.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&email)
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(Error::Conflict(
+                "Un compte existe déjà avec cette adresse e-mail.",
+            ));
+        }
+        for (name, value) in &request.attributes {
+            set_attribute(&mut tx, id, name, value.trim(), Level::Declared, now).await?;
+        }
+        self.send_link(&mut tx, id, &email, Purpose::VerifyEmail)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(account = %id, "resident signed up");
+        Ok(id)
+    }
+
+    async fn send_link(
+        &self,
+        conn: &mut PgConnection,
+        account: Uuid,
+        email: &str,
+        purpose: Purpose,
+    ) -> Result<(), Error> {
+        let core = &self.0;
+        let token = random_secret();
+        let expires_at = core.now() + Duration::hours(LINK_HOURS);
+        sqlx::query("INSERT INTO one_time_tokens (hash, account_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(digest(&token))
+            .bind(account)
+            .bind(purpose.as_str())
+            .bind(expires_at)
+            .execute(&mut *conn)
+            .await?;
+        let base = core.public_url.trim_end_matches('/');
+        let event = match purpose {
+            Purpose::VerifyEmail => Event::new(
+                SOURCE,
+                "identity.account.verification_requested",
+                &account.to_string(),
+                core.now(),
+                &AccountVerificationRequested {
+                    account_id: account.to_string(),
+                    email: email.to_owned(),
+                    link: format!("{base}/compte/verifier-email?jeton={token}"),
+                    expires_at: Some(timestamp(expires_at)),
+                },
+            ),
+            Purpose::ResetPassword => Event::new(
+                SOURCE,
+                "identity.account.password_reset_requested",
+                &account.to_string(),
+                core.now(),
+                &PasswordResetRequested {
+                    account_id: account.to_string(),
+                    email: email.to_owned(),
+                    link: format!("{base}/compte/nouveau-mot-de-passe?jeton={token}"),
+                    expires_at: Some(timestamp(expires_at)),
+                },
+            ),
+        };
+        bus::enqueue(conn, &event).await?;
+        Ok(())
+    }
+
+    /// Spends a one-time token; the account it was for.
+    async fn spend(
+        &self,
+        conn: &mut PgConnection,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<Uuid, Error> {
+        let account: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE one_time_tokens SET used_at = $3
+             WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+             RETURNING account_id",
+        )
+        .bind(digest(token.trim()))
+        .bind(purpose.as_str())
+        .bind(self.0.now())
+        .fetch_optional(&mut *conn)
+        .await?;
+        account.ok_or_else(|| {
+            Error::field(
+                "token",
+                "Ce lien n'est plus valable : demandez-en un nouveau.",
+            )
+        })
+    }
+
+    #[tracing::instrument(name = "Resident login", skip_all)]
+    async fn login(&self, request: LoginRequest) -> Result<TokenPair, Error> {
+        let core = &self.0;
+        let email = request.email.trim().to_lowercase();
+        let keys = throttle::keys(&email, address(request.client.as_ref()));
+        core.throttle.check(&keys).await?;
+        let account: Option<(Uuid, Option<String>)> = sqlx::query_as(
+            "SELECT id, password_hash FROM accounts WHERE email = $1 AND erased_at IS NULL",
+        )
+        .bind(&email)
+        .fetch_optional(&core.pool)
+        .await?;
+        let verified = match &account {
+            Some((_, Some(hash))) => password::verify(&request.password, hash),
+            _ => {
+                password::dummy_verify(&request.password);
+                false
+            }
+        };
+        let Some((id, _)) = account.filter(|_| verified) else {
+            core.throttle.failed(&keys).await?;
+            return Err(Error::Unauthenticated(WRONG_CREDENTIALS));
+        };
+        core.throttle.succeeded(&keys[0]).await?;
+        let (channel, device_id) = core.channel_of(request.client.as_ref()).await?;
+        let mut tx = core.pool.begin().await?;
+        let session = NewSession {
+            subject: id,
+            kind: Kind::Resident,
+            channel,
+            device_id,
+            fc_id_token: None,
+        };
+        let pair = core.tokens.open(&mut tx, &session).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    async fn profile(&self, account: Uuid) -> Result<Profile, Error> {
+        profile(&self.0, account).await
+    }
+
+    async fn update_profile(
+        &self,
+        account: Uuid,
+        request: UpdateProfileRequest,
+    ) -> Result<Profile, Error> {
+        let core = &self.0;
+        let current = current_levels(&core.pool, account).await?;
+        let mut problems = Vec::new();
+        for (name, value) in &request.attributes {
+            if current
+                .get(name)
+                .is_some_and(|level| *level == Level::FranceConnect)
+            {
+                problems.push(Violation::new(
+                    &format!("attributes.{name}"),
+                    "Cette information vient de FranceConnect et ne peut pas être modifiée ici.",
+                ));
+            } else if let Some(text) = attribute_violation(name, value.trim()) {
+                problems.push(Violation::new(&format!("attributes.{name}"), text));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let now = core.now();
+        let mut tx = core.pool.begin().await?;
+        for (name, value) in &request.attributes {
+            set_attribute(&mut tx, account, name, value.trim(), Level::Declared, now).await?;
+        }
+        tx.commit().await?;
+        self.profile(account).await
+    }
+
+    async fn add_business(
+        &self,
+        account: Uuid,
+        request: AddBusinessRequest,
+    ) -> Result<Profile, Error> {
+        let core = &self.0;
+        let mut problems = Vec::new();
+        let siret = Siret::parse(&request.siret);
+        if siret.is_none() {
+            problems.push(Violation::new(
+                "siret",
+                "Ce numéro SIRET n'est pas valide (14 chiffres).",
+            ));
+        }
+        let name = request.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            problems.push(Violation::new(
+                "name",
+                "Indiquez la raison sociale (200 caractères au plus).",
+            ));
+        }
+        let Some(siret) = siret.filter(|_| problems.is_empty()) else {
+            return Err(Error::Invalid(problems));
+        };
+        sqlx::query(
+            "INSERT INTO businesses (account_id, siret, name, address, added_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (account_id, siret) DO UPDATE SET name = $3, address = $4",
+        )
+        .bind(account)
+        .bind(siret.as_str())
+        .bind(name)
+        .bind(request.address.trim())
+        .bind(core.now())
+        .execute(&core.pool)
+        .await?;
+        self.profile(account).await
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
+        }
+    }
+}
+
+fn random_secret() -> String {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Sets an attribute unless a stronger level already vouches for another value; an
+/// empty declared value removes a declared attribute.
+pub async fn set_attribute(
+    conn: &mut PgConnection,
+    account: Uuid,
+    name: &str,
+    value: &str,
+    level: Level,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    if value.is_empty() && level == Level::Declared {
+        sqlx::query("DELETE FROM attributes WHERE account_id = $1 AND name = $2 AND level <= $3")
+            .bind(account)
+            .bind(name)
+            .bind(level as i16)
+            .execute(conn)
+            .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO attributes (account_id, name, value, level, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id, name) DO UPDATE SET value = $3, level = $4, updated_at = $5
+         WHERE attributes.level <= $4",
+    )
+    .bind(account)
+    .bind(name)
+    .bind(value)
+    .bind(level as i16)
+    .bind(at)
+    .execute(conn)
+    .await
+    .context("storing an attribute")?;
+    Ok(())
+}
+
+async fn current_levels(
+    pool: &sqlx::PgPool,
+    account: Uuid,
+) -> Result<HashMap<String, Level>, Error> {
+    let rows: Vec<(String, i16)> =
+        sqlx::query_as("SELECT name, level FROM attributes WHERE account_id = $1")
+            .bind(account)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, l)| (n, Level::from_db(l)))
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    email: Option<String>,
+    email_verified_at: Option<DateTime<Utc>>,
+    fc_sub: Option<String>,
+}
+
+/// A resident's whole profile.
+pub async fn profile(core: &Core, account: Uuid) -> Result<Profile, Error> {
+    let row: Option<AccountRow> = sqlx::query_as(
+        "SELECT email, email_verified_at, fc_sub FROM accounts WHERE id = $1 AND erased_at IS NULL",
+    )
+    .bind(account)
+    .fetch_optional(&core.pool)
+    .await?;
+    let Some(AccountRow {
+        email,
+        email_verified_at: verified_at,
+        fc_sub,
+    }) = row
+    else {
+        return Err(Error::Unauthenticated("Ce compte n'existe plus."));
+    };
+    let attributes: Vec<(String, String, i16, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT name, value, level, updated_at FROM attributes WHERE account_id = $1 ORDER BY name",
+    )
+    .bind(account)
+    .fetch_all(&core.pool)
+    .await?;
+    let businesses: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT siret, name, address FROM businesses WHERE account_id = $1 ORDER BY added_at",
+    )
+    .bind(account)
+    .fetch_all(&core.pool)
+    .await?;
+    Ok(Profile {
+        account_id: account.to_string(),
+        email: email.unwrap_or_default(),
+        email_verified: verified_at.is_some(),
+        franceconnect_linked: fc_sub.is_some(),
+        attributes: attributes
+            .into_iter()
+            .map(|(name, value, level, at)| {
+                let level = Level::from_db(level);
+                Attribute {
+                    name,
+                    value,
+                    level: proto_level(level) as i32,
+                    updated_at: Some(timestamp(at)),
+                    read_only: level == Level::FranceConnect,
+                }
+            })
+            .collect(),
+        businesses: businesses
+            .into_iter()
+            .map(|(siret, name, address)| Business {
+                siret,
+                name,
+                address,
+            })
+            .collect(),
+    })
+}
+
+fn proto_level(level: Level) -> guichet_proto::identity::v1::Level {
+    use guichet_proto::identity::v1::Level as P;
+    match level {
+        Level::Declared => P::Declared,
+        Level::Verified => P::Verified,
+        Level::CheckedAtCounter => P::CheckedAtCounter,
+        Level::FranceConnect => P::Franceconnect,
+    }
+}
+
+#[tonic::async_trait]
+impl Accounts for AccountsService {
+    async fn sign_up(
+        &self,
+        request: Request<SignUpRequest>,
+    ) -> Result<Response<SignUpResponse>, Status> {
+        let id = self.sign_up(request.into_inner()).await?;
+        Ok(Response::new(SignUpResponse {
+            account_id: id.to_string(),
+        }))
+    }
+
+    async fn verify_email(
+        &self,
+        request: Request<VerifyEmailRequest>,
+    ) -> Result<Response<VerifyEmailResponse>, Status> {
+        let core = &self.0;
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        let account = self
+            .spend(&mut tx, &request.get_ref().token, Purpose::VerifyEmail)
+            .await?;
+        let email: Option<String> = sqlx::query_scalar(
+            "UPDATE accounts SET email_verified_at = coalesce(email_verified_at, $2) WHERE id = $1 RETURNING email",
+        )
+        .bind(account)
+        .bind(core.now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        if let Some(email) = email {
+            set_attribute(
+                &mut tx,
+                account,
+                "email",
+                &email,
+                Level::Verified,
+                core.now(),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(VerifyEmailResponse {}))
+    }
+
+    async fn login(&self, request: Request<LoginRequest>) -> Result<Response<TokenPair>, Status> {
+        Ok(Response::new(self.login(request.into_inner()).await?))
+    }
+
+    async fn refresh(
+        &self,
+        request: Request<RefreshRequest>,
+    ) -> Result<Response<TokenPair>, Status> {
+        Ok(Response::new(
+            self.0
+                .tokens
+                .refresh(&request.get_ref().refresh_token)
+                .await?,
+        ))
+    }
+
+    async fn logout(
+        &self,
+        request: Request<LogoutRequest>,
+    ) -> Result<Response<LogoutResponse>, Status> {
+        self.0
+            .tokens
+            .logout(&request.get_ref().refresh_token)
+            .await?;
+        Ok(Response::new(LogoutResponse {}))
+    }
+
+    async fn request_password_reset(
+        &self,
+        request: Request<RequestPasswordResetRequest>,
+    ) -> Result<Response<RequestPasswordResetResponse>, Status> {
+        let core = &self.0;
+        let email = request.get_ref().email.trim().to_lowercase();
+        let account: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND erased_at IS NULL")
+                .bind(&email)
+                .fetch_optional(&core.pool)
+                .await
+                .map_err(Error::from)?;
+        // The answer is the same whether the address is known or not.
+        if let Some(account) = account {
+            let mut tx = core.pool.begin().await.map_err(Error::from)?;
+            self.send_link(&mut tx, account, &email, Purpose::ResetPassword)
+                .await?;
+            tx.commit().await.map_err(Error::from)?;
+        }
+        Ok(Response::new(RequestPasswordResetResponse {}))
+    }
+
+    async fn reset_password(
+        &self,
+        request: Request<ResetPasswordRequest>,
+    ) -> Result<Response<ResetPasswordResponse>, Status> {
+        let core = &self.0;
+        let request = request.into_inner();
+        if let Some(text) = password::policy_violation(&request.new_password) {
+            return Err(Error::field("new_password", text).into());
+        }
+        let hash = password::hash(&request.new_password).map_err(Error::from)?;
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        let account = self
+            .spend(&mut tx, &request.token, Purpose::ResetPassword)
+            .await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+            .bind(account)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from)?;
+        // Whoever knew the old password is signed out everywhere.
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'password reset'
+             WHERE subject = $1 AND revoked_at IS NULL",
+        )
+        .bind(account)
+        .bind(core.now())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(ResetPasswordResponse {}))
+    }
+
+    async fn get_profile(
+        &self,
+        request: Request<GetProfileRequest>,
+    ) -> Result<Response<Profile>, Status> {
+        let account = self.0.resident(request.metadata()).await?;
+        Ok(Response::new(self.profile(account).await?))
+    }
+
+    async fn update_profile(
+        &self,
+        request: Request<UpdateProfileRequest>,
+    ) -> Result<Response<Profile>, Status> {
+        let account = self.0.resident(request.metadata()).await?;
+        Ok(Response::new(
+            self.update_profile(account, request.into_inner()).await?,
+        ))
+    }
+
+    async fn add_business(
+        &self,
+        request: Request<AddBusinessRequest>,
+    ) -> Result<Response<Profile>, Status> {
+        let account = self.0.resident(request.metadata()).await?;
+        Ok(Response::new(
+            self.add_business(account, request.into_inner()).await?,
+        ))
+    }
+}

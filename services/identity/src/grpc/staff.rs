@@ -1,0 +1,503 @@
+//! Agents, their departments and intranet tabs, and the administration of both.
+
+use std::collections::HashSet;
+
+use guichet_kit::grpc::Violation;
+use guichet_proto::identity::v1::{
+    Agent, AgentLoginRequest, CreateAgentRequest, Department, GetTabsRequest, ListAgentsRequest,
+    ListAgentsResponse, ListDepartmentsRequest, ListDepartmentsResponse, SetTabPreferencesRequest,
+    Tab, Tabs, TokenPair, UpdateAgentRequest, UpsertDepartmentRequest, staff_server::Staff,
+};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::{Core, address};
+use crate::{
+    domain::{Error, password},
+    throttle,
+    tokens::{Kind, NewSession},
+};
+
+/// Roles an agent may hold.
+pub const ROLES: &[&str] = &["agent", "supervisor", "form_designer", "admin"];
+const WRONG_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
+
+pub struct StaffService(pub Core);
+
+#[derive(sqlx::FromRow)]
+struct AgentRow {
+    id: Uuid,
+    login: String,
+    name: String,
+    roles: Vec<String>,
+    active: bool,
+    departments: Vec<String>,
+}
+
+impl From<AgentRow> for Agent {
+    fn from(row: AgentRow) -> Self {
+        Agent {
+            id: row.id.to_string(),
+            login: row.login,
+            name: row.name,
+            departments: row.departments,
+            roles: row.roles,
+            active: row.active,
+        }
+    }
+}
+
+async fn agent_by_id(pool: &PgPool, id: Uuid) -> Result<Agent, Error> {
+    let row: Option<AgentRow> = sqlx::query_as(
+        "SELECT a.id, a.login, a.name, a.roles, a.active,
+                coalesce(array_agg(d.department ORDER BY d.department) FILTER (WHERE d.department IS NOT NULL), '{}') AS departments
+         FROM agents a LEFT JOIN agent_departments d ON d.agent_id = a.id
+         WHERE a.id = $1 GROUP BY a.id",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(Agent::from)
+        .ok_or(Error::NotFound("Agent inconnu."))
+}
+
+/// Checks roles and departments given by an administrator.
+async fn check_assignment(
+    pool: &PgPool,
+    roles: &[String],
+    departments: &[String],
+) -> Vec<Violation> {
+    let mut problems = Vec::new();
+    if roles.is_empty() || roles.iter().any(|r| !ROLES.contains(&r.as_str())) {
+        problems.push(Violation::new(
+            "roles",
+            "Rôles possibles : agent, supervisor, form_designer, admin.",
+        ));
+    }
+    let known: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM departments WHERE code = ANY($1)")
+            .bind(departments)
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    if departments.iter().any(|d| !known.contains(d)) {
+        problems.push(Violation::new(
+            "departments",
+            "Un des services indiqués n'existe pas.",
+        ));
+    }
+    problems
+}
+
+async fn set_departments(
+    conn: &mut sqlx::PgConnection,
+    agent: Uuid,
+    departments: &[String],
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM agent_departments WHERE agent_id = $1")
+        .bind(agent)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO agent_departments (agent_id, department) SELECT $1, unnest($2::text[])",
+    )
+    .bind(agent)
+    .bind(departments)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct TabRow {
+    code: String,
+    label: String,
+    department: String,
+    default_position: i32,
+    position: Option<i32>,
+    hidden: Option<bool>,
+}
+
+/// An agent's tabs: one per theme of their departments, in their own order.
+async fn tabs(pool: &PgPool, agent: Uuid) -> Result<Vec<Tab>, Error> {
+    let rows: Vec<TabRow> = sqlx::query_as(
+        "SELECT DISTINCT ON (t.code) t.code, t.label, d.code AS department,
+                t.position AS default_position, p.position, p.hidden
+         FROM agent_departments a
+         JOIN departments d ON d.code = a.department
+         JOIN themes t ON t.code = ANY(d.themes)
+         LEFT JOIN tab_preferences p ON p.agent_id = a.agent_id AND p.code = t.code
+         WHERE a.agent_id = $1
+         ORDER BY t.code, d.code",
+    )
+    .bind(agent)
+    .fetch_all(pool)
+    .await?;
+    let mut tabs: Vec<(i64, Tab)> = rows
+        .into_iter()
+        .map(
+            |TabRow {
+                 code,
+                 label,
+                 department,
+                 default_position,
+                 position,
+                 hidden,
+             }| {
+                // Personal positions come first, in their order; the rest keep the catalogue's.
+                let order = position.map_or(1_000_000 + i64::from(default_position), i64::from);
+                let tab = Tab {
+                    code,
+                    label,
+                    department,
+                    hidden: hidden.unwrap_or(false),
+                    position: 0,
+                };
+                (order, tab)
+            },
+        )
+        .collect();
+    tabs.sort_by_key(|(order, _)| *order);
+    Ok(tabs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut tab))| {
+            tab.position = u32::try_from(i).unwrap_or(u32::MAX);
+            tab
+        })
+        .collect())
+}
+
+#[tonic::async_trait]
+impl Staff for StaffService {
+    async fn agent_login(
+        &self,
+        request: Request<AgentLoginRequest>,
+    ) -> Result<Response<TokenPair>, Status> {
+        let core = &self.0;
+        let request = request.into_inner();
+        let login = request.login.trim().to_lowercase();
+        let keys = throttle::keys(&format!("agent/{login}"), address(request.client.as_ref()));
+        core.throttle.check(&keys).await?;
+        let agent: Option<(Uuid, String, bool)> =
+            sqlx::query_as("SELECT id, password_hash, active FROM agents WHERE login = $1")
+                .bind(&login)
+                .fetch_optional(&core.pool)
+                .await
+                .map_err(Error::from)?;
+        let verified = match &agent {
+            Some((_, hash, true)) => password::verify(&request.password, hash),
+            _ => {
+                password::dummy_verify(&request.password);
+                false
+            }
+        };
+        let Some((id, _, _)) = agent.filter(|_| verified) else {
+            core.throttle.failed(&keys).await?;
+            return Err(Error::Unauthenticated(WRONG_CREDENTIALS).into());
+        };
+        core.throttle.succeeded(&keys[0]).await?;
+        let (channel, device_id) = core.channel_of(request.client.as_ref()).await?;
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        let session = NewSession {
+            subject: id,
+            kind: Kind::Agent,
+            channel,
+            device_id,
+            fc_id_token: None,
+        };
+        let pair = core.tokens.open(&mut tx, &session).await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(pair))
+    }
+
+    async fn get_tabs(&self, request: Request<GetTabsRequest>) -> Result<Response<Tabs>, Status> {
+        let claims = self.0.agent(request.metadata()).await?;
+        let agent = claims
+            .sub
+            .parse()
+            .map_err(|_| Error::Unauthenticated("Session invalide."))?;
+        Ok(Response::new(Tabs {
+            tabs: tabs(&self.0.pool, agent).await?,
+        }))
+    }
+
+    async fn set_tab_preferences(
+        &self,
+        request: Request<SetTabPreferencesRequest>,
+    ) -> Result<Response<Tabs>, Status> {
+        let core = &self.0;
+        let claims = core.agent(request.metadata()).await?;
+        let agent: Uuid = claims
+            .sub
+            .parse()
+            .map_err(|_| Error::Unauthenticated("Session invalide."))?;
+        let own: HashSet<String> = tabs(&core.pool, agent)
+            .await?
+            .into_iter()
+            .map(|t| t.code)
+            .collect();
+        let preferences = request.into_inner().preferences;
+        if let Some(unknown) = preferences.iter().position(|p| !own.contains(&p.code)) {
+            return Err(Error::field(
+                &format!("preferences[{unknown}].code"),
+                "Cet onglet ne fait pas partie des vôtres.",
+            )
+            .into());
+        }
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        for preference in &preferences {
+            sqlx::query(
+                "INSERT INTO tab_preferences (agent_id, code, position, hidden) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (agent_id, code) DO UPDATE SET position = $3, hidden = $4",
+            )
+            .bind(agent)
+            .bind(&preference.code)
+            .bind(i32::try_from(preference.position).unwrap_or(i32::MAX))
+            .bind(preference.hidden)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from)?;
+        }
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(Tabs {
+            tabs: tabs(&core.pool, agent).await?,
+        }))
+    }
+
+    async fn upsert_department(
+        &self,
+        request: Request<UpsertDepartmentRequest>,
+    ) -> Result<Response<Department>, Status> {
+        let core = &self.0;
+        let admin = core.admin(request.metadata()).await?;
+        let department = request.into_inner().department.unwrap_or_default();
+        let mut problems = Vec::new();
+        let code = department.code.trim().to_uppercase();
+        if code.is_empty() || !code.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            problems.push(Violation::new(
+                "code",
+                "Le code est fait de majuscules et de « _ ».",
+            ));
+        }
+        if department.label.trim().is_empty() {
+            problems.push(Violation::new("label", "Indiquez le nom du service."));
+        }
+        let known: Vec<String> = sqlx::query_scalar("SELECT code FROM themes WHERE code = ANY($1)")
+            .bind(&department.themes)
+            .fetch_all(&core.pool)
+            .await
+            .map_err(Error::from)?;
+        if let Some(i) = department.themes.iter().position(|t| !known.contains(t)) {
+            problems.push(Violation::new(
+                &format!("themes[{i}]"),
+                "Ce thème n'existe pas.",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems).into());
+        }
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        sqlx::query(
+            "INSERT INTO departments (code, label, themes) VALUES ($1, $2, $3)
+             ON CONFLICT (code) DO UPDATE SET label = $2, themes = $3",
+        )
+        .bind(&code)
+        .bind(department.label.trim())
+        .bind(&department.themes)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        core.audit(
+            &mut tx,
+            &admin,
+            "change",
+            &format!("department:{code}"),
+            "department saved",
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(Department {
+            code,
+            label: department.label.trim().to_owned(),
+            themes: department.themes,
+        }))
+    }
+
+    async fn list_departments(
+        &self,
+        request: Request<ListDepartmentsRequest>,
+    ) -> Result<Response<ListDepartmentsResponse>, Status> {
+        self.0.agent(request.metadata()).await?;
+        let rows: Vec<(String, String, Vec<String>)> =
+            sqlx::query_as("SELECT code, label, themes FROM departments ORDER BY code")
+                .fetch_all(&self.0.pool)
+                .await
+                .map_err(Error::from)?;
+        Ok(Response::new(ListDepartmentsResponse {
+            departments: rows
+                .into_iter()
+                .map(|(code, label, themes)| Department {
+                    code,
+                    label,
+                    themes,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn create_agent(
+        &self,
+        request: Request<CreateAgentRequest>,
+    ) -> Result<Response<Agent>, Status> {
+        let core = &self.0;
+        let admin = core.admin(request.metadata()).await?;
+        let request = request.into_inner();
+        let login = request.login.trim().to_lowercase();
+        let mut problems = check_assignment(&core.pool, &request.roles, &request.departments).await;
+        if login.is_empty() || login.len() > 64 || login.chars().any(char::is_whitespace) {
+            problems.push(Violation::new(
+                "login",
+                "L'identifiant est un mot sans espace de 64 caractères au plus.",
+            ));
+        }
+        if request.name.trim().is_empty() {
+            problems.push(Violation::new("name", "Indiquez le nom de l'agent."));
+        }
+        if let Some(text) = password::policy_violation(&request.password) {
+            problems.push(Violation::new("password", text));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems).into());
+        }
+        let hash = password::hash(&request.password).map_err(Error::from)?;
+        let id = Uuid::now_v7();
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        let inserted = sqlx::query(
+            "INSERT INTO agents (id, login, password_hash, name, roles, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (login) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&login)
+        .bind(hash)
+        .bind(request.name.trim())
+        .bind(&request.roles)
+        .bind(core.now())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        if inserted.rows_affected() == 0 {
+            return Err(Error::Conflict("Cet identifiant est déjà pris.").into());
+        }
+        set_departments(&mut tx, id, &request.departments).await?;
+        core.audit(
+            &mut tx,
+            &admin,
+            "change",
+            &format!("agent:{id}"),
+            "agent created",
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(agent_by_id(&core.pool, id).await?))
+    }
+
+    async fn update_agent(
+        &self,
+        request: Request<UpdateAgentRequest>,
+    ) -> Result<Response<Agent>, Status> {
+        let core = &self.0;
+        let admin = core.admin(request.metadata()).await?;
+        let request = request.into_inner();
+        let id: Uuid = request
+            .id
+            .parse()
+            .map_err(|_| Error::NotFound("Agent inconnu."))?;
+        let problems = check_assignment(&core.pool, &request.roles, &request.departments).await;
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems).into());
+        }
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        let updated = sqlx::query("UPDATE agents SET roles = $2, active = $3 WHERE id = $1")
+            .bind(id)
+            .bind(&request.roles)
+            .bind(request.active)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from)?;
+        if updated.rows_affected() == 0 {
+            return Err(Error::NotFound("Agent inconnu.").into());
+        }
+        set_departments(&mut tx, id, &request.departments).await?;
+        if !request.active {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $2, revoked_reason = 'agent deactivated'
+                 WHERE subject = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(core.now())
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from)?;
+        }
+        core.audit(
+            &mut tx,
+            &admin,
+            "change",
+            &format!("agent:{id}"),
+            "agent updated",
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(agent_by_id(&core.pool, id).await?))
+    }
+
+    async fn list_agents(
+        &self,
+        request: Request<ListAgentsRequest>,
+    ) -> Result<Response<ListAgentsResponse>, Status> {
+        self.0.admin(request.metadata()).await?;
+        let rows: Vec<AgentRow> = sqlx::query_as(
+            "SELECT a.id, a.login, a.name, a.roles, a.active,
+                    coalesce(array_agg(d.department ORDER BY d.department) FILTER (WHERE d.department IS NOT NULL), '{}') AS departments
+             FROM agents a LEFT JOIN agent_departments d ON d.agent_id = a.id
+             GROUP BY a.id ORDER BY a.login",
+        )
+        .fetch_all(&self.0.pool)
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(ListAgentsResponse {
+            agents: rows.into_iter().map(Agent::from).collect(),
+        }))
+    }
+}
+
+/// Creates the first administrator from configuration, once.
+pub async fn bootstrap_admin(
+    core: &Core,
+    login: &str,
+    password_text: &str,
+    name: &str,
+) -> Result<(), Error> {
+    let hash = password::hash(password_text)?;
+    let mut tx = core.pool.begin().await?;
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "INSERT INTO agents (id, login, password_hash, name, roles, created_at)
+         VALUES ($1, $2, $3, $4, '{agent,supervisor,admin}', $5) ON CONFLICT (login) DO NOTHING",
+    )
+    .bind(id)
+    .bind(login.trim().to_lowercase())
+    .bind(hash)
+    .bind(name)
+    .bind(core.now())
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        set_departments(&mut tx, id, &["MRU".to_owned()]).await?;
+        tracing::info!(login, "bootstrap administrator created");
+    }
+    tx.commit().await?;
+    Ok(())
+}

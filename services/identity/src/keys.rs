@@ -1,0 +1,138 @@
+//! Signing keys for access tokens. The newest key signs; keys are rotated after a
+//! configured age, and a retired key stays published in the JWKS until every token it
+//! signed has expired, so rotation never logs anyone out.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use ed25519_dalek::{SigningKey, pkcs8::EncodePrivateKey as _};
+use guichet_kit::Clock;
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use rand::RngCore as _;
+use sqlx::PgPool;
+
+/// Serialises rotation between replicas.
+const ROTATION_LOCK: i64 = 7_301_984_550_229_337; // arbitrary, unique to this use
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    kid: String,
+    private_der: Vec<u8>,
+    public_x: String,
+}
+
+/// Makes sure a signing key younger than `max_age` exists, creating one if needed and
+/// retiring the previous one. Safe to run on every replica at once.
+pub async fn rotate_if_due(pool: &PgPool, clock: &Clock, max_age: Duration) -> anyhow::Result<()> {
+    let now = clock.now();
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(ROTATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let newest: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT max(created_at) FROM signing_keys WHERE retired_at IS NULL")
+            .fetch_one(&mut *tx)
+            .await
+            .context("reading signing keys")?;
+    if newest.is_some_and(|created| now - created < max_age) {
+        return Ok(());
+    }
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let (kid, der, x) = generate(now)?;
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, private_der, public_x, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&kid)
+    .bind(der)
+    .bind(x)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .context("storing a signing key")?;
+    tx.commit().await?;
+    tracing::info!(%kid, "new signing key");
+    Ok(())
+}
+
+fn generate(now: DateTime<Utc>) -> anyhow::Result<(String, Vec<u8>, String)> {
+    let mut seed = [0u8; 32];
+    rand::rng().fill_bytes(&mut seed);
+    let key = SigningKey::from_bytes(&seed);
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| anyhow::anyhow!("encoding a signing key: {e}"))?
+        .as_bytes()
+        .to_vec();
+    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+    let mut suffix = [0u8; 4];
+    rand::rng().fill_bytes(&mut suffix);
+    let kid = format!("{}-{}", now.format("%Y%m%d"), hex(&suffix));
+    Ok((kid, der, x))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key that signs new tokens.
+pub async fn signing_key(pool: &PgPool) -> anyhow::Result<(String, EncodingKey)> {
+    let row: KeyRow = sqlx::query_as(
+        "SELECT kid, private_der, public_x FROM signing_keys WHERE retired_at IS NULL
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?
+    .context("no active signing key")?;
+    Ok((row.kid, EncodingKey::from_ed_der(&row.private_der)))
+}
+
+/// Keys whose tokens may still be alive: active ones and those retired less than
+/// `grace` ago.
+async fn published(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> anyhow::Result<Vec<KeyRow>> {
+    sqlx::query_as(
+        "SELECT kid, private_der, public_x FROM signing_keys
+         WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC",
+    )
+    .bind(now - grace)
+    .fetch_all(pool)
+    .await
+    .context("reading published keys")
+}
+
+/// The JWKS document (RFC 7517, OKP Ed25519 keys).
+pub async fn jwks(pool: &PgPool, now: DateTime<Utc>, grace: Duration) -> anyhow::Result<String> {
+    let keys: Vec<serde_json::Value> = published(pool, now, grace)
+        .await?
+        .into_iter()
+        .map(|k| {
+            serde_json::json!({
+                "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
+                "kid": k.kid, "x": k.public_x,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "keys": keys }).to_string())
+}
+
+/// Decoding keys for the identity service's own checks (device tokens at login).
+pub async fn decoding_keys(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> anyhow::Result<HashMap<String, DecodingKey>> {
+    let mut keys = HashMap::new();
+    for row in published(pool, now, grace).await? {
+        keys.insert(row.kid, DecodingKey::from_ed_components(&row.public_x)?);
+    }
+    Ok(keys)
+}
