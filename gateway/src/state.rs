@@ -18,6 +18,7 @@ use guichet_proto::{
         staff_client::StaffClient,
     },
     notifications::v1::feed_client::FeedClient,
+    privacy::v1::privacy_client::PrivacyClient,
 };
 
 use crate::{config::Settings, error::ApiError};
@@ -90,6 +91,15 @@ impl AppState {
             Owner::Complaints => self.complaints_channel.clone(),
             Owner::Rapo => self.rapo.clone(),
         })
+    }
+
+    /// The `Privacy` client of every service that keeps residents' data.
+    pub fn privacy_clients(&self) -> Vec<PrivacyClient<TracedChannel>> {
+        self.services
+            .iter()
+            .filter(|(name, _)| *name != "notifications")
+            .map(|(_, channel)| PrivacyClient::new(channel.clone()))
+            .collect()
     }
 
     /// Counts one tracking-number lookup for `client`.

@@ -289,6 +289,12 @@ impl Accounts for FakeIdentity {
     ) -> Result<tonic::Response<pb::Profile>, Status> {
         Err(Status::unimplemented(""))
     }
+    async fn erase_account(
+        &self,
+        _: tonic::Request<pb::EraseAccountRequest>,
+    ) -> Result<tonic::Response<pb::EraseAccountResponse>, Status> {
+        Err(Status::unimplemented(""))
+    }
 }
 
 #[tonic::async_trait]

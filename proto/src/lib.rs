@@ -35,6 +35,13 @@ pub mod identity {
     }
 }
 
+pub mod privacy {
+    #[allow(clippy::all, clippy::pedantic)] // generated code
+    pub mod v1 {
+        tonic::include_proto!("guichet.privacy.v1");
+    }
+}
+
 pub mod notifications {
     #[allow(clippy::all, clippy::pedantic)] // generated code
     pub mod v1 {

@@ -11,6 +11,7 @@ mod health;
 mod identity_dto;
 mod keys;
 mod me;
+mod privacy;
 mod residents;
 
 use axum::{Json, Router, http::Request, routing::get};
@@ -77,7 +78,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::logout))
         .routes(routes!(residents::request_password_reset))
         .routes(routes!(residents::confirm_password_reset))
-        .routes(routes!(me::get_profile, me::update_profile))
+        .routes(routes!(me::get_profile, me::update_profile, privacy::erase))
+        .routes(routes!(privacy::my_demands))
+        .routes(routes!(privacy::claim))
+        .routes(routes!(privacy::export))
         .routes(routes!(me::add_business))
         .routes(routes!(agent::login))
         .routes(routes!(agent::tabs, agent::set_tabs))

@@ -122,3 +122,20 @@ pub fn audited(
         &body,
     )
 }
+
+/// A resident attached an anonymous complaint to their account.
+pub fn claimed(tracking_number: &str, account: &str, department: &str, at: DateTime<Utc>) -> Event {
+    let body = guichet_proto::events::v1::DemandClaimed {
+        tracking_number: tracking_number.to_owned(),
+        account_id: account.to_owned(),
+        department: department.to_owned(),
+        at: Some(timestamp(at)),
+    };
+    Event::new(
+        SOURCE,
+        "complaints.demand.claimed",
+        tracking_number,
+        at,
+        &body,
+    )
+}

@@ -14,9 +14,9 @@ use guichet_proto::{
         ListCategoriesResponse, complaints_server::Complaints,
     },
     demand::v1::{
-        Author, AuthorRole, ChangeStatusRequest, Channel, Demand, DemandKind, GetDemandRequest,
-        ListDemandsRequest, ListDemandsResponse, PostMessageRequest, Status, TimelineEntry,
-        TimelineEntryKind, demands_server::Demands,
+        Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
+        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest, Status,
+        TimelineEntry, TimelineEntryKind, demands_server::Demands,
     },
     names,
 };
@@ -24,12 +24,17 @@ use sqlx::PgPool;
 use tonic::{Request, Response};
 use uuid::Uuid;
 
+use guichet_proto::privacy::v1::{
+    ExportPersonalDataRequest, PersonalData, privacy_server::Privacy,
+};
+
 use crate::{
     domain::{
         self, Error, NewComplaint,
         access::{self, Access},
     },
     events::{self, Change},
+    privacy,
     store::{self, ComplaintRow, TimelineRow},
 };
 
@@ -255,6 +260,52 @@ impl ComplaintsService {
         self.load(&tracking).await
     }
 
+    /// Attaches an anonymous complaint to the calling resident, if the contact they give
+    /// is the one left at filing. Every failure answers the same: nothing to probe.
+    #[tracing::instrument(name = "Claim a complaint", skip_all)]
+    async fn claim(&self, caller: &Caller, request: ClaimDemandRequest) -> Result<Demand, Error> {
+        let resident = caller.resident().ok_or(Error::Unauthenticated)?.to_owned();
+        let unknown = || {
+            Error::Invalid(vec![Violation::new(
+                "tracking_number",
+                "Aucune demande sans compte ne correspond à ce numéro et à ces coordonnées.",
+            )])
+        };
+        let tracking = TrackingNumber::parse(&request.tracking_number)
+            .map_err(|_| unknown())?
+            .to_string();
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        let row: Option<ClaimRow> = sqlx::query_as(
+            "SELECT id, resident_id, contact_email, contact_phone, department FROM complaints
+             WHERE tracking_number = $1 FOR UPDATE",
+        )
+        .bind(&tracking)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(anyhow::Error::from)?;
+        let Some(row) = row.filter(|r| r.resident_id.is_none()) else {
+            return Err(unknown());
+        };
+        if !privacy::contact_matches(
+            &request.email,
+            &request.phone,
+            &row.contact_email,
+            &row.contact_phone,
+        ) {
+            return Err(unknown());
+        }
+        sqlx::query("UPDATE complaints SET resident_id = $2 WHERE id = $1")
+            .bind(row.id)
+            .bind(&resident)
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let event = events::claimed(&tracking, &resident, &row.department, self.clock.now());
+        bus::enqueue(&mut tx, &event).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.load(&tracking).await
+    }
+
     fn change<'a>(
         &self,
         complaint: &'a ComplaintRow,
@@ -268,6 +319,15 @@ impl ComplaintsService {
             at: self.clock.now(),
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: Uuid,
+    resident_id: Option<String>,
+    contact_email: String,
+    contact_phone: String,
+    department: String,
 }
 
 fn agent_author(agent: &Claims) -> Author {
@@ -443,6 +503,16 @@ impl Demands for ComplaintsService {
         ))
     }
 
+    async fn claim_demand(
+        &self,
+        request: Request<ClaimDemandRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.claim(&caller, request.into_inner()).await?,
+        ))
+    }
+
     async fn change_status(
         &self,
         request: Request<ChangeStatusRequest>,
@@ -451,5 +521,23 @@ impl Demands for ComplaintsService {
         Ok(Response::new(
             self.change_status(&caller, request.into_inner()).await?,
         ))
+    }
+}
+
+#[tonic::async_trait]
+impl Privacy for ComplaintsService {
+    async fn export_personal_data(
+        &self,
+        request: Request<ExportPersonalDataRequest>,
+    ) -> Result<Response<PersonalData>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let resident = caller.resident().ok_or(Error::Unauthenticated)?;
+        let json = privacy::export(&self.pool, resident)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(PersonalData {
+            service: "complaints".to_owned(),
+            json,
+        }))
     }
 }

@@ -5,6 +5,7 @@
 pub mod domain;
 mod events;
 mod grpc;
+mod privacy;
 mod store;
 
 use std::future::Future;
@@ -12,6 +13,7 @@ use std::future::Future;
 use guichet_kit::{Clock, auth::Verifier, bus::Bus, db};
 use guichet_proto::{
     complaints::v1::complaints_server::ComplaintsServer, demand::v1::demands_server::DemandsServer,
+    privacy::v1::privacy_server::PrivacyServer,
 };
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -63,9 +65,17 @@ impl Application {
             self.bus.clone(),
             stop.clone(),
         ));
+        let anonymiser = tokio::spawn(guichet_kit::bus::consume(
+            self.bus.clone(),
+            self.pool.clone(),
+            privacy::subscription(),
+            privacy::Anonymiser,
+            stop.clone(),
+        ));
         let service = grpc::ComplaintsService::new(self.pool, self.clock, self.verifier);
         let routes = tonic::service::Routes::new(ComplaintsServer::new(service.clone()))
-            .add_service(DemandsServer::new(service));
+            .add_service(DemandsServer::new(service.clone()))
+            .add_service(PrivacyServer::new(service));
         let served = guichet_kit::grpc::serve(
             self.listener,
             routes,
@@ -78,6 +88,7 @@ impl Application {
         .await;
         stop.cancel();
         relay.await.ok();
+        anonymiser.await.ok();
         served
     }
 }

@@ -17,6 +17,7 @@ use guichet_proto::identity::v1::{
     accounts_server::AccountsServer, audit_server::AuditServer, devices_server::DevicesServer,
     france_connect_server::FranceConnectServer, keys_server::KeysServer, staff_server::StaffServer,
 };
+use guichet_proto::privacy::v1::privacy_server::PrivacyServer;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -140,6 +141,7 @@ impl Application {
                 .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
                 .add_service(KeysServer::new(grpc::KeysService(core.clone())))
                 .add_service(AuditServer::new(grpc::AuditService(core.clone())))
+                .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))
                 .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
                     core,
                     self.franceconnect,
@@ -154,6 +156,7 @@ impl Application {
                 "guichet.identity.v1.Keys",
                 "guichet.identity.v1.Audit",
                 "guichet.identity.v1.FranceConnect",
+                "guichet.privacy.v1.Privacy",
             ],
             shutdown,
         )

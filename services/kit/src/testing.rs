@@ -20,7 +20,9 @@ pub async fn vhost(hint: &str) -> anyhow::Result<AmqpConfig> {
     let name = format!("guichet_test_{hint}_{}", short_id());
     // No pooled connections: the management API closes idle ones, which would fail the
     // next request when many tests create vhosts at once.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
     let put = |url: String, body: Option<serde_json::Value>| {
         let client = client.clone();
         async move {
@@ -28,7 +30,10 @@ pub async fn vhost(hint: &str) -> anyhow::Result<AmqpConfig> {
             if let Some(body) = body {
                 request = request.json(&body);
             }
-            request.send().await.and_then(reqwest::Response::error_for_status)
+            request
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
         }
     };
     let permissions = serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"});
@@ -36,13 +41,21 @@ pub async fn vhost(hint: &str) -> anyhow::Result<AmqpConfig> {
     loop {
         attempt += 1;
         let created = match put(format!("{api}/api/vhosts/{name}"), None).await {
-            Ok(_) => put(format!("{api}/api/permissions/{name}/guest"), Some(permissions.clone())).await,
+            Ok(_) => {
+                put(
+                    format!("{api}/api/permissions/{name}/guest"),
+                    Some(permissions.clone()),
+                )
+                .await
+            }
             Err(error) => Err(error),
         };
         match created {
             Ok(_) => break,
             // A busy broker (every test creating vhosts at once) may drop a request.
-            Err(_) if attempt < 5 => tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await,
+            Err(_) if attempt < 5 => {
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await
+            }
             Err(error) => {
                 return Err(error).context(
                     "creating a test vhost: is the management plugin on? \

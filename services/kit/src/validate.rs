@@ -19,21 +19,26 @@ pub fn is_email(text: &str) -> bool {
 /// A French phone number as people type it: `06 12 34 56 78`, `06.12.34.56.78`,
 /// `+33 6 12 34 56 78` or `0033612345678`.
 pub fn is_french_phone(text: &str) -> bool {
+    let national = national_phone(text);
+    national.len() == 10
+        && national.starts_with('0')
+        && !national.starts_with("00")
+        && national.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The ten-digit national form (`0612345678`), to compare numbers however typed.
+pub fn national_phone(text: &str) -> String {
     let digits: String = text
         .chars()
         .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}'))
         .collect();
-    let national = if let Some(rest) = digits.strip_prefix("+33") {
+    if let Some(rest) = digits.strip_prefix("+33") {
         format!("0{rest}")
     } else if let Some(rest) = digits.strip_prefix("0033") {
         format!("0{rest}")
     } else {
         digits
-    };
-    national.len() == 10
-        && national.starts_with('0')
-        && !national.starts_with("00")
-        && national.chars().all(|c| c.is_ascii_digit())
+    }
 }
 
 #[cfg(test)]
@@ -58,5 +63,9 @@ mod tests {
         assert!(!is_french_phone("12"));
         assert!(!is_french_phone("06 12 34 56 7a"));
         assert!(!is_french_phone("0012345678"));
+        assert_eq!(
+            national_phone("+33 6 12 34 56 78"),
+            national_phone("06.12.34.56.78")
+        );
     }
 }

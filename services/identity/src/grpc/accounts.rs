@@ -10,13 +10,13 @@ use guichet_kit::{
     grpc::{Violation, timestamp},
 };
 use guichet_proto::{
-    events::v1::{AccountVerificationRequested, PasswordResetRequested},
+    events::v1::{AccountErased, AccountVerificationRequested, PasswordResetRequested},
     identity::v1::{
-        AddBusinessRequest, Attribute, Business, GetProfileRequest, LoginRequest, LogoutRequest,
-        LogoutResponse, Profile, RefreshRequest, RequestPasswordResetRequest,
-        RequestPasswordResetResponse, ResetPasswordRequest, ResetPasswordResponse, SignUpRequest,
-        SignUpResponse, TokenPair, UpdateProfileRequest, VerifyEmailRequest, VerifyEmailResponse,
-        accounts_server::Accounts,
+        AddBusinessRequest, Attribute, Business, EraseAccountRequest, EraseAccountResponse,
+        GetProfileRequest, LoginRequest, LogoutRequest, LogoutResponse, Profile, RefreshRequest,
+        RequestPasswordResetRequest, RequestPasswordResetResponse, ResetPasswordRequest,
+        ResetPasswordResponse, SignUpRequest, SignUpResponse, TokenPair, UpdateProfileRequest,
+        VerifyEmailRequest, VerifyEmailResponse, accounts_server::Accounts,
     },
 };
 use sqlx::PgConnection;
@@ -268,6 +268,73 @@ impl AccountsService {
         .execute(&core.pool)
         .await?;
         self.profile(account).await
+    }
+}
+
+impl AccountsService {
+    /// RGPD erasure: removes the account's personal data, ends its sessions, and tells
+    /// every service to anonymise what it keeps.
+    #[tracing::instrument(name = "Erase an account", skip_all, fields(%account))]
+    async fn erase(&self, account: Uuid, password_text: &str) -> Result<(), Error> {
+        let core = &self.0;
+        let stored: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT password_hash FROM accounts WHERE id = $1 AND erased_at IS NULL",
+        )
+        .bind(account)
+        .fetch_optional(&core.pool)
+        .await?;
+        match stored {
+            None => return Err(Error::Unauthenticated("Ce compte n'existe plus.")),
+            Some(Some(hash)) if !password::verify(password_text, &hash) => {
+                return Err(Error::field("password", "Mot de passe incorrect."));
+            }
+            // FranceConnect-only accounts have no password: the fresh session suffices.
+            Some(_) => {}
+        }
+        let now = core.now();
+        let mut tx = core.pool.begin().await?;
+        sqlx::query(
+            "UPDATE accounts SET email = NULL, password_hash = NULL, fc_sub = NULL,
+                email_verified_at = NULL, erased_at = $2 WHERE id = $1",
+        )
+        .bind(account)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for table in ["attributes", "businesses", "one_time_tokens"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE account_id = $1"
+            )))
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'account erased', fc_id_token = NULL
+             WHERE subject = $1 AND revoked_at IS NULL",
+        )
+        .bind(account)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let erased = AccountErased {
+            account_id: account.to_string(),
+            at: Some(timestamp(now)),
+        };
+        bus::enqueue(
+            &mut tx,
+            &Event::new(
+                SOURCE,
+                "identity.account.erased",
+                &account.to_string(),
+                now,
+                &erased,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!("account erased");
+        Ok(())
     }
 }
 
@@ -561,6 +628,15 @@ impl Accounts for AccountsService {
         Ok(Response::new(
             self.update_profile(account, request.into_inner()).await?,
         ))
+    }
+
+    async fn erase_account(
+        &self,
+        request: Request<EraseAccountRequest>,
+    ) -> Result<Response<EraseAccountResponse>, Status> {
+        let account = self.0.resident(request.metadata()).await?;
+        self.erase(account, &request.get_ref().password).await?;
+        Ok(Response::new(EraseAccountResponse {}))
     }
 
     async fn add_business(

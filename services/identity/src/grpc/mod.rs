@@ -6,6 +6,7 @@ mod audit;
 mod devices;
 mod franceconnect;
 mod keys;
+mod privacy;
 mod staff;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +26,7 @@ pub use audit::AuditService;
 pub use devices::DevicesService;
 pub use franceconnect::FranceConnectService;
 pub use keys::KeysService;
+pub use privacy::PrivacyService;
 pub use staff::StaffService;
 pub use staff::bootstrap_admin;
 

@@ -1,0 +1,132 @@
+//! A resident's rights over their demands and data: attaching a demand filed without an
+//! account, downloading everything, erasing the account.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use guichet_kit::{Owner, TrackingNumber, testing};
+use guichet_tests::Platform;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "une phrase de passe solide";
+
+fn pothole(contact_email: &str) -> Value {
+    json!({
+        "category": "NID_DE_POULE",
+        "description": "Trou profond devant l'école.",
+        "location": {"address": "Avenue Victor Hugo, Aix-en-Provence"},
+        "contact": {"name": "Jeanne Martin", "email": contact_email}
+    })
+}
+
+async fn claim(platform: &Platform, token: &str, number: &str, email: &str) -> reqwest::Response {
+    platform
+        .post_json_as(token, "/api/v1/me/demands/claim", &json!({"tracking_number": number, "email": email}))
+        .await
+}
+
+#[tokio::test]
+async fn a_resident_attaches_a_demand_filed_without_account_with_the_contact_given() {
+    let platform = Platform::start("claim").await.unwrap();
+    let filed: Value = platform
+        .post_json("/api/v1/complaints", &pothole("jeanne.martin@example.fr"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = filed["tracking_number"].as_str().unwrap().to_owned();
+    let jeanne = platform.resident("jeanne@example.org").await;
+
+    // A wrong e-mail and a number nobody holds answer exactly the same.
+    let wrong = claim(&platform, &jeanne, &number, "quelqu.un@example.fr").await;
+    let stranger = TrackingNumber::generate(Owner::Complaints).to_string();
+    let unknown = claim(&platform, &jeanne, &stranger, "jeanne.martin@example.fr").await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.status(), wrong.status());
+    let (wrong, unknown): (Value, Value) = (wrong.json().await.unwrap(), unknown.json().await.unwrap());
+    assert_eq!(wrong, unknown);
+    let listed: Value = platform.get_as(&jeanne, "/api/v1/me/demands").await.json().await.unwrap();
+    assert_eq!(listed, json!([]));
+
+    let claimed = claim(&platform, &jeanne, &number.to_lowercase().replace('-', ""), "Jeanne.Martin@example.fr").await;
+    assert_eq!(claimed.status(), StatusCode::OK);
+    let listed: Value = platform.get_as(&jeanne, "/api/v1/me/demands").await.json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["tracking_number"], number);
+
+    // Now it is Jeanne's: the number alone no longer opens it.
+    let path = format!("/api/v1/demands/{number}");
+    assert_eq!(platform.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(platform.get_as(&jeanne, &path).await.status(), StatusCode::OK);
+    // And nobody can claim it again.
+    let other = platform.resident("autre@example.org").await;
+    let again = claim(&platform, &other, &number, "jeanne.martin@example.fr").await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_resident_downloads_their_data_then_erases_their_account() {
+    let platform = Platform::start("rgpd").await.unwrap();
+    let jeanne = platform.resident("jeanne@example.org").await;
+    let filed: Value = platform
+        .post_json_as(&jeanne, "/api/v1/complaints", &pothole("jeanne@example.org"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = filed["tracking_number"].as_str().unwrap().to_owned();
+
+    let export = platform.get_as(&jeanne, "/api/v1/me/export").await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert!(export.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let export: Value = export.json().await.unwrap();
+    assert_eq!(export["services"]["identity"]["email"], "jeanne@example.org");
+    let complaints = &export["services"]["complaints"]["complaints"];
+    assert_eq!(complaints[0]["tracking_number"], number);
+    assert_eq!(complaints[0]["contact_email"], "jeanne@example.org");
+
+    let refused = platform
+        .http
+        .delete(platform.url("/api/v1/me"))
+        .bearer_auth(&jeanne)
+        .json(&json!({"password": "pas le bon mot de passe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let erased = platform
+        .http
+        .delete(platform.url("/api/v1/me"))
+        .bearer_auth(&jeanne)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), StatusCode::NO_CONTENT);
+
+    let login = platform
+        .post_json("/api/v1/auth/login", &json!({"email": "jeanne@example.org", "password": PASSWORD}))
+        .await;
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+
+    // The city keeps the complaint, without the person.
+    let anonymised = testing::eventually(|| async {
+        let row: (Option<String>, String, bool) = sqlx::query_as(
+            "SELECT resident_id, contact_email, anonymised_at IS NOT NULL FROM complaints WHERE tracking_number = $1",
+        )
+        .bind(&number)
+        .fetch_one(&platform.complaints_db)
+        .await
+        .unwrap();
+        row.2.then_some(row)
+    })
+    .await
+    .expect("the complaint is anonymised");
+    assert_eq!(anonymised.0, None);
+    assert_eq!(anonymised.1, "");
+    let roads = platform.agent("karim", &["VOIRIE"]).await;
+    let demand = platform.get_as(&roads, &format!("/api/v1/demands/{number}")).await;
+    assert_eq!(demand.status(), StatusCode::OK);
+    let demand: Value = demand.json().await.unwrap();
+    assert_eq!(demand["timeline"][0]["author"]["name"], Value::Null);
+}
