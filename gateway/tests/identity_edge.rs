@@ -295,6 +295,12 @@ impl Accounts for FakeIdentity {
     ) -> Result<tonic::Response<pb::EraseAccountResponse>, Status> {
         Err(Status::unimplemented(""))
     }
+    async fn certify_attribute(
+        &self,
+        _: tonic::Request<pb::CertifyAttributeRequest>,
+    ) -> Result<tonic::Response<pb::Profile>, Status> {
+        Err(Status::unimplemented(""))
+    }
 }
 
 #[tonic::async_trait]
@@ -368,6 +374,18 @@ impl Staff for FakeIdentity {
         Ok(tonic::Response::new(pb::ListAgentsResponse {
             agents: self.agents.lock().unwrap().clone(),
         }))
+    }
+    async fn upsert_theme(
+        &self,
+        _: tonic::Request<pb::UpsertThemeRequest>,
+    ) -> Result<tonic::Response<pb::Theme>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn list_themes(
+        &self,
+        _: tonic::Request<pb::ListThemesRequest>,
+    ) -> Result<tonic::Response<pb::ListThemesResponse>, Status> {
+        Err(Status::unimplemented(""))
     }
 }
 

@@ -13,6 +13,7 @@ mod keys;
 mod me;
 mod privacy;
 mod residents;
+mod themes;
 
 use axum::{Json, Router, http::Request, routing::get};
 use tower_http::trace::TraceLayer;
@@ -82,6 +83,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy::my_demands))
         .routes(routes!(privacy::claim))
         .routes(routes!(privacy::export))
+        .routes(routes!(themes::list_themes))
+        .routes(routes!(themes::upsert_theme))
+        .routes(routes!(themes::certify))
         .routes(routes!(me::add_business))
         .routes(routes!(agent::login))
         .routes(routes!(agent::tabs, agent::set_tabs))

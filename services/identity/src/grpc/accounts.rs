@@ -12,11 +12,11 @@ use guichet_kit::{
 use guichet_proto::{
     events::v1::{AccountErased, AccountVerificationRequested, PasswordResetRequested},
     identity::v1::{
-        AddBusinessRequest, Attribute, Business, EraseAccountRequest, EraseAccountResponse,
-        GetProfileRequest, LoginRequest, LogoutRequest, LogoutResponse, Profile, RefreshRequest,
-        RequestPasswordResetRequest, RequestPasswordResetResponse, ResetPasswordRequest,
-        ResetPasswordResponse, SignUpRequest, SignUpResponse, TokenPair, UpdateProfileRequest,
-        VerifyEmailRequest, VerifyEmailResponse, accounts_server::Accounts,
+        AddBusinessRequest, Attribute, Business, CertifyAttributeRequest, EraseAccountRequest,
+        EraseAccountResponse, GetProfileRequest, LoginRequest, LogoutRequest, LogoutResponse,
+        Profile, RefreshRequest, RequestPasswordResetRequest, RequestPasswordResetResponse,
+        ResetPasswordRequest, ResetPasswordResponse, SignUpRequest, SignUpResponse, TokenPair,
+        UpdateProfileRequest, VerifyEmailRequest, VerifyEmailResponse, accounts_server::Accounts,
     },
 };
 use sqlx::PgConnection;
@@ -637,6 +637,71 @@ impl Accounts for AccountsService {
         let account = self.0.resident(request.metadata()).await?;
         self.erase(account, &request.get_ref().password).await?;
         Ok(Response::new(EraseAccountResponse {}))
+    }
+
+    async fn certify_attribute(
+        &self,
+        request: Request<CertifyAttributeRequest>,
+    ) -> Result<Response<Profile>, Status> {
+        let core = &self.0;
+        let agent = core.agent(request.metadata()).await?;
+        if agent.channel() != guichet_proto::demand::v1::Channel::Counter {
+            return Err(Error::Forbidden(
+                "Seul un agent au guichet peut certifier une information sur pièce.",
+            )
+            .into());
+        }
+        let request = request.into_inner();
+        let account: Uuid = request
+            .account_id
+            .parse()
+            .map_err(|_| Error::NotFound("Compte inconnu."))?;
+        let value = request.value.trim();
+        if value.is_empty() {
+            return Err(Error::field("value", "Indiquez la valeur vérifiée.").into());
+        }
+        if let Some(text) = attribute_violation(&request.name, value) {
+            return Err(Error::field("name", text).into());
+        }
+        let current = current_levels(&core.pool, account).await?;
+        if current
+            .get(&request.name)
+            .is_some_and(|l| *l == Level::FranceConnect)
+        {
+            return Err(
+                Error::Conflict("Cette information est déjà certifiée par FranceConnect.").into(),
+            );
+        }
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND erased_at IS NULL)",
+        )
+        .bind(account)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        if !exists {
+            return Err(Error::NotFound("Compte inconnu.").into());
+        }
+        set_attribute(
+            &mut tx,
+            account,
+            &request.name,
+            value,
+            Level::CheckedAtCounter,
+            core.now(),
+        )
+        .await?;
+        core.audit(
+            &mut tx,
+            &agent,
+            "change",
+            &account.to_string(),
+            &format!("{} checked at the counter", request.name),
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(profile(core, account).await?))
     }
 
     async fn add_business(

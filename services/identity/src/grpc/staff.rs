@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use guichet_kit::grpc::Violation;
 use guichet_proto::identity::v1::{
     Agent, AgentLoginRequest, CreateAgentRequest, Department, GetTabsRequest, ListAgentsRequest,
-    ListAgentsResponse, ListDepartmentsRequest, ListDepartmentsResponse, SetTabPreferencesRequest,
-    Tab, Tabs, TokenPair, UpdateAgentRequest, UpsertDepartmentRequest, staff_server::Staff,
+    ListAgentsResponse, ListDepartmentsRequest, ListDepartmentsResponse, ListThemesRequest,
+    ListThemesResponse, SetTabPreferencesRequest, Tab, Tabs, Theme, TokenPair, UpdateAgentRequest,
+    UpsertDepartmentRequest, UpsertThemeRequest, staff_server::Staff,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -469,6 +470,81 @@ impl Staff for StaffService {
         .map_err(Error::from)?;
         Ok(Response::new(ListAgentsResponse {
             agents: rows.into_iter().map(Agent::from).collect(),
+        }))
+    }
+
+    async fn upsert_theme(
+        &self,
+        request: Request<UpsertThemeRequest>,
+    ) -> Result<Response<Theme>, Status> {
+        let core = &self.0;
+        let admin = core.admin(request.metadata()).await?;
+        let theme = request.into_inner().theme.unwrap_or_default();
+        let code = theme.code.trim();
+        let valid_code = !code.is_empty()
+            && code.len() <= 80
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-'));
+        let mut problems = Vec::new();
+        if !valid_code {
+            problems.push(Violation::new(
+                "code",
+                "Le code d'un thème est fait de lettres, chiffres, « _ », « - » et « : ».",
+            ));
+        }
+        if theme.label.trim().is_empty() {
+            problems.push(Violation::new("label", "Indiquez le libellé du thème."));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems).into());
+        }
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        sqlx::query(
+            "INSERT INTO themes (code, label, position) VALUES ($1, $2, $3)
+             ON CONFLICT (code) DO UPDATE SET label = $2, position = $3",
+        )
+        .bind(code)
+        .bind(theme.label.trim())
+        .bind(i32::try_from(theme.position).unwrap_or(i32::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        core.audit(
+            &mut tx,
+            &admin,
+            "change",
+            &format!("theme:{code}"),
+            "theme saved",
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(Theme {
+            code: code.to_owned(),
+            label: theme.label.trim().to_owned(),
+            position: theme.position,
+        }))
+    }
+
+    async fn list_themes(
+        &self,
+        request: Request<ListThemesRequest>,
+    ) -> Result<Response<ListThemesResponse>, Status> {
+        self.0.agent(request.metadata()).await?;
+        let rows: Vec<(String, String, i32)> =
+            sqlx::query_as("SELECT code, label, position FROM themes ORDER BY position, code")
+                .fetch_all(&self.0.pool)
+                .await
+                .map_err(Error::from)?;
+        Ok(Response::new(ListThemesResponse {
+            themes: rows
+                .into_iter()
+                .map(|(code, label, position)| Theme {
+                    code,
+                    label,
+                    position: u32::try_from(position).unwrap_or_default(),
+                })
+                .collect(),
         }))
     }
 }
