@@ -21,7 +21,11 @@ fn pothole(contact_email: &str) -> Value {
 
 async fn claim(platform: &Platform, token: &str, number: &str, email: &str) -> reqwest::Response {
     platform
-        .post_json_as(token, "/api/v1/me/demands/claim", &json!({"tracking_number": number, "email": email}))
+        .post_json_as(
+            token,
+            "/api/v1/me/demands/claim",
+            &json!({"tracking_number": number, "email": email}),
+        )
         .await
 }
 
@@ -43,21 +47,41 @@ async fn a_resident_attaches_a_demand_filed_without_account_with_the_contact_giv
     let unknown = claim(&platform, &jeanne, &stranger, "jeanne.martin@example.fr").await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unknown.status(), wrong.status());
-    let (wrong, unknown): (Value, Value) = (wrong.json().await.unwrap(), unknown.json().await.unwrap());
+    let (wrong, unknown): (Value, Value) =
+        (wrong.json().await.unwrap(), unknown.json().await.unwrap());
     assert_eq!(wrong, unknown);
-    let listed: Value = platform.get_as(&jeanne, "/api/v1/me/demands").await.json().await.unwrap();
+    let listed: Value = platform
+        .get_as(&jeanne, "/api/v1/me/demands")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed, json!([]));
 
-    let claimed = claim(&platform, &jeanne, &number.to_lowercase().replace('-', ""), "Jeanne.Martin@example.fr").await;
+    let claimed = claim(
+        &platform,
+        &jeanne,
+        &number.to_lowercase().replace('-', ""),
+        "Jeanne.Martin@example.fr",
+    )
+    .await;
     assert_eq!(claimed.status(), StatusCode::OK);
-    let listed: Value = platform.get_as(&jeanne, "/api/v1/me/demands").await.json().await.unwrap();
+    let listed: Value = platform
+        .get_as(&jeanne, "/api/v1/me/demands")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["tracking_number"], number);
 
     // Now it is Jeanne's: the number alone no longer opens it.
     let path = format!("/api/v1/demands/{number}");
     assert_eq!(platform.get(&path).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(platform.get_as(&jeanne, &path).await.status(), StatusCode::OK);
+    assert_eq!(
+        platform.get_as(&jeanne, &path).await.status(),
+        StatusCode::OK
+    );
     // And nobody can claim it again.
     let other = platform.resident("autre@example.org").await;
     let again = claim(&platform, &other, &number, "jeanne.martin@example.fr").await;
@@ -69,7 +93,11 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     let platform = Platform::start("rgpd").await.unwrap();
     let jeanne = platform.resident("jeanne@example.org").await;
     let filed: Value = platform
-        .post_json_as(&jeanne, "/api/v1/complaints", &pothole("jeanne@example.org"))
+        .post_json_as(
+            &jeanne,
+            "/api/v1/complaints",
+            &pothole("jeanne@example.org"),
+        )
         .await
         .json()
         .await
@@ -78,9 +106,17 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
 
     let export = platform.get_as(&jeanne, "/api/v1/me/export").await;
     assert_eq!(export.status(), StatusCode::OK);
-    assert!(export.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    assert!(
+        export.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
     let export: Value = export.json().await.unwrap();
-    assert_eq!(export["services"]["identity"]["email"], "jeanne@example.org");
+    assert_eq!(
+        export["services"]["identity"]["email"],
+        "jeanne@example.org"
+    );
     let complaints = &export["services"]["complaints"]["complaints"];
     assert_eq!(complaints[0]["tracking_number"], number);
     assert_eq!(complaints[0]["contact_email"], "jeanne@example.org");
@@ -105,7 +141,10 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     assert_eq!(erased.status(), StatusCode::NO_CONTENT);
 
     let login = platform
-        .post_json("/api/v1/auth/login", &json!({"email": "jeanne@example.org", "password": PASSWORD}))
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "jeanne@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
 
@@ -125,7 +164,9 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     assert_eq!(anonymised.0, None);
     assert_eq!(anonymised.1, "");
     let roads = platform.agent("karim", &["VOIRIE"]).await;
-    let demand = platform.get_as(&roads, &format!("/api/v1/demands/{number}")).await;
+    let demand = platform
+        .get_as(&roads, &format!("/api/v1/demands/{number}"))
+        .await;
     assert_eq!(demand.status(), StatusCode::OK);
     let demand: Value = demand.json().await.unwrap();
     assert_eq!(demand["timeline"][0]["author"]["name"], Value::Null);
