@@ -114,19 +114,26 @@ ensure_tools() {
     return
   fi
 
+  install_packages "${packages[@]}"
+  [[ " ${packages[*]} " == *" postgresql "* ]] && installed_postgres=true
+  return 0
+}
+
+# install_packages PACKAGE...: installs Debian packages, saying so first, when this user
+# may (root or passwordless sudo); otherwise prints the commands to run and stops.
+install_packages() {
   if ! have apt-get || ! as_root_possible; then
     local sudo=''
     [[ $EUID -eq 0 ]] || sudo='sudo '
-    die "missing Debian packages: ${packages[*]}" \
+    die "missing Debian packages: $*" \
       "Install them, then run this script again:" \
       "  ${sudo}apt-get update" \
-      "  ${sudo}apt-get install -y ${packages[*]}"
+      "  ${sudo}apt-get install -y $*"
   fi
-  step "Installing missing Debian packages: ${packages[*]}"
+  step "Installing missing Debian packages: $*"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
-  [[ " ${packages[*]} " == *" postgresql "* ]] && installed_postgres=true
-  ok "installed ${packages[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  ok "installed $*"
 }
 
 # --- (a') Node.js packages ----------------------------------------------------------------
@@ -141,18 +148,7 @@ ensure_node_packages() {
   have node || packages+=(nodejs)
   have npm || packages+=(npm)
   if ((${#packages[@]} > 0)); then
-    if ! have apt-get || ! as_root_possible; then
-      local sudo=''
-      [[ $EUID -eq 0 ]] || sudo='sudo '
-      die "missing Debian packages: ${packages[*]}" \
-        "Install them, then run this script again:" \
-        "  ${sudo}apt-get update" \
-        "  ${sudo}apt-get install -y ${packages[*]}"
-    fi
-    step "Installing missing Debian packages: ${packages[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
-    ok "installed ${packages[*]}"
+    install_packages "${packages[@]}"
   fi
   # oidc-provider 9 needs crypto.hash (Node.js 20.12 and later); Debian 12 ships 18.
   node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
