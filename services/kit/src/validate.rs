@@ -1,5 +1,7 @@
-//! Checks on contact details people type (e-mail addresses, French phone numbers),
-//! shared by every service that takes them.
+//! Checks on values people type that several services take: contact details (e-mail
+//! addresses, French phone numbers) and business identifiers (SIRET).
+
+use std::fmt;
 
 /// A plausible e-mail address: one `@`, something before it, a dotted domain after,
 /// no spaces. Delivery is the real test; this catches typos.
@@ -41,6 +43,66 @@ pub fn national_phone(text: &str) -> String {
     }
 }
 
+/// La Poste's SIREN: its thousands of SIRETs follow their own check rule.
+const LA_POSTE_SIREN: &str = "356000000";
+
+/// A SIRET number: 14 digits identifying a business establishment, checked with Luhn,
+/// except La Poste's establishments (SIREN 356000000), whose digits sum to a multiple
+/// of 5. Held without spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Siret(String);
+
+impl Siret {
+    /// Parses a SIRET as typed (spaces allowed), refusing any that fails its check.
+    pub fn parse(input: &str) -> Option<Self> {
+        let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        if digits.len() != 14 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let valid = if digits.starts_with(LA_POSTE_SIREN) && digits != "35600000000048" {
+            digit_sum(&digits).is_multiple_of(5)
+        } else {
+            luhn(&digits)
+        };
+        valid.then_some(Self(digits))
+    }
+
+    /// The 14 digits, without spaces.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Siret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn digits(s: &str) -> impl DoubleEndedIterator<Item = u32> + '_ {
+    s.chars().filter_map(|c| c.to_digit(10))
+}
+
+fn digit_sum(s: &str) -> u32 {
+    digits(s).sum()
+}
+
+fn luhn(s: &str) -> bool {
+    let sum: u32 = digits(s)
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +129,32 @@ mod tests {
             national_phone("+33 6 12 34 56 78"),
             national_phone("06.12.34.56.78")
         );
+    }
+
+    #[test]
+    fn luhn_valid_sirets_are_accepted() {
+        assert!(Siret::parse("21130001200013").is_some());
+        assert!(Siret::parse("732 829 320 00074").is_some());
+        assert_eq!(
+            Siret::parse("732 829 320 00074").unwrap().as_str(),
+            "73282932000074"
+        );
+    }
+
+    #[test]
+    fn a_wrong_siret_digit_is_caught() {
+        assert!(Siret::parse("21130001200014").is_none());
+        assert!(Siret::parse("2113000120001").is_none());
+        assert!(Siret::parse("2113000120001A").is_none());
+    }
+
+    #[test]
+    fn la_poste_establishments_use_their_own_rule() {
+        // Digits sum to 15: a multiple of 5, though not Luhn-valid.
+        assert!(Siret::parse("35600000049837").is_some());
+        assert!(!luhn("35600000049837"));
+        assert!(Siret::parse("35600000049838").is_none());
+        // La Poste's head office is a plain Luhn number.
+        assert!(Siret::parse("35600000000048").is_some());
     }
 }

@@ -2,6 +2,8 @@
 //! pilot and publish, and the demands residents file with them. Until its issue is built it owns its database and
 //! answers gRPC health, so the platform's shape is complete from day one.
 
+pub mod form;
+
 use std::future::Future;
 
 use sqlx::{PgPool, migrate::Migrator};

@@ -1,8 +1,8 @@
 //! Identity domain: how well an attribute is known, which attributes a profile has and
-//! what a valid value is, passwords, SIRET numbers, and the domain errors.
+//! what a valid value is, passwords, and the domain errors (SIRET numbers are checked
+//! by `guichet_kit::validate::Siret`).
 
 pub mod password;
-pub mod siret;
 
 use guichet_kit::{
     grpc::Violation,

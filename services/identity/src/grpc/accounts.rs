@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use guichet_kit::{
     bus::{self, Event},
     grpc::{Violation, timestamp},
+    validate::Siret,
 };
 use guichet_proto::{
     events::v1::{AccountErased, AccountVerificationRequested, PasswordResetRequested},
@@ -25,7 +26,7 @@ use uuid::Uuid;
 
 use super::{Core, address};
 use crate::{
-    domain::{Error, Level, attribute_violation, normalize_email, password, siret::Siret},
+    domain::{Error, Level, attribute_violation, normalize_email, password},
     throttle,
     tokens::{Kind, NewSession, digest},
 };
