@@ -12,7 +12,12 @@ async fn only_an_agent_at_a_counter_certifies_an_attribute() {
     let platform = Platform::start("counter").await.unwrap();
     let admin = platform.admin().await;
     let resident = platform.resident("jeanne@example.org").await;
-    let me: Value = platform.get_as(&resident, "/api/v1/me").await.json().await.unwrap();
+    let me: Value = platform
+        .get_as(&resident, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
     let account = me["account_id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/agent/residents/{account}/certify");
     let birthdate = json!({"name": "birthdate", "value": "1984-02-29"});
@@ -121,8 +126,18 @@ async fn a_theme_added_by_an_administrator_becomes_a_tab() {
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let gardener = platform.agent("lea", &["ESPACES_VERTS"]).await;
-    let tabs: Value = platform.get_as(&gardener, "/api/v1/agent/tabs").await.json().await.unwrap();
-    let codes: Vec<&str> = tabs["tabs"].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap()).collect();
+    let tabs: Value = platform
+        .get_as(&gardener, "/api/v1/agent/tabs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = tabs["tabs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
     assert!(codes.contains(&"teleservice:JARDINS_PARTAGES"), "{codes:?}");
     assert!(codes.contains(&"complaint:ARBRE_DANGEREUX"));
 }

@@ -90,6 +90,7 @@ pub async fn file_complaint(
         channel: Channel::Web as i32,
         idempotency_key,
         resident_id: String::new(),
+        siret: body.siret,
     };
     let demand = state
         .complaints

@@ -51,6 +51,8 @@ pub struct NewComplaint {
     pub location: Option<Location>,
     /// How to reach a resident without an account, to keep them informed.
     pub contact: Option<Contact>,
+    /// A professional filing for one of their account's businesses.
+    pub siret: String,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -89,6 +91,15 @@ pub struct Demand {
     pub created_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
     pub timeline: Vec<TimelineEntry>,
+    /// The business it was filed for, if a professional filed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business: Option<DemandBusiness>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemandBusiness {
+    pub siret: String,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,6 +139,10 @@ impl From<demand::Demand> for Demand {
             department: d.department,
             sub_status: d.sub_status,
             timeline: d.timeline.into_iter().map(TimelineEntry::from).collect(),
+            business: d.business.map(|b| DemandBusiness {
+                siret: b.siret,
+                name: b.name,
+            }),
         }
     }
 }

@@ -86,8 +86,10 @@ impl ComplaintsService {
         {
             return self.load(&existing).await;
         }
+        let business = business_of(caller, &request.siret)?;
         let category = store::category(&self.pool, &request.category).await?;
-        let complaint = NewComplaint::parse(request, category).map_err(Error::Invalid)?;
+        let mut complaint = NewComplaint::parse(request, category).map_err(Error::Invalid)?;
+        complaint.business = business;
         let now = self.clock.now();
         let due_at = now + Duration::days(i64::from(complaint.category.sla_days));
         let tracking = TrackingNumber::generate(Owner::Complaints).to_string();
@@ -330,6 +332,25 @@ struct ClaimRow {
     department: String,
 }
 
+/// The business a professional files for: one of their account's, or a refusal.
+fn business_of(caller: &Caller, siret: &str) -> Result<Option<(String, String)>, Error> {
+    let siret: String = siret.chars().filter(|c| !c.is_whitespace()).collect();
+    if siret.is_empty() {
+        return Ok(None);
+    }
+    caller
+        .claims()
+        .filter(|c| c.role == Role::Resident)
+        .and_then(|c| c.businesses.iter().find(|b| b.siret == siret))
+        .map(|b| Some((b.siret.clone(), b.name.clone())))
+        .ok_or_else(|| {
+            Error::Invalid(vec![Violation::new(
+                "siret",
+                "Ce SIRET n'est pas rattaché à votre compte : ajoutez l'entreprise à votre profil.",
+            )])
+        })
+}
+
 fn agent_author(agent: &Claims) -> Author {
     Author {
         role: AuthorRole::Agent as i32,
@@ -377,6 +398,12 @@ fn timeline_entry(
 
 fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
     Demand {
+        business: complaint.business_siret.clone().map(|siret| {
+            guichet_proto::demand::v1::Business {
+                siret,
+                name: complaint.business_name.clone().unwrap_or_default(),
+            }
+        }),
         tracking_number: complaint.tracking_number.clone(),
         kind: DemandKind::Complaint as i32,
         title: domain::title(&complaint.category_label, &complaint.address),

@@ -16,6 +16,8 @@ pub struct ComplaintRow {
     pub category_label: String,
     /// Owner account, when filed by (or attached to) a signed-in resident.
     pub resident_id: Option<String>,
+    pub business_siret: Option<String>,
+    pub business_name: Option<String>,
     pub address: String,
     pub channel: String,
     pub department: String,
@@ -42,7 +44,7 @@ pub struct TimelineRow {
 /// The complaint columns every read needs; a macro so queries stay `&'static str`.
 macro_rules! select_complaint {
     () => {
-        "SELECT c.id, c.tracking_number, c.category, k.label AS category_label, c.resident_id, c.address,
+        "SELECT c.id, c.tracking_number, c.category, k.label AS category_label, c.resident_id, c.business_siret, c.business_name, c.address,
         c.channel, c.department, c.status, c.sub_status, c.created_at, c.due_at
      FROM complaints c JOIN categories k ON k.code = c.category "
     };
@@ -91,8 +93,8 @@ pub async fn insert(
     let inserted = sqlx::query(
         "INSERT INTO complaints (id, tracking_number, category, description, latitude, longitude,
             address, contact_name, contact_email, contact_phone, resident_id, channel, department,
-            status, created_at, due_at, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            status, created_at, due_at, idempotency_key, business_siret, business_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(id)
@@ -112,6 +114,8 @@ pub async fn insert(
     .bind(at)
     .bind(due_at)
     .bind(&complaint.idempotency_key)
+    .bind(complaint.business.as_ref().map(|b| &b.0))
+    .bind(complaint.business.as_ref().map(|b| &b.1))
     .execute(conn)
     .await
     .context("storing a complaint")?;

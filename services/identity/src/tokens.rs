@@ -8,7 +8,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use guichet_kit::{
     Clock,
-    auth::{AUDIENCE, Claims, ISSUER, Role},
+    auth::{AUDIENCE, BusinessClaim, Claims, ISSUER, Role},
 };
 use guichet_proto::{demand::v1::Channel, identity::v1::TokenPair, names};
 use rand::RngCore as _;
@@ -312,6 +312,7 @@ impl Tokens {
             device: session.device_id.map(|d| d.to_string()),
             sid: Some(session.id.to_string()),
             name: String::new(),
+            businesses: Vec::new(),
         };
         match kind {
             Kind::Resident => {
@@ -322,6 +323,16 @@ impl Tokens {
                 .bind(session.subject)
                 .fetch_one(&mut *conn)
                 .await?;
+                let businesses: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT siret, name FROM businesses WHERE account_id = $1 ORDER BY added_at",
+                )
+                .bind(session.subject)
+                .fetch_all(&mut *conn)
+                .await?;
+                claims.businesses = businesses
+                    .into_iter()
+                    .map(|(siret, name)| BusinessClaim { siret, name })
+                    .collect();
             }
             Kind::Agent => {
                 let agent: Option<(String, Vec<String>, bool)> =

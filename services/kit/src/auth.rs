@@ -74,6 +74,16 @@ pub struct Claims {
     /// Display name for timelines and audit.
     #[serde(default)]
     pub name: String,
+    /// Residents: the businesses (SIRET) the account may act for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub businesses: Vec<BusinessClaim>,
+}
+
+/// A business a resident's account acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusinessClaim {
+    pub siret: String,
+    pub name: String,
 }
 
 impl Claims {

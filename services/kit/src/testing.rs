@@ -188,6 +188,7 @@ impl TokenIssuer {
             device: None,
             sid: None,
             name: String::new(),
+            businesses: Vec::new(),
         }
     }
 

@@ -78,6 +78,7 @@ mod tests {
             device: None,
             sid: None,
             name: String::new(),
+            businesses: Vec::new(),
         }))
     }
 

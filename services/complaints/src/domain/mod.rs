@@ -39,6 +39,8 @@ pub struct NewComplaint {
     pub channel: Channel,
     pub resident_id: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The business (SIRET, name) a professional filed for.
+    pub business: Option<(String, String)>,
 }
 
 impl NewComplaint {
@@ -126,6 +128,7 @@ impl NewComplaint {
                 channel,
                 resident_id: Some(request.resident_id).filter(|r| !r.is_empty()),
                 idempotency_key: Some(request.idempotency_key).filter(|k| !k.is_empty()),
+                business: None,
             }),
             _ => Err(problems),
         }
