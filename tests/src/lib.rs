@@ -22,11 +22,13 @@ pub struct Platform {
     pub complaints_db: PgPool,
     pub notifications_db: PgPool,
     stop: CancellationToken,
+    amqp: AmqpConfig,
 }
 
 impl Drop for Platform {
     fn drop(&mut self) {
         self.stop.cancel();
+        testing::delete_vhost_blocking(&self.amqp);
     }
 }
 
@@ -148,10 +150,11 @@ impl Platform {
             complaints_db,
             notifications_db,
             stop,
+            amqp: amqp.clone(),
         };
         // The feed consumer declares its queue when it connects; wait for it so no
         // event is published before anyone listens.
-        let bus = guichet_kit::bus::Bus::new(amqp);
+        let bus = guichet_kit::bus::Bus::new(amqp.clone());
         testing::eventually(|| async {
             guichet_kit::bus::consumer::queue_depth(&bus, "notifications.feed")
                 .await

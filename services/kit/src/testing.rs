@@ -224,3 +224,36 @@ impl TokenIssuer {
         ))
     }
 }
+
+/// Deletes the vhost of a test's broker URL, with everything in it, without async (for
+/// `Drop`): quorum queues are heavy, and a suite leaving hundreds behind slows the broker
+/// for every later test. Best effort: `infra/test` removes leftovers anyway.
+pub fn delete_vhost_blocking(amqp: &AmqpConfig) {
+    use secrecy::ExposeSecret as _;
+    use std::io::{Read as _, Write as _};
+    let url = amqp.url.expose_secret();
+    let Some(vhost) = url
+        .rsplit('/')
+        .next()
+        .filter(|v| v.starts_with("guichet_test_"))
+    else {
+        return;
+    };
+    let deleted = (|| -> std::io::Result<()> {
+        let timeout = Some(std::time::Duration::from_secs(5));
+        let mut stream = std::net::TcpStream::connect("127.0.0.1:15672")?;
+        stream.set_read_timeout(timeout)?;
+        stream.set_write_timeout(timeout)?;
+        write!(
+            stream,
+            "DELETE /api/vhosts/{vhost} HTTP/1.1\r\nHost: 127.0.0.1:15672\r\n\
+             Authorization: Basic Z3Vlc3Q6Z3Vlc3Q=\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        Ok(())
+    })();
+    if let Err(error) = deleted {
+        tracing::debug!(%error, vhost, "test vhost left for infra/test to remove");
+    }
+}
