@@ -89,7 +89,8 @@ async fn repeated_failed_logins_are_slowed_down_per_account() {
         attempt(PASSWORD).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
-    // Another account from elsewhere is not affected.
+    // The wait is per account: another resident, even from this address, still signs in
+    // (`resident` asserts the login succeeds).
     platform.resident("paul@example.org").await;
 }
 
