@@ -4,8 +4,16 @@
 use chrono::Duration;
 use guichet_kit::{
     Clock, Owner, TrackingNumber,
-    auth::{Caller, Claims, Role, Verifier},
+    auth::{Caller, Verifier},
     bus,
+    demand::{
+        self as shared, Error,
+        access::{self, Access, ListScope},
+        agent_author, business_of, check_status_change,
+        events::{self as demand_events, Act},
+        parse_tracking, resident_author,
+        timeline::{self, TimelineRow},
+    },
     grpc::{Violation, timestamp},
 };
 use guichet_proto::{
@@ -16,7 +24,7 @@ use guichet_proto::{
     demand::v1::{
         Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
         GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest, Status,
-        TimelineEntry, TimelineEntryKind, demands_server::Demands,
+        demands_server::Demands,
     },
     names,
 };
@@ -29,18 +37,12 @@ use guichet_proto::privacy::v1::{
 };
 
 use crate::{
-    domain::{
-        self, Error, NewComplaint,
-        access::{self, Access},
-    },
-    events::{self, Change},
-    privacy,
-    store::{self, ComplaintRow, TimelineRow},
+    domain::{self, NewComplaint},
+    events, privacy,
+    store::{self, ComplaintRow},
 };
 
-const DEFAULT_LIST: u32 = 50;
-const MAX_LIST: u32 = 200;
-const MAX_MESSAGE: usize = 4_000;
+const SERVICE: &str = "complaints";
 
 #[derive(Clone)]
 pub struct ComplaintsService {
@@ -112,16 +114,9 @@ impl ComplaintsService {
             name: complaint.contact_name.clone(),
             id: complaint.resident_id.clone().unwrap_or_default(),
         });
-        let entry = timeline_entry(
-            TimelineEntryKind::StatusChange,
-            &author,
-            complaint.channel,
-            now,
-            Some(Status::Submitted),
-            "",
-            "",
-        );
-        store::insert_timeline(&mut tx, id, &entry).await?;
+        let entry =
+            TimelineRow::status_change(&author, complaint.channel, now, Status::Submitted, "", "");
+        timeline::insert(&mut tx, id, &entry).await?;
         bus::enqueue(&mut tx, &events::filed(&tracking, &complaint, now, due_at)).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         tracing::info!(category = %complaint.category.code, "complaint filed");
@@ -155,7 +150,7 @@ impl ComplaintsService {
             let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
             bus::enqueue(
                 &mut tx,
-                &events::audited(agent, "read", tracking, self.clock.now()),
+                &demand_events::audited(SERVICE, agent, "read", tracking, self.clock.now()),
             )
             .await?;
             tx.commit().await.map_err(anyhow::Error::from)?;
@@ -180,8 +175,8 @@ impl ComplaintsService {
             &complaint.department,
             &domain::theme(&complaint.category),
         )?;
-        domain::check_status_change(status, &request.reason).map_err(Error::Invalid)?;
-        let change = self.change(&complaint, agent_author(agent), caller.channel());
+        check_status_change(status, &request.reason)?;
+        let act = self.act(agent_author(agent), caller.channel());
         store::set_status(
             &mut tx,
             complaint.id,
@@ -190,26 +185,22 @@ impl ComplaintsService {
         )
         .await?;
         let reason = request.reason.trim();
-        let entry = timeline_entry(
-            TimelineEntryKind::StatusChange,
-            &change.author,
-            change.channel,
-            change.at,
-            Some(status),
+        let entry = TimelineRow::status_change(
+            &act.author,
+            act.channel,
+            act.at,
+            status,
             &request.sub_status,
             reason,
         );
-        store::insert_timeline(&mut tx, complaint.id, &entry).await?;
-        bus::enqueue(
-            &mut tx,
-            &events::status_changed(&change, status, &request.sub_status, reason),
-        )
-        .await?;
-        bus::enqueue(
-            &mut tx,
-            &events::audited(agent, "change", &tracking, change.at),
-        )
-        .await?;
+        timeline::insert(&mut tx, complaint.id, &entry).await?;
+        let (title, theme) = (title_of(&complaint), domain::theme(&complaint.category));
+        let subject = events::subject(&complaint, &title, &theme);
+        let event =
+            demand_events::status_changed(&subject, &act, status, &request.sub_status, reason);
+        bus::enqueue(&mut tx, &event).await?;
+        let audit = demand_events::audited(SERVICE, agent, "change", &tracking, act.at);
+        bus::enqueue(&mut tx, &audit).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
@@ -221,13 +212,7 @@ impl ComplaintsService {
         request: PostMessageRequest,
     ) -> Result<Demand, Error> {
         let tracking = parse_tracking(&request.tracking_number)?;
-        let text = request.text.trim();
-        if text.is_empty() || text.chars().count() > MAX_MESSAGE {
-            return Err(Error::Invalid(vec![Violation::new(
-                "text",
-                "Le message doit contenir entre 1 et 4 000 caractères.",
-            )]));
-        }
+        let text = shared::message_text(&request.text)?;
         let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
         let complaint = store::lock(&mut tx, &tracking)
             .await?
@@ -240,24 +225,15 @@ impl ComplaintsService {
             &theme,
         )? {
             Access::Agent => caller.agent().map(agent_author).unwrap_or_default(),
-            Access::Resident => Author {
-                role: AuthorRole::Resident as i32,
-                name: caller.claims().map(|c| c.name.clone()).unwrap_or_default(),
-                id: caller.resident().unwrap_or_default().to_owned(),
-            },
+            Access::Resident => resident_author(caller),
         };
-        let change = self.change(&complaint, author, caller.channel());
-        let entry = timeline_entry(
-            TimelineEntryKind::Message,
-            &change.author,
-            change.channel,
-            change.at,
-            None,
-            "",
-            text,
-        );
-        store::insert_timeline(&mut tx, complaint.id, &entry).await?;
-        bus::enqueue(&mut tx, &events::message_posted(&change, text)).await?;
+        let act = self.act(author, caller.channel());
+        let entry = TimelineRow::message(&act.author, act.channel, act.at, text);
+        timeline::insert(&mut tx, complaint.id, &entry).await?;
+        let title = title_of(&complaint);
+        let event =
+            demand_events::message_posted(&events::subject(&complaint, &title, &theme), &act, text);
+        bus::enqueue(&mut tx, &event).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
@@ -302,20 +278,22 @@ impl ComplaintsService {
             .execute(&mut *tx)
             .await
             .map_err(anyhow::Error::from)?;
-        let event = events::claimed(&tracking, &resident, &row.department, self.clock.now());
+        let subject = demand_events::Subject {
+            service: SERVICE,
+            tracking_number: &tracking,
+            kind: DemandKind::Complaint,
+            department: &row.department,
+            title: "",
+            theme: "",
+        };
+        let event = demand_events::claimed(&subject, &resident, self.clock.now());
         bus::enqueue(&mut tx, &event).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
 
-    fn change<'a>(
-        &self,
-        complaint: &'a ComplaintRow,
-        author: Author,
-        channel: Channel,
-    ) -> Change<'a> {
-        Change {
-            complaint,
+    fn act(&self, author: Author, channel: Channel) -> Act {
+        Act {
             author,
             channel,
             at: self.clock.now(),
@@ -332,68 +310,8 @@ struct ClaimRow {
     department: String,
 }
 
-/// The business a professional files for: one of their account's, or a refusal.
-fn business_of(caller: &Caller, siret: &str) -> Result<Option<(String, String)>, Error> {
-    let siret: String = siret.chars().filter(|c| !c.is_whitespace()).collect();
-    if siret.is_empty() {
-        return Ok(None);
-    }
-    caller
-        .claims()
-        .filter(|c| c.role == Role::Resident)
-        .and_then(|c| c.businesses.iter().find(|b| b.siret == siret))
-        .map(|b| Some((b.siret.clone(), b.name.clone())))
-        .ok_or_else(|| {
-            Error::Invalid(vec![Violation::new(
-                "siret",
-                "Ce SIRET n'est pas rattaché à votre compte : ajoutez l'entreprise à votre profil.",
-            )])
-        })
-}
-
-fn agent_author(agent: &Claims) -> Author {
-    Author {
-        role: AuthorRole::Agent as i32,
-        name: agent.name.clone(),
-        id: agent.sub.clone(),
-    }
-}
-
-fn parse_tracking(input: &str) -> Result<String, Error> {
-    TrackingNumber::parse(input)
-        .map(|t| t.to_string())
-        .map_err(|_| {
-            Error::Invalid(vec![Violation::new(
-                "tracking_number",
-                "Ce numéro de suivi n'est pas valide.",
-            )])
-        })
-}
-
-fn timeline_entry(
-    kind: TimelineEntryKind,
-    author: &Author,
-    channel: Channel,
-    at: chrono::DateTime<chrono::Utc>,
-    status: Option<Status>,
-    sub_status: &str,
-    text: &str,
-) -> TimelineRow {
-    TimelineRow {
-        id: Uuid::now_v7(),
-        at,
-        kind: match kind {
-            TimelineEntryKind::Message => "message".to_owned(),
-            _ => "status_change".to_owned(),
-        },
-        author_role: names::author_role(author.role()),
-        author_name: author.name.clone(),
-        author_id: author.id.clone(),
-        channel: names::channel(channel),
-        status: status.map(names::status),
-        sub_status: sub_status.to_owned(),
-        text: text.to_owned(),
-    }
+fn title_of(complaint: &ComplaintRow) -> String {
+    domain::title(&complaint.category_label, &complaint.address)
 }
 
 fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
@@ -406,38 +324,14 @@ fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
         }),
         tracking_number: complaint.tracking_number.clone(),
         kind: DemandKind::Complaint as i32,
-        title: domain::title(&complaint.category_label, &complaint.address),
+        title: title_of(complaint),
         department: complaint.department.clone(),
         channel: names::parse_channel(&complaint.channel).unwrap_or_default() as i32,
         status: names::parse_status(&complaint.status).unwrap_or_default() as i32,
         sub_status: complaint.sub_status.clone(),
         created_at: Some(timestamp(complaint.created_at)),
         due_at: Some(timestamp(complaint.due_at)),
-        timeline: timeline
-            .iter()
-            .map(|t| TimelineEntry {
-                id: t.id.to_string(),
-                kind: if t.kind == "message" {
-                    TimelineEntryKind::Message
-                } else {
-                    TimelineEntryKind::StatusChange
-                } as i32,
-                at: Some(timestamp(t.at)),
-                author: Some(Author {
-                    role: names::parse_author_role(&t.author_role).unwrap_or_default() as i32,
-                    name: t.author_name.clone(),
-                    id: t.author_id.clone(),
-                }),
-                channel: names::parse_channel(&t.channel).unwrap_or_default() as i32,
-                status: t
-                    .status
-                    .as_deref()
-                    .and_then(names::parse_status)
-                    .unwrap_or_default() as i32,
-                sub_status: t.sub_status.clone(),
-                text: t.text.clone(),
-            })
-            .collect(),
+        timeline: timeline.iter().map(TimelineRow::to_proto).collect(),
     }
 }
 
@@ -492,27 +386,9 @@ impl Demands for ComplaintsService {
     ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
         let request = request.into_inner();
-        // Residents list their own demands; agents a department of theirs.
-        let (department, resident) = match caller.claims() {
-            None => return Err(Error::Unauthenticated.into()),
-            Some(claims) if claims.role == Role::Resident => (None, Some(claims.sub.as_str())),
-            Some(claims) if claims.role == Role::Agent => {
-                if !claims.departments.contains(&request.department) {
-                    return Err(Error::Invalid(vec![Violation::new(
-                        "department",
-                        "Choisissez un de vos services.",
-                    )])
-                    .into());
-                }
-                (Some(request.department.as_str()), None)
-            }
-            Some(_) => return Err(Error::Forbidden("Réservé aux usagers et aux agents.").into()),
-        };
-        let limit = match request.limit {
-            0 => DEFAULT_LIST,
-            n => n.min(MAX_LIST),
-        };
-        let rows = store::list(&self.pool, department, resident, i64::from(limit))
+        let scope = ListScope::for_caller(&caller, &request.department)?;
+        let limit = access::list_limit(request.limit);
+        let rows = store::list(&self.pool, scope.department(), scope.resident(), limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {

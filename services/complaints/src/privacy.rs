@@ -47,14 +47,7 @@ impl Handler for Anonymiser {
         .await
         .context("anonymising complaints")?
         .rows_affected();
-        sqlx::query(
-            "UPDATE timeline SET author_name = '', author_id = ''
-             WHERE author_role = 'resident' AND author_id = $1",
-        )
-        .bind(&erased.account_id)
-        .execute(&mut *conn)
-        .await
-        .context("anonymising timelines")?;
+        guichet_kit::demand::timeline::anonymise_resident(&mut *conn, &erased.account_id).await?;
         tracing::info!(complaints, "erased resident's complaints anonymised");
         Ok(())
     }
@@ -100,7 +93,7 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     .context("exporting complaints")?;
     let timeline: Vec<ExportEntry> = sqlx::query_as(
         "SELECT c.tracking_number, t.at, t.kind, t.author_role, t.channel, t.status, t.text
-         FROM timeline t JOIN complaints c ON c.id = t.complaint_id
+         FROM timeline t JOIN complaints c ON c.id = t.demand_id
          WHERE c.resident_id = $1 ORDER BY t.at",
     )
     .bind(resident)

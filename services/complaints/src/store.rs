@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use guichet_kit::demand::timeline::{self, TimelineRow};
+
 use crate::domain::{Category, NewComplaint};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,20 +27,6 @@ pub struct ComplaintRow {
     pub sub_status: String,
     pub created_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TimelineRow {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub author_role: String,
-    pub author_name: String,
-    pub author_id: String,
-    pub channel: String,
-    pub status: Option<String>,
-    pub sub_status: String,
-    pub text: String,
 }
 
 /// The complaint columns every read needs; a macro so queries stay `&'static str`.
@@ -122,33 +110,6 @@ pub async fn insert(
     Ok(inserted.rows_affected() == 1)
 }
 
-pub async fn insert_timeline(
-    conn: &mut PgConnection,
-    complaint_id: Uuid,
-    entry: &TimelineRow,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO timeline (id, complaint_id, at, kind, author_role, author_name, author_id,
-            channel, status, sub_status, text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(entry.id)
-    .bind(complaint_id)
-    .bind(entry.at)
-    .bind(&entry.kind)
-    .bind(&entry.author_role)
-    .bind(&entry.author_name)
-    .bind(&entry.author_id)
-    .bind(&entry.channel)
-    .bind(&entry.status)
-    .bind(&entry.sub_status)
-    .bind(&entry.text)
-    .execute(conn)
-    .await
-    .context("storing a timeline entry")?;
-    Ok(())
-}
-
 /// A complaint and its timeline, oldest entry first.
 pub async fn load(
     pool: &PgPool,
@@ -163,14 +124,8 @@ pub async fn load(
     let Some(complaint) = complaint else {
         return Ok(None);
     };
-    let timeline = sqlx::query_as(
-        "SELECT id, at, kind, author_role, author_name, author_id, channel, status, sub_status, text
-         FROM timeline WHERE complaint_id = $1 ORDER BY at, id",
-    )
-    .bind(complaint.id)
-    .fetch_all(pool)
-    .await
-    .context("reading a timeline")?;
+    let mut conn = pool.acquire().await.context("reading a timeline")?;
+    let timeline = timeline::load(&mut conn, complaint.id).await?;
     Ok(Some((complaint, timeline)))
 }
 

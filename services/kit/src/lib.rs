@@ -10,6 +10,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demand;
 pub mod grpc;
 pub mod shutdown;
 pub mod telemetry;

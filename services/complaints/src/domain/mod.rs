@@ -1,12 +1,7 @@
 //! Complaint domain: categories, what a valid new complaint is, and the domain errors.
 
-pub mod access;
-
 use guichet_kit::grpc::Violation;
-use guichet_proto::{
-    complaints::v1::FileComplaintRequest,
-    demand::v1::{Channel, Status},
-};
+use guichet_proto::{complaints::v1::FileComplaintRequest, demand::v1::Channel};
 
 use guichet_kit::validate::{is_email, is_french_phone};
 
@@ -153,51 +148,7 @@ pub fn title(label: &str, address: &str) -> String {
     }
 }
 
-/// Checks a requested status change against the shared vocabulary.
-pub fn check_status_change(status: Status, reason: &str) -> Result<(), Vec<Violation>> {
-    match status {
-        Status::Unspecified | Status::Submitted => Err(vec![Violation::new(
-            "status",
-            "Ce statut ne peut pas être choisi.",
-        )]),
-        Status::Rejected if reason.trim().is_empty() => Err(vec![Violation::new(
-            "reason",
-            "Indiquez le motif du rejet.",
-        )]),
-        _ => Ok(()),
-    }
-}
-
-/// What can go wrong when handling a complaint.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("invalid request")]
-    Invalid(Vec<Violation>),
-    #[error("no such demand")]
-    NotFound,
-    #[error("not allowed")]
-    Forbidden(&'static str),
-    #[error("not signed in")]
-    Unauthenticated,
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<Error> for tonic::Status {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::Invalid(violations) => {
-                guichet_kit::grpc::invalid_argument("La demande contient des erreurs.", &violations)
-            }
-            Error::NotFound => {
-                tonic::Status::not_found("Aucune demande ne correspond à ce numéro.")
-            }
-            Error::Forbidden(text) => tonic::Status::permission_denied(text),
-            Error::Unauthenticated => tonic::Status::unauthenticated("Veuillez vous identifier."),
-            Error::Unexpected(error) => guichet_kit::grpc::internal(&error),
-        }
-    }
-}
+pub use guichet_kit::demand::Error;
 
 #[cfg(test)]
 mod tests {
@@ -313,13 +264,5 @@ mod tests {
             fields(NewComplaint::parse(req, Some(pothole()))),
             ["location.longitude"]
         );
-    }
-
-    #[test]
-    fn a_rejection_needs_a_reason() {
-        assert!(check_status_change(Status::Rejected, " ").is_err());
-        assert!(check_status_change(Status::Rejected, "Hors compétence communale").is_ok());
-        assert!(check_status_change(Status::Submitted, "").is_err());
-        assert!(check_status_change(Status::InProgress, "").is_ok());
     }
 }

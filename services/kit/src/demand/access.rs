@@ -1,14 +1,14 @@
-//! Who may see and act on a complaint.
+//! Who may see and act on a demand, the same in every silo.
 //!
-//! - Agents: complaints of their departments or of the themes their departments handle.
-//! - A complaint attached to a resident's account: that resident only.
-//! - A complaint filed without an account: whoever holds its tracking number.
+//! - Agents: demands of their departments or of the themes their departments handle.
+//! - A demand attached to a resident's account: that resident only.
+//! - A demand filed without an account: whoever holds its tracking number.
 
-use guichet_kit::auth::{Caller, Claims, Role};
+use crate::auth::{Caller, Claims, Role};
 
 use super::Error;
 
-/// How a caller may reach a complaint.
+/// How a caller may reach a demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// An agent handling it.
@@ -17,7 +17,7 @@ pub enum Access {
     Resident,
 }
 
-/// Whether `caller` may read (and so write in the timeline of) a complaint.
+/// Whether `caller` may read (and so write in the timeline of) a demand.
 pub fn reach(
     caller: &Caller,
     owner: Option<&str>,
@@ -40,7 +40,7 @@ pub fn reach(
     }
 }
 
-/// Only agents handling a complaint change its status.
+/// Only agents handling a demand change its status.
 pub fn handling_agent<'a>(
     caller: &'a Caller,
     department: &str,
@@ -58,8 +58,59 @@ pub fn handling_agent<'a>(
     }
 }
 
+/// Which demands a `ListDemands` call may return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    /// A resident's own demands.
+    Resident(String),
+    /// One department of the calling agent.
+    Department(String),
+}
+
+impl ListScope {
+    /// Residents list their own demands; agents one of their departments.
+    pub fn for_caller(caller: &Caller, department: &str) -> Result<Self, Error> {
+        match caller.claims() {
+            None => Err(Error::Unauthenticated),
+            Some(claims) if claims.role == Role::Resident => Ok(Self::Resident(claims.sub.clone())),
+            Some(claims) if claims.role == Role::Agent => {
+                if claims.departments.iter().any(|d| d == department) {
+                    Ok(Self::Department(department.to_owned()))
+                } else {
+                    Err(Error::field("department", "Choisissez un de vos services."))
+                }
+            }
+            Some(_) => Err(Error::Forbidden("Réservé aux usagers et aux agents.")),
+        }
+    }
+
+    pub fn department(&self) -> Option<&str> {
+        match self {
+            Self::Department(d) => Some(d),
+            Self::Resident(_) => None,
+        }
+    }
+
+    pub fn resident(&self) -> Option<&str> {
+        match self {
+            Self::Resident(r) => Some(r),
+            Self::Department(_) => None,
+        }
+    }
+}
+
+/// How many demands a list returns: 50 unless asked, never more than 200.
+pub fn list_limit(asked: u32) -> i64 {
+    match asked {
+        0 => 50,
+        n => i64::from(n.min(200)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly
+
     use super::*;
 
     fn claims(role: Role, sub: &str, departments: &[&str], themes: &[&str]) -> Caller {
@@ -83,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn an_owned_complaint_is_for_its_owner_only() {
+    fn an_owned_demand_is_for_its_owner_only() {
         let owner = claims(Role::Resident, "a", &[], &[]);
         let other = claims(Role::Resident, "b", &[], &[]);
         assert_eq!(
@@ -101,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn an_anonymous_complaint_is_for_whoever_holds_its_number() {
+    fn an_anonymous_demand_is_for_whoever_holds_its_number() {
         let anyone = claims(Role::Resident, "b", &[], &[]);
         assert!(reach(&anyone, None, "VOIRIE", "complaint:X").is_ok());
         assert!(reach(&Caller::Anonymous, None, "VOIRIE", "complaint:X").is_ok());
@@ -116,5 +167,21 @@ mod tests {
         assert!(reach(&desk, None, "VOIRIE", "complaint:NID_DE_POULE").is_ok());
         assert!(handling_agent(&roads, "POLICE_MUN", "complaint:STATIONNEMENT_GENANT").is_err());
         assert!(handling_agent(&claims(Role::Resident, "a", &[], &[]), "VOIRIE", "x").is_err());
+    }
+
+    #[test]
+    fn lists_are_a_residents_own_or_one_of_the_agents_departments() {
+        let resident = claims(Role::Resident, "a", &[], &[]);
+        let roads = claims(Role::Agent, "r", &["VOIRIE"], &[]);
+        assert_eq!(
+            ListScope::for_caller(&resident, "POLICE_MUN").unwrap(),
+            ListScope::Resident("a".into())
+        );
+        assert_eq!(
+            ListScope::for_caller(&roads, "VOIRIE").unwrap(),
+            ListScope::Department("VOIRIE".into())
+        );
+        assert!(ListScope::for_caller(&roads, "POLICE_MUN").is_err());
+        assert!(ListScope::for_caller(&Caller::Anonymous, "VOIRIE").is_err());
     }
 }

@@ -1,0 +1,174 @@
+//! What every service implementing the shared `Demands` contract needs besides its own
+//! aggregate: one error type and its mapping to gRPC, who may reach a demand, the
+//! timeline (stored in each service's `timeline` table, see [`timeline`]), and the
+//! events published about a demand's life.
+
+pub mod access;
+pub mod events;
+pub mod timeline;
+
+use guichet_proto::demand::v1::{Author, AuthorRole, Status};
+
+use crate::{
+    TrackingNumber,
+    auth::{Caller, Claims},
+    grpc::Violation,
+};
+
+/// Longest message kept in a timeline.
+pub const MAX_MESSAGE: usize = 4_000;
+
+/// What can go wrong when handling a demand, in any silo.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid request")]
+    Invalid(Vec<Violation>),
+    #[error("no such demand")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden(&'static str),
+    #[error("not signed in")]
+    Unauthenticated,
+    /// The request is valid but the demand's state does not allow it now.
+    #[error("conflict")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// One invalid field.
+    pub fn field(path: &str, text: &str) -> Self {
+        Self::Invalid(vec![Violation::new(path, text)])
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Unexpected(error.into())
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid(violations) => {
+                crate::grpc::invalid_argument("La demande contient des erreurs.", &violations)
+            }
+            Error::NotFound => {
+                tonic::Status::not_found("Aucune demande ne correspond à ce numéro.")
+            }
+            Error::Forbidden(text) => tonic::Status::permission_denied(text),
+            Error::Unauthenticated => tonic::Status::unauthenticated("Veuillez vous identifier."),
+            Error::Conflict(text) => tonic::Status::failed_precondition(text),
+            Error::Unexpected(error) => crate::grpc::internal(&error),
+        }
+    }
+}
+
+/// A tracking number as typed (case, dashes and look-alike symbols forgiven), in its
+/// canonical form.
+pub fn parse_tracking(input: &str) -> Result<String, Error> {
+    TrackingNumber::parse(input)
+        .map(|t| t.to_string())
+        .map_err(|_| Error::field("tracking_number", "Ce numéro de suivi n'est pas valide."))
+}
+
+/// A message's text, trimmed, or the reason it is refused.
+pub fn message_text(text: &str) -> Result<&str, Error> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_MESSAGE {
+        return Err(Error::field(
+            "text",
+            "Le message doit contenir entre 1 et 4 000 caractères.",
+        ));
+    }
+    Ok(text)
+}
+
+pub fn agent_author(agent: &Claims) -> Author {
+    Author {
+        role: AuthorRole::Agent as i32,
+        name: agent.name.clone(),
+        id: agent.sub.clone(),
+    }
+}
+
+/// The resident behind a request: signed in, or anonymous holding the number.
+pub fn resident_author(caller: &Caller) -> Author {
+    Author {
+        role: AuthorRole::Resident as i32,
+        name: caller.claims().map(|c| c.name.clone()).unwrap_or_default(),
+        id: caller.resident().unwrap_or_default().to_owned(),
+    }
+}
+
+/// The platform itself (schedulers, consumers).
+pub fn system_author() -> Author {
+    Author {
+        role: AuthorRole::System as i32,
+        name: "Guichet".to_owned(),
+        id: String::new(),
+    }
+}
+
+/// Checks a status an agent asks for against the shared vocabulary.
+pub fn check_status_change(status: Status, reason: &str) -> Result<(), Error> {
+    match status {
+        Status::Unspecified | Status::Submitted => {
+            Err(Error::field("status", "Ce statut ne peut pas être choisi."))
+        }
+        Status::Rejected if reason.trim().is_empty() => {
+            Err(Error::field("reason", "Indiquez le motif du rejet."))
+        }
+        Status::AwaitingResident if reason.trim().is_empty() => Err(Error::field(
+            "reason",
+            "Indiquez ce que l'usager doit fournir ou préciser.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a demand in `status` is finished: nothing more happens to it.
+pub fn is_final(status: &str) -> bool {
+    matches!(status, "resolved" | "rejected" | "closed")
+}
+
+/// The business a professional files for: one of their account's, or a refusal.
+pub fn business_of(caller: &Caller, siret: &str) -> Result<Option<(String, String)>, Error> {
+    let siret: String = siret.chars().filter(|c| !c.is_whitespace()).collect();
+    if siret.is_empty() {
+        return Ok(None);
+    }
+    caller
+        .claims()
+        .filter(|c| c.role == crate::auth::Role::Resident)
+        .and_then(|c| c.businesses.iter().find(|b| b.siret == siret))
+        .map(|b| Some((b.siret.clone(), b.name.clone())))
+        .ok_or_else(|| {
+            Error::field(
+                "siret",
+                "Ce SIRET n'est pas rattaché à votre compte : ajoutez l'entreprise à votre profil.",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_and_a_request_for_information_need_a_reason() {
+        assert!(check_status_change(Status::Rejected, " ").is_err());
+        assert!(check_status_change(Status::Rejected, "Hors compétence communale").is_ok());
+        assert!(check_status_change(Status::AwaitingResident, "").is_err());
+        assert!(check_status_change(Status::Submitted, "").is_err());
+        assert!(check_status_change(Status::InProgress, "").is_ok());
+    }
+
+    #[test]
+    fn only_resolved_rejected_and_closed_are_final() {
+        assert!(is_final("closed") && is_final("rejected") && is_final("resolved"));
+        assert!(!is_final("awaiting_resident") && !is_final("in_progress"));
+    }
+}
