@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use guichet_kit::bus::{Event, Handler, Subscription};
 use guichet_proto::{
     demand::v1::{AuthorRole, DemandKind, Status},
-    events::v1::{ComplaintFiled, DemandMessagePosted, DemandStatusChanged},
+    events::v1::{ComplaintFiled, DemandFiled, DemandMessagePosted, DemandStatusChanged},
     names,
     prost_types::Timestamp,
 };
@@ -19,6 +19,7 @@ pub fn subscription() -> Subscription {
         "notifications.feed",
         &[
             "*.complaint.filed",
+            "*.demand.filed",
             "*.demand.status_changed",
             "*.demand.message_posted",
         ],
@@ -58,6 +59,22 @@ pub fn item_for(event: &Event) -> anyhow::Result<Option<NewItem>> {
                 department: filed.department,
                 tracking_number: filed.tracking_number,
                 kind: DemandKind::Complaint,
+            })
+        }
+        "demand.filed" => {
+            let filed: DemandFiled = event.decode()?;
+            let kind = DemandKind::try_from(filed.kind).unwrap_or_default();
+            let what = match kind {
+                DemandKind::Rapo => "Nouveau recours (RAPO)",
+                _ => "Nouvelle demande",
+            };
+            Some(NewItem {
+                at: at(filed.filed_at.as_ref()),
+                title: format!("{what} : {}", filed.title),
+                theme: filed.theme,
+                kind,
+                department: filed.department,
+                tracking_number: filed.tracking_number,
             })
         }
         "demand.status_changed" => {

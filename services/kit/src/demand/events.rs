@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use guichet_proto::{
     demand::v1::{Author, Channel, DemandKind, Status},
-    events::v1::{AuditRecorded, DemandClaimed, DemandMessagePosted, DemandStatusChanged},
+    events::v1::{
+        AuditRecorded, DemandClaimed, DemandFiled, DemandMessagePosted, DemandStatusChanged,
+    },
 };
 
 use crate::{auth::Claims, bus::Event, grpc::timestamp};
@@ -44,6 +46,21 @@ pub struct Act {
     pub author: Author,
     pub channel: Channel,
     pub at: DateTime<Utc>,
+}
+
+/// A new demand, for agents' feeds.
+pub fn filed(subject: &Subject<'_>, act: &Act, due_at: DateTime<Utc>) -> Event {
+    let body = DemandFiled {
+        tracking_number: subject.tracking_number.to_owned(),
+        kind: subject.kind as i32,
+        department: subject.department.to_owned(),
+        theme: subject.theme.to_owned(),
+        title: subject.title.to_owned(),
+        channel: act.channel as i32,
+        filed_at: Some(timestamp(act.at)),
+        due_at: Some(timestamp(due_at)),
+    };
+    subject.event("demand.filed", act.at, &body)
 }
 
 pub fn status_changed(
