@@ -264,7 +264,7 @@ impl ComplaintsService {
         let Some(row) = row.filter(|r| r.resident_id.is_none()) else {
             return Err(unknown());
         };
-        if !privacy::contact_matches(
+        if !shared::contact_matches(
             &request.email,
             &request.phone,
             &row.contact_email,

@@ -3,26 +3,13 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use guichet_kit::{
-    bus::{Event, Handler, Subscription},
-    validate::national_phone,
-};
+use guichet_kit::bus::{Event, Handler, Subscription};
 use guichet_proto::events::v1::AccountErased;
 use sqlx::{PgConnection, PgPool};
 
 /// The queue through which identity's erasures reach this service.
 pub fn subscription() -> Subscription {
     Subscription::new("complaints.privacy", &["identity.account.erased"])
-}
-
-/// Whether the contact a resident gives matches the one left when filing.
-pub fn contact_matches(email: &str, phone: &str, stored_email: &str, stored_phone: &str) -> bool {
-    let email = email.trim();
-    let phone = phone.trim();
-    (!email.is_empty() && email.eq_ignore_ascii_case(stored_email.trim()))
-        || (!phone.is_empty()
-            && !stored_phone.is_empty()
-            && national_phone(phone) == national_phone(stored_phone))
 }
 
 /// Anonymises the erased resident's complaints: the city keeps the record, not the person.
@@ -101,33 +88,4 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     .await
     .context("exporting timelines")?;
     Ok(serde_json::json!({"complaints": complaints, "timeline": timeline}).to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_claim_needs_the_contact_given_at_filing() {
-        assert!(contact_matches(
-            "Jeanne@Example.fr",
-            "",
-            "jeanne@example.fr",
-            ""
-        ));
-        assert!(contact_matches(
-            "",
-            "+33 6 12 34 56 78",
-            "",
-            "06 12 34 56 78"
-        ));
-        assert!(!contact_matches(
-            "autre@example.fr",
-            "",
-            "jeanne@example.fr",
-            ""
-        ));
-        assert!(!contact_matches("", "", "", ""));
-        assert!(!contact_matches("", "06 12 34 56 78", "", ""));
-    }
 }

@@ -129,6 +129,18 @@ pub fn check_status_change(status: Status, reason: &str) -> Result<(), Error> {
     }
 }
 
+/// Whether the contact a resident gives when claiming a demand filed without an account
+/// matches the one left when filing (e-mail case-insensitive, phone in national form).
+pub fn contact_matches(email: &str, phone: &str, stored_email: &str, stored_phone: &str) -> bool {
+    let email = email.trim();
+    let phone = phone.trim();
+    (!email.is_empty() && email.eq_ignore_ascii_case(stored_email.trim()))
+        || (!phone.is_empty()
+            && !stored_phone.is_empty()
+            && crate::validate::national_phone(phone)
+                == crate::validate::national_phone(stored_phone))
+}
+
 /// Whether a demand in `status` is finished: nothing more happens to it.
 pub fn is_final(status: &str) -> bool {
     matches!(status, "resolved" | "rejected" | "closed")
@@ -170,5 +182,29 @@ mod tests {
     fn only_resolved_rejected_and_closed_are_final() {
         assert!(is_final("closed") && is_final("rejected") && is_final("resolved"));
         assert!(!is_final("awaiting_resident") && !is_final("in_progress"));
+    }
+
+    #[test]
+    fn a_claim_needs_the_contact_given_at_filing() {
+        assert!(contact_matches(
+            "Jeanne@Example.fr",
+            "",
+            "jeanne@example.fr",
+            ""
+        ));
+        assert!(contact_matches(
+            "",
+            "+33 6 12 34 56 78",
+            "",
+            "06 12 34 56 78"
+        ));
+        assert!(!contact_matches(
+            "autre@example.fr",
+            "",
+            "jeanne@example.fr",
+            ""
+        ));
+        assert!(!contact_matches("", "", "", ""));
+        assert!(!contact_matches("", "06 12 34 56 78", "", ""));
     }
 }
