@@ -1,12 +1,14 @@
 //! Starts the whole platform in-process for end-to-end tests: every service on a free
 //! port with its own fresh database, one fresh RabbitMQ vhost shared by all, and the
-//! gateway in front. Tests then speak HTTP only, as a channel would.
+//! gateway in front. Tests then speak HTTP only, as a channel would. On request, the
+//! identity service signs residents in with FranceConnect against the local stand-in
+//! provider (`infra/oidc`), registered for the gateway's callback routes.
 
 use guichet_gateway::{Limits, ServiceUrls};
 use guichet_kit::{
     Clock,
     config::{AmqpConfig, AuthConfig, ServerConfig, ServiceSettings},
-    testing,
+    testing::{self, oidc},
 };
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +23,10 @@ pub struct Platform {
     /// The complaints service's database, to check what was (not) stored.
     pub complaints_db: PgPool,
     pub notifications_db: PgPool,
+    /// The identity service's database, to check which accounts exist.
+    pub identity_db: PgPool,
+    /// The FranceConnect stand-in, when started with `Options::franceconnect`.
+    pub franceconnect: Option<oidc::Provider>,
     stop: CancellationToken,
     amqp: AmqpConfig,
 }
@@ -38,6 +44,9 @@ pub struct Options {
     pub lookups_per_minute: Option<u32>,
     /// Point the gateway at a port where nothing answers for this service.
     pub without: Option<&'static str>,
+    /// Start the FranceConnect stand-in with these extra flags (`&[]` for none, or
+    /// `&["--tamper-userinfo"]`) and configure the identity service against it.
+    pub franceconnect: Option<&'static [&'static str]>,
 }
 
 fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
@@ -73,6 +82,30 @@ impl Platform {
         let amqp = testing::vhost(hint).await?;
         let stop = CancellationToken::new();
 
+        // The provider sends browsers back to the gateway, so identity must know the
+        // gateway's port before either starts: hold a free one until the gateway binds it.
+        let mut gateway_port = None;
+        let mut franceconnect = None;
+        let mut franceconnect_config =
+            guichet_identity::franceconnect::FranceConnectConfig::default();
+        if let Some(flags) = options.franceconnect {
+            let reserved = std::net::TcpListener::bind("127.0.0.1:0")?;
+            let base = url(reserved.local_addr()?.port());
+            let redirect_uri = format!("{base}/api/v1/auth/franceconnect/callback");
+            let post_logout_redirect_uri = format!("{base}/api/v1/auth/franceconnect/logged-out");
+            let provider =
+                oidc::Provider::start(&redirect_uri, &post_logout_redirect_uri, flags).await?;
+            franceconnect_config = guichet_identity::franceconnect::FranceConnectConfig {
+                issuer: provider.issuer(),
+                client_id: oidc::CLIENT_ID.to_owned(),
+                client_secret: oidc::CLIENT_SECRET.to_owned().into(),
+                redirect_uri,
+                post_logout_redirect_uri,
+            };
+            gateway_port = Some(reserved);
+            franceconnect = Some(provider);
+        }
+
         let identity = guichet_identity::Application::build(
             guichet_identity::Settings {
                 service: settings(&format!("{hint}_id"), &amqp),
@@ -80,6 +113,7 @@ impl Platform {
                     admin_password: Some(ADMIN_PASSWORD.to_owned().into()),
                     ..Default::default()
                 },
+                franceconnect: franceconnect_config,
                 ..Default::default()
             },
             Clock::system(),
@@ -122,6 +156,7 @@ impl Platform {
         }
         let complaints_db = complaints.pool().clone();
         let notifications_db = notifications.pool().clone();
+        let identity_db = identity.pool().clone();
 
         tokio::spawn(identity.run(stop.clone().cancelled_owned()));
         tokio::spawn(teleservices.run(stop.clone().cancelled_owned()));
@@ -129,10 +164,19 @@ impl Platform {
         tokio::spawn(rapo.run(stop.clone().cancelled_owned()));
         tokio::spawn(notifications.run(stop.clone().cancelled_owned()));
 
+        let port = match gateway_port {
+            Some(reserved) => {
+                let port = reserved.local_addr()?.port();
+                // Released just before the gateway binds it again.
+                drop(reserved);
+                port
+            }
+            None => 0,
+        };
         let gateway = guichet_gateway::Application::build(guichet_gateway::Settings {
             http: guichet_gateway::HttpConfig {
                 host: "127.0.0.1".to_owned(),
-                port: 0,
+                port,
             },
             services,
             limits: Limits {
@@ -149,6 +193,8 @@ impl Platform {
             http: reqwest::Client::new(),
             complaints_db,
             notifications_db,
+            identity_db,
+            franceconnect,
             stop,
             amqp: amqp.clone(),
         };
@@ -163,6 +209,13 @@ impl Platform {
         .await
         .ok_or_else(|| anyhow::anyhow!("the notifications consumer never started"))?;
         Ok(platform)
+    }
+
+    /// The FranceConnect stand-in (`Options::franceconnect`).
+    pub fn provider(&self) -> &oidc::Provider {
+        self.franceconnect
+            .as_ref()
+            .unwrap_or_else(|| panic!("started without Options::franceconnect"))
     }
 
     pub fn url(&self, path: &str) -> String {

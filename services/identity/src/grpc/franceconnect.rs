@@ -165,11 +165,18 @@ async fn resolve_account(
         }
     };
     if let Some(account) = target {
-        sqlx::query("UPDATE accounts SET fc_sub = $2 WHERE id = $1")
-            .bind(account)
-            .bind(&identity.sub)
-            .execute(&mut *conn)
-            .await?;
+        // Never over another identity: the account would mix two people's certified data.
+        let linked =
+            sqlx::query("UPDATE accounts SET fc_sub = $2 WHERE id = $1 AND fc_sub IS NULL")
+                .bind(account)
+                .bind(&identity.sub)
+                .execute(&mut *conn)
+                .await?;
+        if linked.rows_affected() == 0 {
+            return Err(Error::Conflict(
+                "Ce compte est déjà lié à une autre identité FranceConnect.",
+            ));
+        }
         return Ok((account, false, true));
     }
     let account = Uuid::now_v7();

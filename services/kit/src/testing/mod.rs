@@ -1,5 +1,8 @@
 //! Test helpers (feature `test-util`): every test gets its own database and its own
-//! RabbitMQ vhost, so tests run side by side against the real servers.
+//! RabbitMQ vhost, so tests run side by side against the real servers. `oidc` starts the
+//! OpenID Connect provider standing in for FranceConnect.
+
+pub mod oidc;
 
 use anyhow::Context as _;
 use secrecy::SecretString;
