@@ -221,6 +221,9 @@ fn not_found_detail(code: &str) -> &'static str {
         "agent_not_found" => "Aucun agent ne correspond à cet identifiant.",
         "department_not_found" => "Aucun service municipal ne correspond à ce code.",
         "device_not_found" => "Aucun appareil ne correspond à cet identifiant.",
+        "teleservice_not_found" => "Cette démarche n'existe pas ou ne vous est pas proposée.",
+        "draft_not_found" => "Ce brouillon n'existe pas ou n'est pas le vôtre.",
+        "attachment_not_found" => "Ce fichier n'existe pas.",
         "link_not_found" => "Ce lien n'est pas ou plus valide : demandez-en un nouveau.",
         _ => "Cette ressource n'existe pas.",
     }

@@ -19,15 +19,22 @@ use guichet_proto::{
     },
     notifications::v1::feed_client::FeedClient,
     privacy::v1::privacy_client::PrivacyClient,
+    teleservices::v1::teleservices_client::TeleservicesClient,
 };
 
 use crate::{config::Settings, error::ApiError};
+
+/// Uploads travel inside gRPC messages: room for the largest file the teleservices
+/// service keeps (10 MiB) and its envelope.
+const UPLOAD_MESSAGE: usize = 10 * 1024 * 1024 + 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
     /// Named channels, for readiness checks.
     pub services: Vec<(&'static str, TracedChannel)>,
     pub complaints: ComplaintsClient<TracedChannel>,
+    /// Teleservices: catalogue, forms, drafts, uploads, submissions, designers.
+    pub teleservices: TeleservicesClient<TracedChannel>,
     pub feed: FeedClient<TracedChannel>,
     /// Residents: sign-up, login, sessions, profile.
     pub accounts: AccountsClient<TracedChannel>,
@@ -43,7 +50,7 @@ pub struct AppState {
     pub keys: KeysClient<TracedChannel>,
     /// Checks agents' tokens before the agent and admin areas call anything.
     pub verifier: Verifier,
-    teleservices: TracedChannel,
+    teleservices_channel: TracedChannel,
     complaints_channel: TracedChannel,
     rapo: TracedChannel,
     lookups: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -76,7 +83,10 @@ impl AppState {
             ],
             complaints: ComplaintsClient::new(complaints.clone()),
             feed: FeedClient::new(notifications),
-            teleservices,
+            teleservices: TeleservicesClient::new(teleservices.clone())
+                .max_decoding_message_size(UPLOAD_MESSAGE)
+                .max_encoding_message_size(UPLOAD_MESSAGE),
+            teleservices_channel: teleservices,
             complaints_channel: complaints,
             rapo,
             lookups: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
@@ -87,7 +97,7 @@ impl AppState {
     /// symbol routes the call, no lookup needed.
     pub fn demands_for(&self, owner: Owner) -> DemandsClient<TracedChannel> {
         DemandsClient::new(match owner {
-            Owner::Teleservices => self.teleservices.clone(),
+            Owner::Teleservices => self.teleservices_channel.clone(),
             Owner::Complaints => self.complaints_channel.clone(),
             Owner::Rapo => self.rapo.clone(),
         })

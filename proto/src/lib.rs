@@ -42,6 +42,13 @@ pub mod privacy {
     }
 }
 
+pub mod teleservices {
+    #[allow(clippy::all, clippy::pedantic)] // generated code
+    pub mod v1 {
+        tonic::include_proto!("guichet.teleservices.v1");
+    }
+}
+
 pub mod notifications {
     #[allow(clippy::all, clippy::pedantic)] // generated code
     pub mod v1 {

@@ -119,9 +119,11 @@ impl Platform {
             Clock::system(),
         )
         .await?;
-        let teleservices =
-            guichet_teleservices::Application::build(settings(&format!("{hint}_tls"), &amqp))
-                .await?;
+        let teleservices = guichet_teleservices::Application::build(
+            verifying(&format!("{hint}_tls"), &amqp, identity.port()),
+            Clock::system(),
+        )
+        .await?;
         let complaints = guichet_complaints::Application::build(
             verifying(&format!("{hint}_cpl"), &amqp, identity.port()),
             Clock::system(),
@@ -344,5 +346,78 @@ impl Platform {
             )
             .await;
         Self::access_token(response, "resident login").await
+    }
+
+    /// A registered device's token: `kiosk`, `counter` or `phone` (registered by the
+    /// administrator) or `app` (an installation registering itself).
+    pub async fn device(&self, kind: &str) -> String {
+        let credentials: serde_json::Value = if kind == "app" {
+            self.post_json(
+                "/api/v1/devices/app",
+                &serde_json::json!({"label": "Téléphone de test"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap_or_default()
+        } else {
+            let admin = self.admin().await;
+            self.post_json_as(
+                &admin,
+                "/api/v1/admin/devices",
+                &serde_json::json!({"kind": kind, "label": format!("{kind} de test"), "location": "Hôtel de Ville"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap_or_default()
+        };
+        let response = self
+            .post_json(
+                "/api/v1/devices/login",
+                &serde_json::json!({"device_id": credentials["device_id"], "secret": credentials["secret"]}),
+            )
+            .await;
+        Self::access_token(response, "device login").await
+    }
+
+    /// Signs an existing resident in through a device: the session's channel is the
+    /// device's.
+    pub async fn resident_on(&self, device: &str, email: &str) -> String {
+        let response = self
+            .post_json_as(
+                device,
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": "une phrase de passe solide"}),
+            )
+            .await;
+        Self::access_token(response, "resident login on a device").await
+    }
+
+    /// Creates an agent with `roles` in `departments` and signs them in.
+    pub async fn agent_with_roles(
+        &self,
+        login: &str,
+        departments: &[&str],
+        roles: &[&str],
+    ) -> String {
+        let admin = self.admin().await;
+        let password = format!("{login}-mot-de-passe");
+        let created = self
+            .post_json_as(
+                &admin,
+                "/api/v1/admin/agents",
+                &serde_json::json!({
+                    "login": login, "password": password, "name": login,
+                    "departments": departments, "roles": roles
+                }),
+            )
+            .await;
+        assert!(
+            created.status().is_success(),
+            "creating agent {login}: {}",
+            created.status()
+        );
+        self.agent_login(login, &password).await
     }
 }

@@ -111,7 +111,7 @@ pub async fn file_complaint(
     ))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(String::new());
     };

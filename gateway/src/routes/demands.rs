@@ -6,13 +6,18 @@ use axum::{
     Json,
     extract::{ConnectInfo, Path, State},
 };
-use guichet_kit::TrackingNumber;
-use guichet_proto::demand::v1::GetDemandRequest;
+use guichet_kit::{Owner, TrackingNumber};
+use guichet_proto::{
+    demand::v1::{ChangeStatusRequest, GetDemandRequest, ListDemandsRequest, PostMessageRequest},
+    names,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::dto::Demand;
 use crate::{
-    auth::Bearer,
-    error::{ApiError, Problem},
+    auth::{Agent, Bearer},
+    error::{ApiError, ApiJson, ApiQuery, Problem},
     state::AppState,
 };
 
@@ -40,13 +45,7 @@ pub async fn get_demand(
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Demand>, ApiError> {
     state.check_lookup(client.ip())?;
-    let number = TrackingNumber::parse(&tracking_number).map_err(|_| {
-        ApiError::bad_field(
-            "invalid_tracking_number",
-            "tracking_number",
-            "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
-        )
-    })?;
+    let number = parse_number(&tracking_number)?;
     let demand = state
         .demands_for(number.owner())
         .get_demand(bearer.request(GetDemandRequest {
@@ -56,4 +55,180 @@ pub async fn get_demand(
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
     Ok(Json(Demand::from(demand)))
+}
+
+fn parse_number(input: &str) -> Result<TrackingNumber, ApiError> {
+    TrackingNumber::parse(input).map_err(|_| {
+        ApiError::bad_field(
+            "invalid_tracking_number",
+            "tracking_number",
+            "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
+        )
+    })
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NewMessage {
+    /// 1 to 4,000 characters.
+    pub text: String,
+}
+
+/// Writes in a demand's timeline: the resident who owns it (or holds the number of one
+/// filed without account), or an agent handling it. A resident's answer to a request
+/// for information hands the demand back to the agents.
+#[utoipa::path(
+    post,
+    path = "/api/v1/demands/{tracking_number}/messages",
+    tag = "demands",
+    params(("tracking_number" = String, Path)),
+    request_body = NewMessage,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Demand),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn post_message(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(tracking_number): Path<String>,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> Result<Json<Demand>, ApiError> {
+    state.check_lookup(client.ip())?;
+    let number = parse_number(&tracking_number)?;
+    let demand = state
+        .demands_for(number.owner())
+        .post_message(bearer.request(PostMessageRequest {
+            tracking_number: number.to_string(),
+            author: None,
+            channel: 0,
+            text: body.text,
+        }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
+        .into_inner();
+    Ok(Json(Demand::from(demand)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct StatusChange {
+    /// `received`, `in_progress` (take it), `awaiting_resident` (ask the resident),
+    /// `resolved` (accept), `rejected`, `closed`.
+    pub status: String,
+    /// A finer status the demand's service defines.
+    pub sub_status: String,
+    /// Required to reject and to ask the resident: shown to them.
+    pub reason: String,
+}
+
+/// An agent handling a demand moves it on; each change is in the timeline and heard
+/// by the resident and the department's feed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/demands/{tracking_number}/status",
+    tag = "agent",
+    params(("tracking_number" = String, Path)),
+    request_body = StatusChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Demand),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_status(
+    agent: Agent,
+    State(state): State<AppState>,
+    Path(tracking_number): Path<String>,
+    ApiJson(body): ApiJson<StatusChange>,
+) -> Result<Json<Demand>, ApiError> {
+    let number = parse_number(&tracking_number)?;
+    let status = names::parse_status(body.status.trim()).ok_or_else(|| {
+        ApiError::bad_field(
+            "validation_failed",
+            "status",
+            "Statut inconnu : received, in_progress, awaiting_resident, resolved, rejected ou closed.",
+        )
+    })?;
+    let demand = state
+        .demands_for(number.owner())
+        .change_status(agent.bearer().request(ChangeStatusRequest {
+            tracking_number: number.to_string(),
+            author: None,
+            channel: 0,
+            status: status as i32,
+            sub_status: body.sub_status,
+            reason: body.reason,
+        }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
+        .into_inner();
+    Ok(Json(Demand::from(demand)))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct DepartmentQuery {
+    /// One of the agent's departments.
+    pub department: String,
+    /// At most this many (50 unless asked, 200 at most).
+    pub limit: u32,
+}
+
+/// A department's demands of every kind (teleservices, complaints, RAPO), newest
+/// first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/demands",
+    tag = "agent",
+    params(DepartmentQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<Demand>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn agent_list(
+    agent: Agent,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DepartmentQuery>,
+) -> Result<Json<Vec<Demand>>, ApiError> {
+    let mut demands = Vec::new();
+    for owner in [Owner::Teleservices, Owner::Complaints, Owner::Rapo] {
+        let listed = state
+            .demands_for(owner)
+            .list_demands(agent.bearer().request(ListDemandsRequest {
+                resident_id: String::new(),
+                department: query.department.clone(),
+                limit: query.limit,
+            }))
+            .await;
+        match listed {
+            Ok(list) => demands.extend(list.into_inner().demands),
+            // A silo with nothing to list yet is not an error for the others.
+            Err(status) if status.code() == tonic::Code::Unimplemented => {}
+            Err(status) => return Err(ApiError::from_status(status, "demand_not_found")),
+        }
+    }
+    demands.sort_by(|a, b| {
+        let at = |d: &guichet_proto::demand::v1::Demand| d.created_at.map(|t| (t.seconds, t.nanos));
+        at(b).cmp(&at(a))
+    });
+    let limit = match query.limit {
+        0 => 50,
+        n => n.min(200),
+    } as usize;
+    demands.truncate(limit);
+    Ok(Json(demands.into_iter().map(Demand::from).collect()))
 }

@@ -13,6 +13,7 @@ mod keys;
 mod me;
 mod privacy;
 mod residents;
+mod teleservices;
 mod themes;
 
 use axum::{Json, Router, http::Request, routing::get};
@@ -36,6 +37,7 @@ use crate::state::AppState;
     tags(
         (name = "auth", description = "Comptes des usagers : inscription, connexion, mot de passe"),
         (name = "me", description = "Le profil de l'usager connecté"),
+        (name = "teleservices", description = "Démarches en ligne : catalogue, formulaires, brouillons, pièces jointes, dépôt"),
         (name = "complaints", description = "Doléances sur l'espace public"),
         (name = "demands", description = "Suivi de toute demande par son numéro"),
         (name = "agent", description = "Intranet des agents"),
@@ -103,7 +105,38 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(franceconnect::callback))
         .routes(routes!(franceconnect::logout))
         .routes(routes!(franceconnect::logged_out))
+        .routes(routes!(teleservices::catalog))
+        .routes(routes!(teleservices::form))
+        .routes(routes!(teleservices::start_draft))
+        .routes(routes!(teleservices::get_draft, teleservices::save_draft))
+        .routes(routes!(teleservices::my_drafts))
+        .routes(routes!(teleservices::submit_draft))
+        .routes(routes!(teleservices::file_demand))
+        .routes(routes!(teleservices::answers))
+        .routes(routes!(teleservices::attachment))
+        .routes(routes!(
+            teleservices::designer_list,
+            teleservices::save_definition
+        ))
+        .routes(routes!(teleservices::designer_get))
+        .routes(routes!(teleservices::change_state))
+        .routes(routes!(teleservices::seed))
+        .routes(routes!(demands::post_message))
+        .routes(routes!(demands::change_status))
+        .routes(routes!(demands::agent_list))
+        .merge(uploads())
 }
+
+/// Uploads carry files of up to 10 MiB, base64 in JSON: a larger body limit for them
+/// alone.
+fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(teleservices::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY))
+}
+
+/// 10 MiB base64-encoded, with room for the JSON around it.
+const UPLOAD_BODY: usize = 14 * 1024 * 1024;
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {

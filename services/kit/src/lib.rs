@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demand;
 pub mod grpc;
+pub mod profile;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tracking;

@@ -1,28 +1,58 @@
 //! The teleservices service: procedures city staff design with the form generator,
-//! pilot and publish, and the demands residents file with them. Until its issue is built it owns its database and
-//! answers gRPC health, so the platform's shape is complete from day one.
+//! pilot and publish, and the demands residents file with them.
+//!
+//! - [`form`]: the form generator's pure core (definitions, conditions, validation).
+//! - [`pilot`]: who sees a teleservice while it is piloted.
+//! - `service`: the use cases; `store`: their SQL; `grpc`: the gRPC face.
 
 pub mod form;
+mod grpc;
+pub mod pilot;
+mod privacy;
+mod profile;
+mod service;
+mod store;
 
 use std::future::Future;
 
-use sqlx::{PgPool, migrate::Migrator};
+use guichet_kit::{Clock, auth::Verifier, bus::Bus, db, grpc::connect_lazy};
+use guichet_proto::{
+    demand::v1::demands_server::DemandsServer, identity::v1::accounts_client::AccountsClient,
+    privacy::v1::privacy_server::PrivacyServer,
+    teleservices::v1::teleservices_server::TeleservicesServer,
+};
+use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 pub use guichet_kit::config::ServiceSettings as Settings;
+pub use service::MAX_UPLOAD;
 
+/// Uploads travel inside gRPC messages: room for the largest file and its envelope.
+const MAX_MESSAGE: usize = MAX_UPLOAD + 64 * 1024;
+
+/// The running service: its listener, database and bus, built before it serves so a
+/// test knows its port.
 pub struct Application {
     listener: TcpListener,
-    _pool: PgPool,
+    pool: PgPool,
+    bus: Bus,
+    service: service::Teleservices,
+    verifier: Verifier,
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = guichet_kit::db::connect(&settings.database, &Migrator::DEFAULT).await?;
+    /// Connects to the database (creating and migrating it) and binds the gRPC port.
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database, &sqlx::migrate!("./migrations")).await?;
         let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
+        let accounts = AccountsClient::new(connect_lazy(&settings.auth.identity_url)?);
         Ok(Self {
             listener,
-            _pool: pool,
+            service: service::Teleservices::new(pool.clone(), clock, accounts),
+            pool,
+            bus: Bus::new(settings.amqp),
+            verifier: Verifier::new(&settings.auth.identity_url)?,
         })
     }
 
@@ -33,13 +63,47 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// The service's database, for tests that check what was (not) stored.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves gRPC and relays the outbox until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        guichet_kit::grpc::serve(
+        let stop = CancellationToken::new();
+        let relay = tokio::spawn(guichet_kit::bus::relay(
+            self.pool.clone(),
+            self.bus.clone(),
+            stop.clone(),
+        ));
+        let anonymiser = tokio::spawn(guichet_kit::bus::consume(
+            self.bus.clone(),
+            self.pool.clone(),
+            privacy::subscription(),
+            privacy::Anonymiser,
+            stop.clone(),
+        ));
+        let service = grpc::Service::new(self.service, self.verifier);
+        let routes = tonic::service::Routes::new(
+            TeleservicesServer::new(service.clone())
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(DemandsServer::new(service.clone()))
+        .add_service(PrivacyServer::new(service));
+        let served = guichet_kit::grpc::serve(
             self.listener,
-            tonic::service::Routes::default(),
-            &[],
+            routes,
+            &[
+                "guichet.teleservices.v1.Teleservices",
+                "guichet.demand.v1.Demands",
+            ],
             shutdown,
         )
-        .await
+        .await;
+        stop.cancel();
+        relay.await.ok();
+        anonymiser.await.ok();
+        served
     }
 }

@@ -9,40 +9,7 @@ use guichet_kit::{
     validate::{is_email, is_french_phone},
 };
 
-/// How an attribute is known, weakest first; a form can require a minimum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Declared = 1,
-    Verified = 2,
-    CheckedAtCounter = 3,
-    FranceConnect = 4,
-}
-
-impl Level {
-    pub fn from_db(value: i16) -> Self {
-        match value {
-            4 => Level::FranceConnect,
-            3 => Level::CheckedAtCounter,
-            2 => Level::Verified,
-            _ => Level::Declared,
-        }
-    }
-}
-
-/// The attributes a resident's profile may hold.
-pub const ATTRIBUTES: &[&str] = &[
-    "civility",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "gender",
-    "birthdate",
-    "birthplace",
-    "birthcountry",
-    "address",
-    "phone",
-    "preferred_channels",
-];
+pub use guichet_kit::profile::{ATTRIBUTES, Level};
 
 /// Checks one declared attribute; `None` when the value is acceptable.
 pub fn attribute_violation(name: &str, value: &str) -> Option<&'static str> {

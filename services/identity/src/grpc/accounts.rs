@@ -459,7 +459,7 @@ pub async fn profile(core: &Core, account: Uuid) -> Result<Profile, Error> {
                 Attribute {
                     name,
                     value,
-                    level: proto_level(level) as i32,
+                    level: level.to_proto() as i32,
                     updated_at: Some(timestamp(at)),
                     read_only: level == Level::FranceConnect,
                 }
@@ -474,16 +474,6 @@ pub async fn profile(core: &Core, account: Uuid) -> Result<Profile, Error> {
             })
             .collect(),
     })
-}
-
-fn proto_level(level: Level) -> guichet_proto::identity::v1::Level {
-    use guichet_proto::identity::v1::Level as P;
-    match level {
-        Level::Declared => P::Declared,
-        Level::Verified => P::Verified,
-        Level::CheckedAtCounter => P::CheckedAtCounter,
-        Level::FranceConnect => P::Franceconnect,
-    }
 }
 
 #[tonic::async_trait]

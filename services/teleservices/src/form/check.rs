@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     condition::Condition,
-    definition::{Audience, Definition, PROFILE_ATTRIBUTES},
+    definition::{Audience, Definition},
     field::{
         Choice, DateBound, Field, FieldKind, LONG_TEXT_MAX, MAX_ATTACHMENT_SIZE, MAX_ENTRIES,
         MAX_FILES, SHORT_TEXT_MAX, TextRules,
@@ -99,7 +99,7 @@ impl<'a> Checker<'a> {
         }
         if let Audience::Account { minimum_levels } = &d.audience {
             for name in minimum_levels.keys() {
-                if !PROFILE_ATTRIBUTES.contains(&name.as_str()) {
+                if !guichet_kit::profile::is_form_attribute(name) {
                     self.fault(
                         &format!("audience.minimum_levels.{name}"),
                         &format!("« {name} » n'est pas une information du profil."),
@@ -254,7 +254,7 @@ impl<'a> Checker<'a> {
                     &format!("{path}.prefill"),
                     "Un champ d'un bloc répétable ne peut pas être pré-rempli.",
                 );
-            } else if !PROFILE_ATTRIBUTES.contains(&attribute.as_str()) {
+            } else if !guichet_kit::profile::is_form_attribute(attribute) {
                 self.fault(
                     &format!("{path}.prefill"),
                     &format!("« {attribute} » n'est pas une information du profil."),

@@ -66,20 +66,7 @@ pub enum Audience {
     },
 }
 
-/// How well a profile attribute is known, weakest first (as in the identity service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// Typed by the resident.
-    Declared,
-    /// Checked by the platform (a code sent to the address or phone).
-    Verified,
-    /// Checked by an agent against a document at a counter.
-    CheckedAtCounter,
-    /// Certified by FranceConnect.
-    #[serde(rename = "franceconnect")]
-    FranceConnect,
-}
+pub use guichet_kit::profile::Level;
 
 /// A channel residents file from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -142,32 +129,13 @@ pub struct SubStatus {
 /// One attribute of a resident's profile, as the identity service knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileAttribute {
-    /// `family_name`, `email`, `siret`… (see [`PROFILE_ATTRIBUTES`]).
+    /// `family_name`, `email`, `siret`… (see [`guichet_kit::profile::is_form_attribute`]).
     pub name: String,
     /// Its value, as the identity service stores it.
     pub value: String,
     /// How well it is known.
     pub level: Level,
 }
-
-/// The profile attributes a form may prefill from or set a minimum level on: the
-/// identity service's attributes, the account's e-mail and the SIRET of a business
-/// on the account.
-pub const PROFILE_ATTRIBUTES: &[&str] = &[
-    "civility",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "gender",
-    "birthdate",
-    "birthplace",
-    "birthcountry",
-    "address",
-    "phone",
-    "preferred_channels",
-    "email",
-    "siret",
-];
 
 /// Whether a requester may file a teleservice.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,8 +27,8 @@ mod tests;
 
 pub use condition::Condition;
 pub use definition::{
-    Admission, Audience, Channel, Definition, DemandStatus, Level, MissingLevel,
-    PROFILE_ATTRIBUTES, Page, ProfileAttribute, SubStatus,
+    Admission, Audience, Channel, Definition, DemandStatus, Level, MissingLevel, Page,
+    ProfileAttribute, SubStatus,
 };
 pub use field::{DateBound, Field, FieldKind};
 pub use prefill::Prefill;

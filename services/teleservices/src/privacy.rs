@@ -1,0 +1,81 @@
+//! Residents' rights over their data (RGPD): exporting everything this service keeps
+//! about them, and anonymising on erasure — the city keeps the demand, not the person.
+
+use anyhow::Context as _;
+use guichet_kit::bus::{Event, Handler, Subscription};
+use guichet_proto::events::v1::AccountErased;
+use sqlx::{PgConnection, PgPool};
+
+/// The queue through which identity's erasures reach this service.
+pub fn subscription() -> Subscription {
+    Subscription::new("teleservices.privacy", &["identity.account.erased"])
+}
+
+pub struct Anonymiser;
+
+impl Handler for Anonymiser {
+    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+        let erased: AccountErased = event.decode()?;
+        let at = erased
+            .at
+            .as_ref()
+            .and_then(guichet_kit::grpc::datetime)
+            .unwrap_or(event.time);
+        // Answers hold the person's identity: the demand keeps its status and timeline.
+        let demands = sqlx::query(
+            "UPDATE demands SET resident_id = NULL, contact_name = '', contact_email = '',
+                contact_phone = '', data = '{}', anonymised_at = $2
+             WHERE resident_id = $1",
+        )
+        .bind(&erased.account_id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .context("anonymising demands")?
+        .rows_affected();
+        sqlx::query(
+            "DELETE FROM attachments WHERE draft_id IN (SELECT id FROM drafts WHERE resident_id = $1)",
+        )
+        .bind(&erased.account_id)
+        .execute(&mut *conn)
+        .await
+        .context("erasing uploads")?;
+        sqlx::query("DELETE FROM drafts WHERE resident_id = $1")
+            .bind(&erased.account_id)
+            .execute(&mut *conn)
+            .await
+            .context("erasing drafts")?;
+        guichet_kit::demand::timeline::anonymise_resident(&mut *conn, &erased.account_id).await?;
+        tracing::info!(demands, "erased resident's teleservice demands anonymised");
+        Ok(())
+    }
+}
+
+/// Everything kept about a resident, as one JSON document.
+pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
+    let demands: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT json_build_object('tracking_number', d.tracking_number, 'teleservice', t.slug,
+            'version', d.version, 'title', d.title, 'status', d.status, 'channel', d.channel,
+            'created_at', d.created_at, 'answers', d.data,
+            'timeline', (SELECT COALESCE(json_agg(json_build_object('at', l.at, 'kind', l.kind,
+                'author_role', l.author_role, 'channel', l.channel, 'status', l.status, 'text', l.text)
+                ORDER BY l.at), '[]'::json) FROM timeline l WHERE l.demand_id = d.id))
+         FROM demands d JOIN teleservices t ON t.id = d.teleservice_id
+         WHERE d.resident_id = $1 ORDER BY d.created_at",
+    )
+    .bind(resident)
+    .fetch_all(pool)
+    .await
+    .context("exporting demands")?;
+    let drafts: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT json_build_object('id', d.id, 'teleservice', t.slug, 'answers', d.data,
+            'updated_at', d.updated_at)
+         FROM drafts d JOIN teleservices t ON t.id = d.teleservice_id
+         WHERE d.resident_id = $1 ORDER BY d.updated_at",
+    )
+    .bind(resident)
+    .fetch_all(pool)
+    .await
+    .context("exporting drafts")?;
+    Ok(serde_json::json!({"demands": demands, "drafts": drafts}).to_string())
+}

@@ -1,0 +1,1127 @@
+//! What the teleservices service does, one method per use: designers save, pilot,
+//! publish and retire; residents (and desk agents) open a form, keep a draft, upload
+//! files and submit; agents handle the demands through the shared `Demands` contract.
+
+use chrono::Duration;
+use guichet_kit::{
+    Clock, Owner, TrackingNumber,
+    auth::{Caller, Claims, Role},
+    bus,
+    demand::{
+        self as shared, Error,
+        access::{self, Access, ListScope},
+        agent_author, business_of, check_status_change,
+        events::{self as demand_events, Act, Subject},
+        parse_tracking, resident_author,
+        timeline::{self, TimelineRow},
+    },
+    grpc::{TracedChannel, Violation, timestamp},
+    validate::{is_email, is_french_phone},
+};
+use guichet_proto::{
+    demand::v1::{
+        Business, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
+        PostMessageRequest, Status,
+    },
+    identity::v1::accounts_client::AccountsClient,
+    names,
+    teleservices::v1 as pb,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, types::Json};
+use uuid::Uuid;
+
+use crate::{
+    form::{self, AttachmentMeta, Definition, ProfileAttribute},
+    pilot::Pilot,
+    profile,
+    store::{self, AttachmentRow, DemandRow, DraftRow, LiveRow, NewAttachment, NewDemand},
+};
+
+const SERVICE: &str = "teleservices";
+/// Largest upload kept; each file field may set a lower limit.
+pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+const MAX_UPLOADS_PER_DRAFT: usize = 30;
+/// Largest answers document (JSON text) kept in a draft or a demand.
+const MAX_ANSWERS: usize = 512 * 1024;
+
+#[derive(Clone)]
+pub struct Teleservices {
+    pool: PgPool,
+    clock: Clock,
+    accounts: AccountsClient<TracedChannel>,
+}
+
+/// The caller and the token they came with (to read their profile on their behalf).
+pub struct Requester<'a> {
+    pub caller: &'a Caller,
+    pub token: Option<&'a str>,
+}
+
+impl Teleservices {
+    pub fn new(pool: PgPool, clock: Clock, accounts: AccountsClient<TracedChannel>) -> Self {
+        Self {
+            pool,
+            clock,
+            accounts,
+        }
+    }
+
+    // ------------------------------------------------------------------ designers
+
+    /// Creates a teleservice, starts a new draft version of a frozen one, or replaces
+    /// its draft. The live version is never touched.
+    #[tracing::instrument(name = "Save a teleservice definition", skip_all)]
+    pub async fn save_definition(
+        &self,
+        caller: &Caller,
+        json: &str,
+    ) -> Result<pb::Teleservice, Error> {
+        let designer = designer(caller)?;
+        let value: Value = serde_json::from_str(json)
+            .map_err(|_| Error::field("definition", "La définition doit être un document JSON."))?;
+        let definition = Definition::from_json(&value).map_err(Error::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let teleservice = match store::teleservice(&mut tx, &definition.slug, true).await? {
+            Some(t) => t.id,
+            None => {
+                let id = Uuid::now_v7();
+                store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
+                id
+            }
+        };
+        let version =
+            store::save_draft_version(&mut tx, teleservice, &definition, &designer.sub, now)
+                .await?;
+        tx.commit().await?;
+        tracing::info!(slug = %definition.slug, version, "teleservice draft saved");
+        self.designer_view(&definition.slug, Some(version), true)
+            .await
+    }
+
+    /// Moves a teleservice along draft → pilot → published → retired. Piloting or
+    /// publishing freezes the draft version, if there is one, and makes it live.
+    #[tracing::instrument(name = "Change a teleservice's state", skip_all, fields(slug = %request.slug))]
+    pub async fn change_state(
+        &self,
+        caller: &Caller,
+        request: pb::ChangeStateRequest,
+    ) -> Result<pb::Teleservice, Error> {
+        designer(caller)?;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let t = store::teleservice(&mut tx, &request.slug, true)
+            .await?
+            .ok_or_else(unknown_teleservice)?;
+        let draft = store::draft_version(&mut tx, t.id).await?;
+        let (state, live, pilot) = match request.state.as_str() {
+            "pilot" | "published" => {
+                let live = match (&draft, t.live_version) {
+                    (Some((version, _)), _) => {
+                        store::freeze(&mut tx, t.id, *version, now).await?;
+                        *version
+                    }
+                    (None, Some(live)) => live,
+                    (None, None) => {
+                        return Err(Error::Conflict(
+                            "Aucune version à mettre en ligne : enregistrez d'abord une définition.",
+                        ));
+                    }
+                };
+                let pilot = if request.state == "pilot" {
+                    let asked = request.pilot.unwrap_or_default();
+                    Some(Pilot::parse(
+                        &asked.mode,
+                        &asked.residents,
+                        asked.percentage,
+                    )?)
+                } else {
+                    None
+                };
+                (request.state.as_str(), Some(live), pilot)
+            }
+            "retired" => {
+                if !matches!(t.state.as_str(), "pilot" | "published") {
+                    return Err(Error::Conflict(
+                        "Seule une démarche en pilote ou publiée peut être retirée.",
+                    ));
+                }
+                ("retired", t.live_version, None)
+            }
+            _ => {
+                return Err(Error::field(
+                    "state",
+                    "État possible : pilot, published ou retired.",
+                ));
+            }
+        };
+        store::set_state(&mut tx, t.id, state, live, pilot.as_ref(), now).await?;
+        tx.commit().await?;
+        tracing::info!(state, live, "teleservice state changed");
+        self.designer_view(&request.slug, None, false).await
+    }
+
+    /// A teleservice as designers see it: a given version, its draft, or the live one.
+    pub async fn get_definition(
+        &self,
+        caller: &Caller,
+        request: &pb::GetDefinitionRequest,
+    ) -> Result<pb::Teleservice, Error> {
+        designer(caller)?;
+        let version = (request.version > 0).then(|| i32::try_from(request.version).unwrap_or(0));
+        self.designer_view(&request.slug, version, request.draft)
+            .await
+    }
+
+    async fn designer_view(
+        &self,
+        slug: &str,
+        version: Option<i32>,
+        draft: bool,
+    ) -> Result<pb::Teleservice, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let t = store::teleservice(&mut conn, slug, false)
+            .await?
+            .ok_or_else(unknown_teleservice)?;
+        let draft_version = store::draft_version(&mut conn, t.id).await?;
+        let shown = match (version, draft) {
+            (Some(v), _) => Some(v),
+            (None, true) => draft_version.as_ref().map(|d| d.0),
+            (None, false) => t.live_version.or(draft_version.as_ref().map(|d| d.0)),
+        };
+        let definition = match shown {
+            Some(v) => store::version(&mut conn, t.id, v, false).await?,
+            None => None,
+        };
+        let pilot = t.pilot.as_ref().map(|p| pilot_proto(&p.0));
+        Ok(pb::Teleservice {
+            slug: t.slug,
+            state: t.state,
+            live_version: t.live_version.map_or(0, unsigned),
+            draft_version: draft_version.map_or(0, |d| unsigned(d.0)),
+            pilot,
+            definition_json: definition
+                .as_ref()
+                .map(|d| d.0.to_json().to_string())
+                .unwrap_or_default(),
+            version: definition.and(shown).map_or(0, unsigned),
+            updated_at: Some(timestamp(t.updated_at)),
+        })
+    }
+
+    /// Loads the city's starting catalogue: each teleservice not there yet is created
+    /// and published.
+    pub async fn seed_catalog(&self, caller: &Caller) -> Result<u32, Error> {
+        let designer = designer(caller)?;
+        let now = self.clock.now();
+        let mut created = 0;
+        for definition in form::catalog::seed() {
+            let mut tx = self.pool.begin().await?;
+            if store::teleservice(&mut tx, &definition.slug, true)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let id = Uuid::now_v7();
+            store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
+            let version =
+                store::save_draft_version(&mut tx, id, &definition, &designer.sub, now).await?;
+            store::freeze(&mut tx, id, version, now).await?;
+            store::set_state(&mut tx, id, "published", Some(version), None, now).await?;
+            tx.commit().await?;
+            created += 1;
+        }
+        Ok(created)
+    }
+
+    // ------------------------------------------------------------------ everyone
+
+    /// What the caller may file on their channel; designers may ask for everything.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        all: bool,
+    ) -> Result<pb::ListTeleservicesResponse, Error> {
+        if all {
+            designer(caller)?;
+            let mut teleservices = Vec::new();
+            for t in store::all_teleservices(&self.pool).await? {
+                teleservices.push(self.designer_view(&t.slug, None, false).await?);
+            }
+            return Ok(pb::ListTeleservicesResponse {
+                entries: Vec::new(),
+                teleservices,
+            });
+        }
+        let channel = form_channel(caller.channel());
+        let entries = store::live(&self.pool)
+            .await?
+            .into_iter()
+            .filter(|t| visible(t, caller))
+            .filter(|t| channel.is_some_and(|c| t.definition.0.accepts(c)))
+            .map(|t| catalog_entry(&t))
+            .collect();
+        Ok(pb::ListTeleservicesResponse {
+            entries,
+            teleservices: Vec::new(),
+        })
+    }
+
+    /// The form to fill: the live definition (or an older frozen version a draft was
+    /// started on), with what the resident's profile prefills.
+    pub async fn form(
+        &self,
+        who: &Requester<'_>,
+        slug: &str,
+        version: u32,
+    ) -> Result<pb::Form, Error> {
+        let (live, definition, version) = self.fillable(who.caller, slug, version).await?;
+        let profile = self.profile(who).await?;
+        let prefill = profile
+            .as_deref()
+            .map(|p| definition.prefill(p))
+            .unwrap_or_default();
+        let admission = if who.caller.agent().is_some() {
+            form::Admission::Admitted
+        } else {
+            definition.audience.admits(profile.as_deref())
+        };
+        Ok(pb::Form {
+            slug: live.slug,
+            version: unsigned(version),
+            definition_json: definition.to_json().to_string(),
+            prefill_json: Value::Object(prefill.values).to_string(),
+            read_only: prefill.read_only,
+            admission: admission.message().unwrap_or_default().to_owned(),
+            pilot: live.state == "pilot",
+        })
+    }
+
+    /// A teleservice the caller may file now, on their channel, at `version` (0: live).
+    async fn fillable(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        version: u32,
+    ) -> Result<(LiveRow, Definition, i32), Error> {
+        let live = store::live(&self.pool)
+            .await?
+            .into_iter()
+            .find(|t| t.slug == slug)
+            .filter(|t| visible(t, caller))
+            // A pilot outside its audience does not exist for the caller.
+            .ok_or_else(unknown_teleservice)?;
+        let channel = form_channel(caller.channel());
+        if !channel.is_some_and(|c| live.definition.0.accepts(c)) {
+            return Err(Error::Conflict(
+                "Cette démarche ne se fait pas depuis ce canal.",
+            ));
+        }
+        let version = match i32::try_from(version).unwrap_or(0) {
+            0 => live.live_version,
+            asked => asked,
+        };
+        let definition = if version == live.live_version {
+            live.definition.0.clone()
+        } else {
+            let mut conn = self.pool.acquire().await?;
+            store::version(&mut conn, live.id, version, true)
+                .await?
+                .ok_or_else(|| {
+                    Error::field("version", "Cette version de la démarche n'existe pas.")
+                })?
+                .0
+        };
+        Ok((live, definition, version))
+    }
+
+    async fn profile(&self, who: &Requester<'_>) -> Result<Option<Vec<ProfileAttribute>>, Error> {
+        match (who.caller.resident(), who.token) {
+            (Some(_), Some(token)) => Ok(Some(profile::fetch(&self.accounts, token).await?)),
+            _ => Ok(None),
+        }
+    }
+
+    // ------------------------------------------------------------------ drafts
+
+    /// Starts or saves a draft. A resident's draft is theirs on every channel; a draft
+    /// started without an account is reached by its id alone.
+    #[tracing::instrument(name = "Save a draft", skip_all)]
+    pub async fn save_draft(
+        &self,
+        who: &Requester<'_>,
+        request: pb::SaveDraftRequest,
+    ) -> Result<pb::Draft, Error> {
+        let data = answers(&request.data_json)?;
+        let now = self.clock.now();
+        let channel = names::channel(who.caller.channel());
+        let id = if request.id.is_empty() {
+            let (live, definition, version) = self.fillable(who.caller, &request.slug, 0).await?;
+            if definition.audience.requires_account() && who.caller.resident().is_none() {
+                return Err(Error::Unauthenticated);
+            }
+            let id = Uuid::new_v4();
+            let mut conn = self.pool.acquire().await?;
+            store::insert_draft(
+                &mut conn,
+                id,
+                live.id,
+                version,
+                who.caller.resident(),
+                &data,
+                &channel,
+                now,
+            )
+            .await?;
+            id
+        } else {
+            let mut tx = self.pool.begin().await?;
+            let draft = self
+                .reach_draft(&mut tx, who.caller, &request.id, true)
+                .await?;
+            if draft.tracking_number.is_some() {
+                return Err(Error::Conflict("Ce brouillon a déjà été envoyé."));
+            }
+            store::update_draft(&mut tx, draft.id, &data, &channel, now).await?;
+            tx.commit().await?;
+            draft.id
+        };
+        self.draft_view(id).await
+    }
+
+    pub async fn get_draft(&self, caller: &Caller, id: &str) -> Result<pb::Draft, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let draft = self.reach_draft(&mut conn, caller, id, false).await?;
+        drop(conn);
+        self.draft_view(draft.id).await
+    }
+
+    pub async fn drafts(&self, caller: &Caller) -> Result<Vec<pb::Draft>, Error> {
+        let resident = caller.resident().ok_or(Error::Unauthenticated)?;
+        let mut drafts = Vec::new();
+        for draft in store::drafts_of(&self.pool, resident).await? {
+            drafts.push(self.draft_view(draft.id).await?);
+        }
+        Ok(drafts)
+    }
+
+    async fn reach_draft(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        caller: &Caller,
+        id: &str,
+        lock: bool,
+    ) -> Result<DraftRow, Error> {
+        let id = Uuid::parse_str(id.trim()).map_err(|_| Error::NotFound)?;
+        let draft = store::draft(conn, id, lock).await?.ok_or(Error::NotFound)?;
+        match &draft.resident_id {
+            // A desk agent continues what the resident started.
+            Some(owner) if caller.resident() != Some(owner) && caller.agent().is_none() => {
+                Err(Error::NotFound)
+            }
+            _ => Ok(draft),
+        }
+    }
+
+    async fn draft_view(&self, id: Uuid) -> Result<pb::Draft, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let draft = store::draft(&mut conn, id, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let attachments = store::draft_attachments(&mut conn, id).await?;
+        Ok(pb::Draft {
+            id: draft.id.to_string(),
+            slug: draft.slug,
+            version: unsigned(draft.version),
+            data_json: draft.data.0.to_string(),
+            channel: names::parse_channel(&draft.channel).unwrap_or_default() as i32,
+            updated_at: Some(timestamp(draft.updated_at)),
+            attachments: attachments.iter().map(attachment_proto).collect(),
+            tracking_number: draft.tracking_number.unwrap_or_default(),
+        })
+    }
+
+    /// Keeps an uploaded file with its checksum and the type read from its bytes; the
+    /// validator checks that type and size against the file field at submission.
+    #[tracing::instrument(name = "Upload a file", skip_all)]
+    pub async fn upload(
+        &self,
+        caller: &Caller,
+        request: pb::UploadAttachmentRequest,
+    ) -> Result<pb::Attachment, Error> {
+        if request.content.is_empty() {
+            return Err(Error::field("content", "Le fichier est vide."));
+        }
+        if request.content.len() > MAX_UPLOAD {
+            return Err(Error::field(
+                "content",
+                "Le fichier dépasse la taille maximale de 10 Mo.",
+            ));
+        }
+        let filename = request.filename.trim();
+        if filename.is_empty() || filename.chars().count() > 200 {
+            return Err(Error::field(
+                "filename",
+                "Indiquez le nom du fichier (200 caractères au plus).",
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        let draft = self
+            .reach_draft(&mut tx, caller, &request.draft_id, true)
+            .await?;
+        if draft.tracking_number.is_some() {
+            return Err(Error::Conflict("Ce brouillon a déjà été envoyé."));
+        }
+        if store::draft_attachments(&mut tx, draft.id).await?.len() >= MAX_UPLOADS_PER_DRAFT {
+            return Err(Error::field(
+                "content",
+                "Ce brouillon a atteint le nombre maximal de fichiers.",
+            ));
+        }
+        let mime_type =
+            infer::get(&request.content).map_or("application/octet-stream", |t| t.mime_type());
+        let sha256 = format!("{:x}", Sha256::digest(&request.content));
+        let id = Uuid::now_v7();
+        store::insert_attachment(
+            &mut tx,
+            &NewAttachment {
+                id,
+                draft: draft.id,
+                filename,
+                mime_type,
+                sha256: &sha256,
+                content: &request.content,
+                at: self.clock.now(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(pb::Attachment {
+            id: id.to_string(),
+            filename: filename.to_owned(),
+            mime_type: mime_type.to_owned(),
+            size: request.content.len() as u64,
+            sha256,
+        })
+    }
+
+    // ------------------------------------------------------------------ submitting
+
+    /// Judges the answers against the exact version filled and files the demand: one
+    /// transaction stores it, its first timeline entry and the event agents' feeds hear.
+    #[tracing::instrument(name = "Submit a teleservice", skip_all, fields(tracking = tracing::field::Empty))]
+    pub async fn submit(
+        &self,
+        who: &Requester<'_>,
+        request: pb::SubmitRequest,
+    ) -> Result<Demand, Error> {
+        let caller = who.caller;
+        if !request.idempotency_key.is_empty()
+            && let Some(existing) =
+                store::by_idempotency_key(&self.pool, &request.idempotency_key).await?
+        {
+            return self.load(&existing).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        let draft = if request.draft_id.is_empty() {
+            None
+        } else {
+            let draft = self
+                .reach_draft(&mut tx, caller, &request.draft_id, true)
+                .await?;
+            if let Some(tracking) = &draft.tracking_number {
+                // Sent twice (a retry from another channel): the demand it became.
+                let tracking = tracking.clone();
+                drop(tx);
+                return self.load(&tracking).await;
+            }
+            Some(draft)
+        };
+        let (slug, version) = match &draft {
+            Some(d) => (d.slug.clone(), unsigned(d.version)),
+            None => (request.slug.clone(), request.version),
+        };
+        let (live, definition, version) = self.fillable(caller, &slug, version).await?;
+        let profile = self.profile(who).await?;
+        if caller.agent().is_none()
+            && let Some(message) = definition.audience.admits(profile.as_deref()).message()
+        {
+            return Err(match caller.resident() {
+                None => Error::Unauthenticated,
+                Some(_) => Error::Forbidden(message),
+            });
+        }
+        let mut data = match (&draft, request.data_json.trim()) {
+            (Some(d), "") => d.data.0.clone(),
+            _ => answers(&request.data_json)?,
+        };
+        if let Some(profile) = &profile {
+            definition.prefill(profile).lock(&mut data);
+        }
+        let uploads = match &draft {
+            Some(d) => store::draft_attachments(&mut tx, d.id).await?,
+            None => Vec::new(),
+        };
+        let metas: Vec<AttachmentMeta> = uploads
+            .iter()
+            .map(|a| AttachmentMeta {
+                id: a.id.to_string(),
+                mime_type: a.mime_type.clone(),
+                size: u64::try_from(a.size).unwrap_or(u64::MAX),
+                sha256: a.sha256.clone(),
+            })
+            .collect();
+        let now = self.clock.now();
+        let clean = form::validate(&definition, &data, &metas, now.date_naive())
+            .map_err(|faults| Error::Invalid(prefixed("data", faults)))?;
+        let contact = request.contact.unwrap_or_default();
+        check_contact(&contact)?;
+        let business = business_of(caller, &request.siret)?;
+
+        let tracking = TrackingNumber::generate(Owner::Teleservices).to_string();
+        tracing::Span::current().record("tracking", tracking.as_str());
+        let id = Uuid::now_v7();
+        let due_at = now + Duration::days(i64::from(definition.sla_days));
+        let theme = theme(&definition);
+        let channel = caller.channel();
+        let kept: Vec<Uuid> = clean
+            .attachments
+            .iter()
+            .filter_map(|a| Uuid::parse_str(&a.id).ok())
+            .collect();
+        let data = clean.into_value();
+        let inserted = store::insert_demand(
+            &mut tx,
+            &NewDemand {
+                id,
+                tracking_number: &tracking,
+                teleservice: live.id,
+                version,
+                title: &definition.title,
+                theme: &theme,
+                department: &definition.department,
+                data: &data,
+                resident: caller.resident(),
+                contact: (
+                    contact.name.trim(),
+                    contact.email.trim(),
+                    contact.phone.trim(),
+                ),
+                business: business.as_ref(),
+                channel: &names::channel(channel),
+                at: now,
+                due_at,
+                idempotency_key: Some(request.idempotency_key.as_str()).filter(|k| !k.is_empty()),
+            },
+        )
+        .await?;
+        if !inserted {
+            drop(tx);
+            let existing = store::by_idempotency_key(&self.pool, &request.idempotency_key)
+                .await?
+                .ok_or(Error::NotFound)?;
+            return self.load(&existing).await;
+        }
+        store::attach(&mut tx, id, &kept).await?;
+        if let Some(d) = &draft {
+            store::mark_submitted(&mut tx, d.id, &tracking).await?;
+        }
+        let author = match caller.agent() {
+            Some(agent) => agent_author(agent),
+            None => resident_author(caller),
+        };
+        let act = Act {
+            author,
+            channel,
+            at: now,
+        };
+        let entry =
+            TimelineRow::status_change(&act.author, channel, now, Status::Submitted, "", "");
+        timeline::insert(&mut tx, id, &entry).await?;
+        let subject = subject(&tracking, &definition.department, &definition.title, &theme);
+        bus::enqueue(&mut tx, &demand_events::filed(&subject, &act, due_at)).await?;
+        tx.commit().await?;
+        tracing::info!(slug = %definition.slug, version, "teleservice demand filed");
+        self.load(&tracking).await
+    }
+
+    // ------------------------------------------------------------------ handling
+
+    async fn load(&self, tracking: &str) -> Result<Demand, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let demand = store::demand(&mut conn, tracking, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let entries = timeline::load(&mut conn, demand.id).await?;
+        Ok(to_demand(&demand, &entries))
+    }
+
+    /// A demand for `caller`, if they may see it; agents' reads are audited.
+    pub async fn read(&self, caller: &Caller, tracking: &str) -> Result<Demand, Error> {
+        let tracking = parse_tracking(tracking)?;
+        let mut conn = self.pool.acquire().await?;
+        let demand = store::demand(&mut conn, &tracking, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        drop(conn);
+        self.audit_read(caller, &demand).await?;
+        self.load(&tracking).await
+    }
+
+    async fn audit_read(&self, caller: &Caller, demand: &DemandRow) -> Result<Access, Error> {
+        let access = access::reach(
+            caller,
+            demand.resident_id.as_deref(),
+            &demand.department,
+            &demand.theme,
+        )?;
+        if let (Access::Agent, Some(agent)) = (access, caller.agent()) {
+            let mut tx = self.pool.begin().await?;
+            let event = demand_events::audited(
+                SERVICE,
+                agent,
+                "read",
+                &demand.tracking_number,
+                self.clock.now(),
+            );
+            bus::enqueue(&mut tx, &event).await?;
+            tx.commit().await?;
+        }
+        Ok(access)
+    }
+
+    /// The answers and files of a demand, with the definition of the version filled.
+    pub async fn answers(&self, caller: &Caller, tracking: &str) -> Result<pb::Answers, Error> {
+        let tracking = parse_tracking(tracking)?;
+        let mut conn = self.pool.acquire().await?;
+        let demand = store::demand(&mut conn, &tracking, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.audit_read(caller, &demand).await?;
+        let data = store::demand_data(&mut conn, demand.id).await?;
+        let attachments = store::demand_attachments(&mut conn, demand.id).await?;
+        let definition = store::version(&mut conn, demand.teleservice_id, demand.version, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(pb::Answers {
+            slug: demand.slug,
+            version: unsigned(demand.version),
+            data_json: data.to_string(),
+            attachments: attachments.iter().map(attachment_proto).collect(),
+            definition_json: definition.0.to_json().to_string(),
+        })
+    }
+
+    pub async fn attachment(
+        &self,
+        caller: &Caller,
+        request: &pb::GetAttachmentRequest,
+    ) -> Result<pb::AttachmentContent, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let mut conn = self.pool.acquire().await?;
+        let demand = store::demand(&mut conn, &tracking, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.audit_read(caller, &demand).await?;
+        let id = Uuid::parse_str(request.attachment_id.trim()).map_err(|_| Error::NotFound)?;
+        let (row, content) = store::attachment_content(&mut conn, demand.id, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(pb::AttachmentContent {
+            attachment: Some(attachment_proto(&row)),
+            content,
+        })
+    }
+
+    pub async fn list_demands(
+        &self,
+        caller: &Caller,
+        department: &str,
+        limit: u32,
+    ) -> Result<Vec<Demand>, Error> {
+        let scope = ListScope::for_caller(caller, department)?;
+        let rows = store::demands(
+            &self.pool,
+            scope.department(),
+            scope.resident(),
+            access::list_limit(limit),
+        )
+        .await?;
+        Ok(rows.iter().map(|d| to_demand(d, &[])).collect())
+    }
+
+    /// An agent takes (in progress), asks the resident (awaiting resident, with what
+    /// to provide), accepts (resolved), rejects with a reason, or closes a demand.
+    #[tracing::instrument(name = "Change a demand's status", skip_all, fields(tracking = %request.tracking_number))]
+    pub async fn change_status(
+        &self,
+        caller: &Caller,
+        request: ChangeStatusRequest,
+    ) -> Result<Demand, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let status = Status::try_from(request.status).unwrap_or(Status::Unspecified);
+        let mut tx = self.pool.begin().await?;
+        let demand = store::demand(&mut tx, &tracking, true)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let agent = access::handling_agent(caller, &demand.department, &demand.theme)?;
+        check_status_change(status, &request.reason)?;
+        if shared::is_final(&demand.status) {
+            return Err(Error::Conflict(
+                "Cette demande est terminée : son statut ne change plus.",
+            ));
+        }
+        let sub_status = request.sub_status.trim();
+        if !sub_status.is_empty() {
+            let definition = store::version(&mut tx, demand.teleservice_id, demand.version, false)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let known = definition.0.find_sub_status(sub_status).is_some_and(|s| {
+                serde_json::to_value(s.status).ok() == Some(Value::String(names::status(status)))
+            });
+            if !known {
+                return Err(Error::field(
+                    "sub_status",
+                    "Ce sous-statut n'existe pas pour cette démarche et ce statut.",
+                ));
+            }
+        }
+        let act = Act {
+            author: agent_author(agent),
+            channel: caller.channel(),
+            at: self.clock.now(),
+        };
+        let takes =
+            (status == Status::InProgress).then_some((agent.sub.as_str(), agent.name.as_str()));
+        store::set_status(
+            &mut tx,
+            demand.id,
+            &names::status(status),
+            sub_status,
+            takes,
+        )
+        .await?;
+        let reason = request.reason.trim();
+        let entry = TimelineRow::status_change(
+            &act.author,
+            act.channel,
+            act.at,
+            status,
+            sub_status,
+            reason,
+        );
+        timeline::insert(&mut tx, demand.id, &entry).await?;
+        let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
+        bus::enqueue(
+            &mut tx,
+            &demand_events::status_changed(&subject, &act, status, sub_status, reason),
+        )
+        .await?;
+        bus::enqueue(
+            &mut tx,
+            &demand_events::audited(SERVICE, agent, "change", &tracking, act.at),
+        )
+        .await?;
+        tx.commit().await?;
+        self.load(&tracking).await
+    }
+
+    /// A message in the timeline. When the demand waits for the resident, their answer
+    /// (from any channel) hands it back to the agents: it is in progress again.
+    #[tracing::instrument(name = "Post a message", skip_all, fields(tracking = %request.tracking_number))]
+    pub async fn post_message(
+        &self,
+        caller: &Caller,
+        request: PostMessageRequest,
+    ) -> Result<Demand, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let text = shared::message_text(&request.text)?;
+        let mut tx = self.pool.begin().await?;
+        let demand = store::demand(&mut tx, &tracking, true)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let access = access::reach(
+            caller,
+            demand.resident_id.as_deref(),
+            &demand.department,
+            &demand.theme,
+        )?;
+        let author = match (access, caller.agent()) {
+            (Access::Agent, Some(agent)) => agent_author(agent),
+            _ => resident_author(caller),
+        };
+        let act = Act {
+            author,
+            channel: caller.channel(),
+            at: self.clock.now(),
+        };
+        let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
+        let entry = TimelineRow::message(&act.author, act.channel, act.at, text);
+        timeline::insert(&mut tx, demand.id, &entry).await?;
+        bus::enqueue(
+            &mut tx,
+            &demand_events::message_posted(&subject, &act, text),
+        )
+        .await?;
+        if access == Access::Resident && demand.status == names::status(Status::AwaitingResident) {
+            store::set_status(
+                &mut tx,
+                demand.id,
+                &names::status(Status::InProgress),
+                "",
+                None,
+            )
+            .await?;
+            let entry = TimelineRow::status_change(
+                &act.author,
+                act.channel,
+                act.at,
+                Status::InProgress,
+                "",
+                "Réponse de l'usager reçue.",
+            );
+            timeline::insert(&mut tx, demand.id, &entry).await?;
+            let event = demand_events::status_changed(
+                &subject,
+                &act,
+                Status::InProgress,
+                "",
+                "Réponse de l'usager reçue.",
+            );
+            bus::enqueue(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        self.load(&tracking).await
+    }
+
+    /// Attaches a demand filed without an account to the calling resident, if the
+    /// contact they give is the one left at filing. Every failure answers the same.
+    pub async fn claim(
+        &self,
+        caller: &Caller,
+        request: ClaimDemandRequest,
+    ) -> Result<Demand, Error> {
+        let resident = caller.resident().ok_or(Error::Unauthenticated)?.to_owned();
+        let unknown = || {
+            Error::field(
+                "tracking_number",
+                "Aucune demande sans compte ne correspond à ce numéro et à ces coordonnées.",
+            )
+        };
+        let tracking = parse_tracking(&request.tracking_number).map_err(|_| unknown())?;
+        let mut tx = self.pool.begin().await?;
+        let demand = store::demand(&mut tx, &tracking, true)
+            .await?
+            .filter(|d| d.resident_id.is_none())
+            .filter(|d| {
+                shared::contact_matches(
+                    &request.email,
+                    &request.phone,
+                    &d.contact_email,
+                    &d.contact_phone,
+                )
+            })
+            .ok_or_else(unknown)?;
+        store::claim(&mut tx, demand.id, &resident).await?;
+        let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
+        let event = demand_events::claimed(&subject, &resident, self.clock.now());
+        bus::enqueue(&mut tx, &event).await?;
+        tx.commit().await?;
+        self.load(&tracking).await
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Form designers and administrators shape the catalogue.
+fn designer(caller: &Caller) -> Result<&Claims, Error> {
+    match caller.claims() {
+        None => Err(Error::Unauthenticated),
+        Some(c) if c.role == Role::Agent && (c.has_role("form_designer") || c.is_admin()) => Ok(c),
+        Some(_) => Err(Error::Forbidden(
+            "Réservé aux concepteurs de formulaires de la ville.",
+        )),
+    }
+}
+
+fn unknown_teleservice() -> Error {
+    Error::NotFound
+}
+
+/// Whether the caller may see a live teleservice: published for everyone, a pilot for
+/// its audience only.
+fn visible(t: &LiveRow, caller: &Caller) -> bool {
+    match t.state.as_str() {
+        "published" => true,
+        "pilot" => t
+            .pilot
+            .as_ref()
+            .is_some_and(|p| p.0.admits(&t.slug, caller)),
+        _ => false,
+    }
+}
+
+fn form_channel(channel: Channel) -> Option<form::Channel> {
+    match channel {
+        Channel::Web => Some(form::Channel::Web),
+        Channel::App => Some(form::Channel::App),
+        Channel::Kiosk => Some(form::Channel::Kiosk),
+        Channel::Counter => Some(form::Channel::Counter),
+        Channel::Phone => Some(form::Channel::Phone),
+        Channel::System | Channel::Unspecified => None,
+    }
+}
+
+/// The answers as a JSON object.
+fn answers(json: &str) -> Result<Value, Error> {
+    let json = json.trim();
+    if json.is_empty() {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    if json.len() > MAX_ANSWERS {
+        return Err(Error::field("data", "Les réponses sont trop volumineuses."));
+    }
+    match serde_json::from_str::<Value>(json) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(Error::field(
+            "data",
+            "Les réponses doivent être un objet : identifiant du champ → réponse.",
+        )),
+    }
+}
+
+/// Validation paths are relative to the answers: `data.children[0].birthdate`.
+fn prefixed(prefix: &str, faults: Vec<Violation>) -> Vec<Violation> {
+    faults
+        .into_iter()
+        .map(|v| {
+            let path = if v.field.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.{}", v.field)
+            };
+            Violation::new(&path, &v.description)
+        })
+        .collect()
+}
+
+fn check_contact(contact: &pb::Contact) -> Result<(), Error> {
+    let mut faults = Vec::new();
+    let email = contact.email.trim();
+    if !email.is_empty() && !is_email(email) {
+        faults.push(Violation::new(
+            "contact.email",
+            "Cette adresse e-mail n'est pas valide.",
+        ));
+    }
+    let phone = contact.phone.trim();
+    if !phone.is_empty() && !is_french_phone(phone) {
+        faults.push(Violation::new(
+            "contact.phone",
+            "Ce numéro de téléphone n'est pas valide (par exemple 06 12 34 56 78).",
+        ));
+    }
+    if faults.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(faults))
+    }
+}
+
+fn theme(definition: &Definition) -> String {
+    format!("teleservice:{}", definition.theme)
+}
+
+fn subject<'a>(
+    tracking: &'a str,
+    department: &'a str,
+    title: &'a str,
+    theme: &'a str,
+) -> Subject<'a> {
+    Subject {
+        service: SERVICE,
+        tracking_number: tracking,
+        kind: DemandKind::Teleservice,
+        department,
+        title,
+        theme,
+    }
+}
+
+fn unsigned(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+fn pilot_proto(pilot: &Pilot) -> pb::Pilot {
+    match pilot {
+        Pilot::Agents => pb::Pilot {
+            mode: "agents".to_owned(),
+            ..Default::default()
+        },
+        Pilot::Cohort { residents } => pb::Pilot {
+            mode: "cohort".to_owned(),
+            residents: residents.clone(),
+            percentage: 0,
+        },
+        Pilot::Percentage { percentage } => pb::Pilot {
+            mode: "percentage".to_owned(),
+            residents: Vec::new(),
+            percentage: u32::from(*percentage),
+        },
+    }
+}
+
+fn catalog_entry(t: &LiveRow) -> pb::CatalogEntry {
+    let d: &Json<Definition> = &t.definition;
+    pb::CatalogEntry {
+        slug: t.slug.clone(),
+        title: d.title.clone(),
+        theme: d.theme.clone(),
+        department: d.department.clone(),
+        description: d.description.clone(),
+        account_required: d.audience.requires_account(),
+        channels: d
+            .channels
+            .iter()
+            .filter_map(|c| serde_json::to_value(c).ok())
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        version: unsigned(t.live_version),
+        sla_days: d.sla_days,
+        pilot: t.state == "pilot",
+    }
+}
+
+fn attachment_proto(a: &AttachmentRow) -> pb::Attachment {
+    pb::Attachment {
+        id: a.id.to_string(),
+        filename: a.filename.clone(),
+        mime_type: a.mime_type.clone(),
+        size: u64::try_from(a.size).unwrap_or(0),
+        sha256: a.sha256.clone(),
+    }
+}
+
+fn to_demand(d: &DemandRow, entries: &[TimelineRow]) -> Demand {
+    Demand {
+        tracking_number: d.tracking_number.clone(),
+        kind: DemandKind::Teleservice as i32,
+        title: d.title.clone(),
+        department: d.department.clone(),
+        channel: names::parse_channel(&d.channel).unwrap_or_default() as i32,
+        status: names::parse_status(&d.status).unwrap_or_default() as i32,
+        sub_status: d.sub_status.clone(),
+        created_at: Some(timestamp(d.created_at)),
+        due_at: Some(timestamp(d.due_at)),
+        timeline: entries.iter().map(TimelineRow::to_proto).collect(),
+        business: d.business_siret.clone().map(|siret| Business {
+            siret,
+            name: d.business_name.clone().unwrap_or_default(),
+        }),
+    }
+}
