@@ -28,8 +28,9 @@ use guichet_proto::{
 pub const ISSUER: &str = "guichet-identity";
 pub const AUDIENCE: &str = "guichet";
 /// Unknown key ids trigger at most one JWKS fetch per this interval, so forged tokens
-/// cannot make a service hammer the identity service.
-const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// cannot make a service hammer the identity service (one call a second at most), while
+/// a token signed with a freshly rotated key is refused for at most that long.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What kind of party holds a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
