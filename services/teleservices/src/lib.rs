@@ -79,8 +79,8 @@ impl Application {
         let anonymiser = tokio::spawn(guichet_kit::bus::consume(
             self.bus.clone(),
             self.pool.clone(),
-            privacy::subscription(),
-            privacy::Anonymiser,
+            guichet_kit::demand::erasure::subscription("teleservices"),
+            guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
             stop.clone(),
         ));
         let service = grpc::Service::new(self.service, self.verifier);

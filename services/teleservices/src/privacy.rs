@@ -2,32 +2,27 @@
 //! about them, and anonymising on erasure — the city keeps the demand, not the person.
 
 use anyhow::Context as _;
-use guichet_kit::bus::{Event, Handler, Subscription};
-use guichet_proto::events::v1::AccountErased;
+use chrono::{DateTime, Utc};
+use guichet_kit::demand::erasure::Anonymise;
 use sqlx::{PgConnection, PgPool};
 
-/// The queue through which identity's erasures reach this service.
-pub fn subscription() -> Subscription {
-    Subscription::new("teleservices.privacy", &["identity.account.erased"])
-}
-
+/// Anonymises the erased resident's demands and deletes their drafts and uploads.
 pub struct Anonymiser;
 
-impl Handler for Anonymiser {
-    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        let erased: AccountErased = event.decode()?;
-        let at = erased
-            .at
-            .as_ref()
-            .and_then(guichet_kit::grpc::datetime)
-            .unwrap_or(event.time);
+impl Anonymise for Anonymiser {
+    async fn anonymise(
+        &self,
+        conn: &mut PgConnection,
+        account_id: &str,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<u64> {
         // Answers hold the person's identity: the demand keeps its status and timeline.
         let demands = sqlx::query(
             "UPDATE demands SET resident_id = NULL, contact_name = '', contact_email = '',
                 contact_phone = '', data = '{}', anonymised_at = $2
              WHERE resident_id = $1",
         )
-        .bind(&erased.account_id)
+        .bind(account_id)
         .bind(at)
         .execute(&mut *conn)
         .await
@@ -36,18 +31,16 @@ impl Handler for Anonymiser {
         sqlx::query(
             "DELETE FROM attachments WHERE draft_id IN (SELECT id FROM drafts WHERE resident_id = $1)",
         )
-        .bind(&erased.account_id)
+        .bind(account_id)
         .execute(&mut *conn)
         .await
         .context("erasing uploads")?;
         sqlx::query("DELETE FROM drafts WHERE resident_id = $1")
-            .bind(&erased.account_id)
+            .bind(account_id)
             .execute(&mut *conn)
             .await
             .context("erasing drafts")?;
-        guichet_kit::demand::timeline::anonymise_resident(&mut *conn, &erased.account_id).await?;
-        tracing::info!(demands, "erased resident's teleservice demands anonymised");
-        Ok(())
+        Ok(demands)
     }
 }
 

@@ -4,6 +4,7 @@
 //! events published about a demand's life.
 
 pub mod access;
+pub mod erasure;
 pub mod events;
 pub mod timeline;
 
