@@ -23,6 +23,7 @@ fn build(protoc: Option<PathBuf>) -> Result<(), Box<dyn Error>> {
         "guichet/identity/v1/keys.proto",
         "guichet/identity/v1/identity.proto",
         "guichet/privacy/v1/privacy.proto",
+        "guichet/rapo/v1/rapo.proto",
         "guichet/teleservices/v1/teleservices.proto",
     ];
     let mut config = tonic_prost_build::Config::new();

@@ -19,6 +19,7 @@ use guichet_proto::{
     },
     notifications::v1::feed_client::FeedClient,
     privacy::v1::privacy_client::PrivacyClient,
+    rapo::v1::rapo_client::RapoClient,
     teleservices::v1::teleservices_client::TeleservicesClient,
 };
 
@@ -28,6 +29,9 @@ use crate::{config::Settings, error::ApiError};
 /// service keeps (10 MiB) and its envelope.
 const UPLOAD_MESSAGE: usize = 10 * 1024 * 1024 + 64 * 1024;
 
+/// RAPO filings carry their pieces (10 MiB at most) and pieces are downloaded whole.
+const RAPO_MESSAGE: usize = 16 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct AppState {
     /// Named channels, for readiness checks.
@@ -35,6 +39,8 @@ pub struct AppState {
     pub complaints: ComplaintsClient<TracedChannel>,
     /// Teleservices: catalogue, forms, drafts, uploads, submissions, designers.
     pub teleservices: TeleservicesClient<TracedChannel>,
+    /// RAPO: the FPS registry, disputes with their pieces, decisions and letters.
+    pub disputes: RapoClient<TracedChannel>,
     pub feed: FeedClient<TracedChannel>,
     /// Residents: sign-up, login, sessions, profile.
     pub accounts: AccountsClient<TracedChannel>,
@@ -83,6 +89,9 @@ impl AppState {
             ],
             complaints: ComplaintsClient::new(complaints.clone()),
             feed: FeedClient::new(notifications),
+            disputes: RapoClient::new(rapo.clone())
+                .max_decoding_message_size(RAPO_MESSAGE)
+                .max_encoding_message_size(RAPO_MESSAGE),
             teleservices: TeleservicesClient::new(teleservices.clone())
                 .max_decoding_message_size(UPLOAD_MESSAGE)
                 .max_encoding_message_size(UPLOAD_MESSAGE),

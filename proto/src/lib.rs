@@ -49,6 +49,13 @@ pub mod teleservices {
     }
 }
 
+pub mod rapo {
+    #[allow(clippy::all, clippy::pedantic)] // generated code
+    pub mod v1 {
+        tonic::include_proto!("guichet.rapo.v1");
+    }
+}
+
 pub mod notifications {
     #[allow(clippy::all, clippy::pedantic)] // generated code
     pub mod v1 {

@@ -129,8 +129,14 @@ impl Platform {
             Clock::system(),
         )
         .await?;
-        let rapo =
-            guichet_rapo::Application::build(settings(&format!("{hint}_rapo"), &amqp)).await?;
+        let rapo = guichet_rapo::Application::build(
+            guichet_rapo::Settings {
+                service: verifying(&format!("{hint}_rapo"), &amqp, identity.port()),
+                ..Default::default()
+            },
+            Clock::system(),
+        )
+        .await?;
         let notifications = guichet_notifications::Application::build(verifying(
             &format!("{hint}_ntf"),
             &amqp,

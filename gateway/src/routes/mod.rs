@@ -12,6 +12,7 @@ mod identity_dto;
 mod keys;
 mod me;
 mod privacy;
+mod rapo;
 mod residents;
 mod teleservices;
 mod themes;
@@ -39,6 +40,7 @@ use crate::state::AppState;
         (name = "me", description = "Le profil de l'usager connecté"),
         (name = "teleservices", description = "Démarches en ligne : catalogue, formulaires, brouillons, pièces jointes, dépôt"),
         (name = "complaints", description = "Doléances sur l'espace public"),
+        (name = "rapo", description = "Recours contre les forfaits post-stationnement (RAPO)"),
         (name = "demands", description = "Suivi de toute demande par son numéro"),
         (name = "agent", description = "Intranet des agents"),
         (name = "admin", description = "Administration : services, agents, appareils, journal d'audit"),
@@ -125,6 +127,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(demands::change_status))
         .routes(routes!(demands::agent_list))
         .merge(uploads())
+        .merge(rapo::routes())
 }
 
 /// Uploads carry files of up to 10 MiB, base64 in JSON: a larger body limit for them

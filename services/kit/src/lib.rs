@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -1,26 +1,79 @@
-//! The RAPO service: disputes against parking fines (forfaits post-stationnement),
-//! decided by the municipal police within the legal month. Until its issue is built it owns its database and
-//! answers gRPC health, so the platform's shape is complete from day one.
+//! The RAPO service: residents contest the city's parking fines (forfaits
+//! post-stationnement, FPS) through the mandatory prior administrative appeal; the
+//! municipal police read the dossier, talk to the resident and decide within the legal
+//! month, or the scheduler records the implicit rejection the law gives to silence.
 
-use std::future::Future;
+mod decision;
+pub mod domain;
+mod events;
+mod grpc;
+mod privacy;
+pub mod scheduler;
+mod store;
 
-use sqlx::{PgPool, migrate::Migrator};
+use std::{future::Future, time::Duration};
+
+use guichet_kit::{Clock, auth::Verifier, bus::Bus, config::ServiceSettings, db};
+use guichet_proto::{
+    demand::v1::demands_server::DemandsServer, privacy::v1::privacy_server::PrivacyServer,
+    rapo::v1::rapo_server::RapoServer,
+};
+use serde::Deserialize;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-pub use guichet_kit::config::ServiceSettings as Settings;
+/// Largest gRPC message accepted: a dispute with its pieces (10 MiB at most) or a large
+/// registry import, with room for the protobuf framing.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(flatten)]
+    pub service: ServiceSettings,
+    pub scheduler: SchedulerConfig,
+}
+
+/// The deadline scheduler.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SchedulerConfig {
+    /// How often each replica looks for disputes whose month has passed. A minute is
+    /// plenty for a deadline counted in days; tests tick much faster.
+    pub tick_ms: u64,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self { tick_ms: 60_000 }
+    }
+}
+
+/// The running service: its listener, database and bus, built before it serves so a
+/// test knows its port.
 pub struct Application {
     listener: TcpListener,
-    _pool: PgPool,
+    pool: PgPool,
+    bus: Bus,
+    clock: Clock,
+    verifier: Verifier,
+    tick: Duration,
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = guichet_kit::db::connect(&settings.database, &Migrator::DEFAULT).await?;
-        let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
+    /// Connects to the database (creating and migrating it) and binds the gRPC port.
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let service = settings.service;
+        let pool = db::connect(&service.database, &sqlx::migrate!("./migrations")).await?;
+        let listener = guichet_kit::grpc::bind(&service.grpc).await?;
         Ok(Self {
             listener,
-            _pool: pool,
+            pool,
+            bus: Bus::new(service.amqp),
+            clock,
+            verifier: Verifier::new(&service.auth.identity_url)?,
+            tick: Duration::from_millis(settings.scheduler.tick_ms.max(10)),
         })
     }
 
@@ -31,13 +84,50 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// The service's database, for tests that check what was (not) stored.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves gRPC, relays the outbox, anonymises erased accounts and runs the deadline
+    /// scheduler until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        guichet_kit::grpc::serve(
+        let stop = CancellationToken::new();
+        let relay = tokio::spawn(guichet_kit::bus::relay(
+            self.pool.clone(),
+            self.bus.clone(),
+            stop.clone(),
+        ));
+        let anonymiser = tokio::spawn(guichet_kit::bus::consume(
+            self.bus.clone(),
+            self.pool.clone(),
+            guichet_kit::demand::erasure::subscription("rapo"),
+            guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
+            stop.clone(),
+        ));
+        let scheduler = tokio::spawn(scheduler::run(
+            self.pool.clone(),
+            self.clock.clone(),
+            self.tick,
+            stop.clone(),
+        ));
+        let service = grpc::RapoService::new(self.pool, self.clock, self.verifier);
+        let routes = tonic::service::Routes::new(
+            RapoServer::new(service.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(DemandsServer::new(service.clone()))
+        .add_service(PrivacyServer::new(service));
+        let served = guichet_kit::grpc::serve(
             self.listener,
-            tonic::service::Routes::default(),
-            &[],
+            routes,
+            &["guichet.rapo.v1.Rapo", "guichet.demand.v1.Demands"],
             shutdown,
         )
-        .await
+        .await;
+        stop.cancel();
+        relay.await.ok();
+        anonymiser.await.ok();
+        scheduler.await.ok();
+        served
     }
 }

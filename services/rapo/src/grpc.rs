@@ -1,0 +1,800 @@
+//! The gRPC face of the service: `Rapo` (registry, filing, decisions, letters), the
+//! shared `Demands` contract over disputes, and `Privacy`.
+
+use guichet_kit::{
+    Clock, Owner, TrackingNumber,
+    auth::{Caller, Claims, Verifier},
+    bus,
+    demand::{
+        self as shared, Error,
+        access::{self, Access, ListScope},
+        agent_author, check_status_change, contact_matches,
+        events::{self as demand_events, Act},
+        parse_tracking, resident_author,
+        timeline::{self, TimelineRow},
+    },
+    grpc::{Violation, timestamp},
+};
+use guichet_proto::{
+    demand::v1::{
+        Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
+        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest, Status,
+        demands_server::Demands,
+    },
+    names,
+    privacy::v1::{ExportPersonalDataRequest, PersonalData, privacy_server::Privacy},
+    rapo::v1::{
+        self as pb, DecideDisputeRequest, DecisionKind, Dispute, FileDisputeRequest,
+        FileDisputeResponse, GetDisputeRequest, GetLetterRequest, GetPieceRequest,
+        ImportFpsRequest, ImportFpsResponse, Letter, ListDisputesRequest, ListDisputesResponse,
+        NoticeKind, PieceContent, RejectedLine, rapo_server::Rapo,
+    },
+};
+use sqlx::PgPool;
+use tonic::{Request, Response};
+use uuid::Uuid;
+
+use crate::{
+    decision::{self, Decision},
+    domain::{
+        DEPARTMENT, Notice, THEME, answer_deadline, days_left,
+        filing::{self, NewDispute},
+        letter, parse_decision_code, registry,
+    },
+    events::{self, SERVICE},
+    privacy,
+    store::{self, DisputeRow, Filing, Imported, PieceRow},
+};
+
+#[derive(Clone)]
+pub struct RapoService {
+    pool: PgPool,
+    clock: Clock,
+    verifier: Verifier,
+}
+
+impl RapoService {
+    pub fn new(pool: PgPool, clock: Clock, verifier: Verifier) -> Self {
+        Self {
+            pool,
+            clock,
+            verifier,
+        }
+    }
+
+    async fn caller(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+    ) -> Result<Caller, tonic::Status> {
+        self.verifier.caller(metadata).await
+    }
+
+    fn act(&self, author: Author, channel: Channel) -> Act {
+        Act {
+            author,
+            channel,
+            at: self.clock.now(),
+        }
+    }
+
+    /// Records an agent's action in the audit log (through identity), in its own
+    /// transaction when nothing else changes.
+    async fn audit(&self, agent: &Claims, action: &str, tracking: &str) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        bus::enqueue(
+            &mut tx,
+            &demand_events::audited(SERVICE, agent, action, tracking, self.clock.now()),
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "Import FPS notices", skip_all, fields(lines = tracing::field::Empty))]
+    async fn import(&self, caller: &Caller, csv: &str) -> Result<ImportFpsResponse, Error> {
+        let agent = match caller.agent() {
+            Some(agent) if agent.handles(DEPARTMENT, THEME) || agent.is_admin() => agent,
+            Some(_) => {
+                return Err(Error::Forbidden(
+                    "L'import des forfaits post-stationnement est réservé à la police municipale.",
+                ));
+            }
+            None if caller.claims().is_some() => {
+                return Err(Error::Forbidden("Réservé aux agents."));
+            }
+            None => return Err(Error::Unauthenticated),
+        };
+        let parsed = registry::parse(csv);
+        tracing::Span::current().record("lines", parsed.records.len() + parsed.rejected.len());
+        let mut response = ImportFpsResponse::default();
+        let mut rejected = parsed.rejected;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        for (line, record) in &parsed.records {
+            match store::import_fps(&mut tx, record, now).await? {
+                Imported::New => response.imported += 1,
+                Imported::Unchanged => response.unchanged += 1,
+                Imported::Conflicting => rejected.push((
+                    *line,
+                    format!(
+                        "L'avis n° {} est déjà enregistré avec d'autres données : il n'a pas été modifié.",
+                        record.notice_number
+                    ),
+                )),
+            }
+        }
+        let audit = demand_events::audited(SERVICE, agent, "import_fps", "fps", now);
+        bus::enqueue(&mut tx, &audit).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        rejected.sort_by_key(|(line, _)| *line);
+        response.rejected = rejected
+            .into_iter()
+            .map(|(line, reason)| RejectedLine { line, reason })
+            .collect();
+        tracing::info!(
+            imported = response.imported,
+            unchanged = response.unchanged,
+            rejected = response.rejected.len(),
+            "FPS imported"
+        );
+        Ok(response)
+    }
+
+    #[tracing::instrument(name = "File a RAPO dispute", skip_all, fields(tracking = tracing::field::Empty))]
+    async fn file(
+        &self,
+        caller: &Caller,
+        request: FileDisputeRequest,
+    ) -> Result<FileDisputeResponse, Error> {
+        // Who files, and through which channel, comes from the verified token only.
+        let channel = caller.channel();
+        let resident = caller.resident().map(str::to_owned);
+        if !request.idempotency_key.trim().is_empty()
+            && let Some(existing) =
+                store::by_idempotency_key(&self.pool, request.idempotency_key.trim()).await?
+        {
+            return self.filed(&existing).await;
+        }
+        let form = filing::parse(&request);
+        let mut violations = form.as_ref().err().cloned().unwrap_or_default();
+        // A PV is refused on its own (with where to go): the registry has nothing to say.
+        if let Notice::Fps(number) = Notice::parse(&request.notice_number)
+            && request.notice_kind() != NoticeKind::Pv
+        {
+            let (notice, disputed) = store::registered_notice(&self.pool, &number).await?;
+            violations.extend(filing::check_notice(
+                &request.plate,
+                notice.as_ref(),
+                disputed,
+                self.clock.now(),
+            ));
+        }
+        let dispute = match form {
+            Ok(dispute) if violations.is_empty() => dispute,
+            _ => return Err(Error::Invalid(violations)),
+        };
+        self.store_filing(caller, channel, resident.as_deref(), &dispute)
+            .await
+    }
+
+    async fn store_filing(
+        &self,
+        caller: &Caller,
+        channel: Channel,
+        resident: Option<&str>,
+        dispute: &NewDispute,
+    ) -> Result<FileDisputeResponse, Error> {
+        let now = self.clock.now();
+        let (answer_by, due_at) = answer_deadline(now);
+        let tracking = TrackingNumber::generate(Owner::Rapo).to_string();
+        tracing::Span::current().record("tracking", tracking.as_str());
+        let id = Uuid::now_v7();
+        let status = names::status(Status::Submitted);
+        let channel_name = names::channel(channel);
+        let filing = Filing {
+            id,
+            tracking_number: &tracking,
+            resident_id: resident,
+            channel: &channel_name,
+            status: &status,
+            received_at: now,
+            answer_by,
+            due_at,
+        };
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        if !store::insert_dispute(&mut tx, &filing, dispute, DEPARTMENT).await? {
+            drop(tx);
+            // A retry with the same key, or a dispute for the same notice, won the race.
+            if let Some(key) = &dispute.idempotency_key
+                && let Some(existing) = store::by_idempotency_key(&self.pool, key).await?
+            {
+                return self.filed(&existing).await;
+            }
+            return Err(Error::field(
+                "notice_number",
+                "Un recours administratif préalable a déjà été déposé pour cet avis de paiement : \
+                 suivez-le avec le numéro de suivi reçu lors du dépôt.",
+            ));
+        }
+        store::insert_pieces(&mut tx, id, &dispute.pieces).await?;
+        let author = match caller.agent() {
+            Some(agent) => agent_author(agent),
+            None => Author {
+                role: AuthorRole::Resident as i32,
+                name: if dispute.representative_name.is_empty() {
+                    dispute.holder_name.clone()
+                } else {
+                    dispute.representative_name.clone()
+                },
+                id: resident.unwrap_or_default().to_owned(),
+            },
+        };
+        let entry = TimelineRow::status_change(
+            &author,
+            channel,
+            now,
+            Status::Submitted,
+            "",
+            "Recours administratif préalable obligatoire déposé.",
+        );
+        timeline::insert(&mut tx, id, &entry).await?;
+        let row = store::lock(&mut tx, &tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        bus::enqueue(&mut tx, &events::filed(&row, channel)).await?;
+        // The shared event the police feed (and residents' notifications) hear.
+        let title = events::title(&row.notice_number);
+        let act = Act {
+            author,
+            channel,
+            at: now,
+        };
+        let changed = demand_events::status_changed(
+            &events::subject(&row, &title),
+            &act,
+            Status::Submitted,
+            "",
+            &format!("Nouveau recours RAPO, réponse due au plus tard le {answer_by}."),
+        );
+        bus::enqueue(&mut tx, &changed).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        tracing::info!("RAPO dispute filed");
+        self.filed(&tracking).await
+    }
+
+    async fn filed(&self, tracking: &str) -> Result<FileDisputeResponse, Error> {
+        let (row, timeline, pieces) = store::load(&self.pool, tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(FileDisputeResponse {
+            demand: Some(to_demand(&row, &timeline)),
+            dispute: Some(to_dispute(&row, &pieces, self.clock.now())),
+        })
+    }
+
+    /// A dispute for `caller`, if they may see it; agents' reads are audited as `action`.
+    async fn read(
+        &self,
+        caller: &Caller,
+        tracking: &str,
+        action: &str,
+    ) -> Result<(DisputeRow, Vec<TimelineRow>, Vec<PieceRow>), Error> {
+        let tracking = parse_tracking(tracking)?;
+        let (row, timeline, pieces) = store::load(&self.pool, &tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let access = access::reach(caller, row.resident_id.as_deref(), &row.department, THEME)?;
+        if access == Access::Agent
+            && let Some(agent) = caller.agent()
+        {
+            self.audit(agent, action, &tracking).await?;
+        }
+        Ok((row, timeline, pieces))
+    }
+
+    #[tracing::instrument(name = "Decide a RAPO dispute", skip_all, fields(tracking = %request.tracking_number))]
+    async fn decide(
+        &self,
+        caller: &Caller,
+        request: DecideDisputeRequest,
+    ) -> Result<Dispute, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let kind = DecisionKind::try_from(request.kind).unwrap_or_default();
+        let reasons = request.reasons.trim();
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        let dispute = store::lock(&mut tx, &tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let agent = access::handling_agent(caller, &dispute.department, THEME)?;
+        let mut violations = Vec::new();
+        match kind {
+            DecisionKind::FullCancellation | DecisionKind::Rejection => {}
+            DecisionKind::PartialCancellation => {
+                let amount = request.rectified_amount_cents;
+                if amount <= 0 || amount >= dispute.amount_cents {
+                    violations.push(Violation::new(
+                        "rectified_amount_cents",
+                        &format!(
+                            "Le montant rectifié doit être supérieur à zéro et inférieur au montant du forfait ({}).",
+                            crate::domain::euros(dispute.amount_cents)
+                        ),
+                    ));
+                }
+            }
+            DecisionKind::ImplicitRejection | DecisionKind::Unspecified => {
+                violations.push(Violation::new(
+                    "kind",
+                    "Choisissez l'annulation totale, l'annulation partielle ou le rejet.",
+                ));
+            }
+        }
+        if matches!(
+            kind,
+            DecisionKind::Rejection | DecisionKind::PartialCancellation
+        ) && reasons.is_empty()
+        {
+            violations.push(Violation::new(
+                "reasons",
+                "Motivez la décision : les motifs figurent dans le courrier adressé à l'usager.",
+            ));
+        }
+        if reasons.chars().count() > 4_000 {
+            violations.push(Violation::new("reasons", "4 000 caractères au plus."));
+        }
+        if !violations.is_empty() {
+            return Err(Error::Invalid(violations));
+        }
+        if dispute.decision.is_some() {
+            return Err(Error::Conflict(
+                "Ce recours a déjà fait l'objet d'une décision.",
+            ));
+        }
+        let now = self.clock.now();
+        if now >= dispute.due_at {
+            return Err(Error::Conflict(
+                "Le délai d'un mois pour répondre est écoulé : le recours est rejeté implicitement.",
+            ));
+        }
+        let act = self.act(agent_author(agent), caller.channel());
+        let decision = Decision {
+            kind,
+            reasons,
+            rectified_amount_cents: (kind == DecisionKind::PartialCancellation)
+                .then_some(request.rectified_amount_cents),
+        };
+        if !decision::record(&mut tx, &dispute, &decision, &act).await? {
+            return Err(Error::Conflict(
+                "Ce recours a déjà fait l'objet d'une décision.",
+            ));
+        }
+        let audit = demand_events::audited(SERVICE, agent, "decide", &tracking, now);
+        bus::enqueue(&mut tx, &audit).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        tracing::info!(
+            decision = crate::domain::decision_code(kind),
+            "RAPO dispute decided"
+        );
+        let (row, _, pieces) = store::load(&self.pool, &tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(to_dispute(&row, &pieces, self.clock.now()))
+    }
+
+    #[tracing::instrument(name = "Change a dispute's status", skip_all, fields(tracking = %request.tracking_number))]
+    async fn change_status(
+        &self,
+        caller: &Caller,
+        request: ChangeStatusRequest,
+    ) -> Result<Demand, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let status = Status::try_from(request.status).unwrap_or(Status::Unspecified);
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        let dispute = store::lock(&mut tx, &tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let agent = access::handling_agent(caller, &dispute.department, THEME)?;
+        check_status_change(status, &request.reason)?;
+        if matches!(status, Status::Resolved | Status::Rejected | Status::Closed) {
+            return Err(Error::field(
+                "status",
+                "Un recours RAPO se clôt par une décision : annulation totale, annulation partielle ou rejet.",
+            ));
+        }
+        if dispute.decision.is_some() {
+            return Err(Error::Conflict(
+                "Ce recours a déjà fait l'objet d'une décision.",
+            ));
+        }
+        let act = self.act(agent_author(agent), caller.channel());
+        store::set_status(
+            &mut tx,
+            dispute.id,
+            &names::status(status),
+            &request.sub_status,
+        )
+        .await?;
+        let reason = request.reason.trim();
+        let entry = TimelineRow::status_change(
+            &act.author,
+            act.channel,
+            act.at,
+            status,
+            &request.sub_status,
+            reason,
+        );
+        timeline::insert(&mut tx, dispute.id, &entry).await?;
+        let title = events::title(&dispute.notice_number);
+        let event = demand_events::status_changed(
+            &events::subject(&dispute, &title),
+            &act,
+            status,
+            &request.sub_status,
+            reason,
+        );
+        bus::enqueue(&mut tx, &event).await?;
+        let audit = demand_events::audited(SERVICE, agent, "change", &tracking, act.at);
+        bus::enqueue(&mut tx, &audit).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.demand(&tracking).await
+    }
+
+    #[tracing::instrument(name = "Post a message on a dispute", skip_all, fields(tracking = %request.tracking_number))]
+    async fn post_message(
+        &self,
+        caller: &Caller,
+        request: PostMessageRequest,
+    ) -> Result<Demand, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let text = shared::message_text(&request.text)?;
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        let dispute = store::lock(&mut tx, &tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let author = match access::reach(
+            caller,
+            dispute.resident_id.as_deref(),
+            &dispute.department,
+            THEME,
+        )? {
+            Access::Agent => caller.agent().map(agent_author).unwrap_or_default(),
+            Access::Resident => resident_author(caller),
+        };
+        let act = self.act(author, caller.channel());
+        let entry = TimelineRow::message(&act.author, act.channel, act.at, text);
+        timeline::insert(&mut tx, dispute.id, &entry).await?;
+        let title = events::title(&dispute.notice_number);
+        let event = demand_events::message_posted(&events::subject(&dispute, &title), &act, text);
+        bus::enqueue(&mut tx, &event).await?;
+        if let Some(agent) = caller.agent() {
+            let audit = demand_events::audited(SERVICE, agent, "message", &tracking, act.at);
+            bus::enqueue(&mut tx, &audit).await?;
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.demand(&tracking).await
+    }
+
+    /// Attaches a dispute filed without an account to the calling resident, if the
+    /// contact they give is the one left at filing. Every failure answers the same.
+    #[tracing::instrument(name = "Claim a dispute", skip_all)]
+    async fn claim(&self, caller: &Caller, request: ClaimDemandRequest) -> Result<Demand, Error> {
+        let resident = caller.resident().ok_or(Error::Unauthenticated)?.to_owned();
+        let unknown = || {
+            Error::Invalid(vec![Violation::new(
+                "tracking_number",
+                "Aucune demande sans compte ne correspond à ce numéro et à ces coordonnées.",
+            )])
+        };
+        let tracking = TrackingNumber::parse(&request.tracking_number)
+            .map_err(|_| unknown())?
+            .to_string();
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        let Some(dispute) = store::lock(&mut tx, &tracking)
+            .await?
+            .filter(|d| d.resident_id.is_none())
+        else {
+            return Err(unknown());
+        };
+        if !contact_matches(
+            &request.email,
+            &request.phone,
+            &dispute.contact_email,
+            &dispute.contact_phone,
+        ) {
+            return Err(unknown());
+        }
+        sqlx::query("UPDATE disputes SET resident_id = $2 WHERE id = $1")
+            .bind(dispute.id)
+            .bind(&resident)
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let title = events::title(&dispute.notice_number);
+        let event = demand_events::claimed(
+            &events::subject(&dispute, &title),
+            &resident,
+            self.clock.now(),
+        );
+        bus::enqueue(&mut tx, &event).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        self.demand(&tracking).await
+    }
+
+    async fn demand(&self, tracking: &str) -> Result<Demand, Error> {
+        let (row, timeline, _) = store::load(&self.pool, tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(to_demand(&row, &timeline))
+    }
+}
+
+/// The dispute as the shared demand model shows it.
+fn to_demand(row: &DisputeRow, timeline: &[TimelineRow]) -> Demand {
+    Demand {
+        tracking_number: row.tracking_number.clone(),
+        kind: DemandKind::Rapo as i32,
+        title: events::title(&row.notice_number),
+        department: row.department.clone(),
+        channel: names::parse_channel(&row.channel).unwrap_or_default() as i32,
+        status: names::parse_status(&row.status).unwrap_or_default() as i32,
+        sub_status: row.sub_status.clone(),
+        created_at: Some(timestamp(row.received_at)),
+        due_at: Some(timestamp(row.due_at)),
+        timeline: timeline.iter().map(TimelineRow::to_proto).collect(),
+        business: None,
+    }
+}
+
+/// The RAPO view: the FPS, the pieces, the deadlines, the decision and what comes next.
+fn to_dispute(
+    row: &DisputeRow,
+    pieces: &[PieceRow],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Dispute {
+    let kind = row
+        .decision
+        .as_deref()
+        .map(parse_decision_code)
+        .unwrap_or_default();
+    let person = |name: &str, address: &str| {
+        (!name.is_empty()).then(|| pb::Person {
+            name: name.to_owned(),
+            address: address.to_owned(),
+        })
+    };
+    Dispute {
+        tracking_number: row.tracking_number.clone(),
+        fps: Some(pb::Fps {
+            notice_number: row.notice_number.clone(),
+            plate: row.fps_plate.clone(),
+            offence_at: Some(timestamp(row.offence_at)),
+            place: row.place.clone(),
+            amount_cents: row.amount_cents,
+            issuing_agent: row.issuing_agent.clone(),
+            notified_on: row.notified_on.to_string(),
+            notification_channel: row.notification_channel.clone(),
+            rectifies: String::new(),
+        }),
+        holder: person(&row.holder_name, &row.holder_address),
+        representative: person(&row.representative_name, &row.representative_address),
+        facts: row.facts.clone(),
+        grounds: row.grounds.clone(),
+        pieces: pieces
+            .iter()
+            .map(|p| pb::Piece {
+                id: p.id.to_string(),
+                role: p.role.clone(),
+                name: p.name.clone(),
+                content_type: p.content_type.clone(),
+                size: u64::try_from(p.size).unwrap_or_default(),
+                sha256: p.sha256.clone(),
+            })
+            .collect(),
+        received_at: Some(timestamp(row.received_at)),
+        answer_by: row.answer_by.to_string(),
+        due_at: Some(timestamp(row.due_at)),
+        status: names::parse_status(&row.status).unwrap_or_default() as i32,
+        sub_status: row.sub_status.clone(),
+        decision: row.decided_at.map(|decided_at| pb::Decision {
+            kind: kind as i32,
+            code: row.decision.clone().unwrap_or_default(),
+            reasons: row.decision_reasons.clone(),
+            rectified_amount_cents: row.rectified_amount_cents.unwrap_or_default(),
+            rectified_notice_number: row.rectified_notice_number.clone().unwrap_or_default(),
+            decided_at: Some(timestamp(decided_at)),
+            decided_by: row.decided_by.clone(),
+        }),
+        next_step: row.appeal_by.map(letter::next_step),
+        days_left: days_left(row.answer_by, now),
+        overdue: (row.decision.is_none() && now >= row.due_at)
+            || kind == DecisionKind::ImplicitRejection,
+        channel: names::parse_channel(&row.channel).unwrap_or_default() as i32,
+    }
+}
+
+#[tonic::async_trait]
+impl Rapo for RapoService {
+    async fn import_fps(
+        &self,
+        request: Request<ImportFpsRequest>,
+    ) -> Result<Response<ImportFpsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.import(&caller, &request.get_ref().csv).await?,
+        ))
+    }
+
+    async fn file_dispute(
+        &self,
+        request: Request<FileDisputeRequest>,
+    ) -> Result<Response<FileDisputeResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.file(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_dispute(
+        &self,
+        request: Request<GetDisputeRequest>,
+    ) -> Result<Response<Dispute>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let (row, _, pieces) = self
+            .read(&caller, &request.get_ref().tracking_number, "read")
+            .await?;
+        Ok(Response::new(to_dispute(&row, &pieces, self.clock.now())))
+    }
+
+    async fn list_disputes(
+        &self,
+        request: Request<ListDisputesRequest>,
+    ) -> Result<Response<ListDisputesResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        access::handling_agent(&caller, DEPARTMENT, THEME)?;
+        let request = request.into_inner();
+        let now = self.clock.now();
+        let rows = store::work_list(
+            &self.pool,
+            request.overdue,
+            now,
+            access::list_limit(request.limit),
+        )
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(ListDisputesResponse {
+            disputes: rows.iter().map(|r| to_dispute(r, &[], now)).collect(),
+        }))
+    }
+
+    async fn decide_dispute(
+        &self,
+        request: Request<DecideDisputeRequest>,
+    ) -> Result<Response<Dispute>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.decide(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_letter(
+        &self,
+        request: Request<GetLetterRequest>,
+    ) -> Result<Response<Letter>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let (row, _, _) = self
+            .read(&caller, &request.get_ref().tracking_number, "read_letter")
+            .await?;
+        let text = row.letter.ok_or(Error::Conflict(
+            "Aucune décision n'a encore été rendue sur ce recours.",
+        ))?;
+        Ok(Response::new(Letter {
+            file_name: letter::file_name(&row.tracking_number),
+            content_type: "text/plain; charset=utf-8".to_owned(),
+            text,
+        }))
+    }
+
+    async fn get_piece(
+        &self,
+        request: Request<GetPieceRequest>,
+    ) -> Result<Response<PieceContent>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let piece_id: Uuid = request.piece_id.parse().map_err(|_| Error::NotFound)?;
+        let (row, _, _) = self
+            .read(&caller, &request.tracking_number, "read_piece")
+            .await?;
+        let (piece, data) = store::piece(&self.pool, row.id, piece_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound)?;
+        Ok(Response::new(PieceContent {
+            piece: Some(pb::Piece {
+                id: piece.id.to_string(),
+                role: piece.role,
+                name: piece.name,
+                content_type: piece.content_type,
+                size: u64::try_from(piece.size).unwrap_or_default(),
+                sha256: piece.sha256,
+            }),
+            data,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl Demands for RapoService {
+    async fn get_demand(
+        &self,
+        request: Request<GetDemandRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let (row, timeline, _) = self
+            .read(&caller, &request.get_ref().tracking_number, "read")
+            .await?;
+        Ok(Response::new(to_demand(&row, &timeline)))
+    }
+
+    async fn list_demands(
+        &self,
+        request: Request<ListDemandsRequest>,
+    ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let scope = ListScope::for_caller(&caller, &request.department)?;
+        let limit = access::list_limit(request.limit);
+        let rows = store::list(&self.pool, scope.department(), scope.resident(), limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(ListDemandsResponse {
+            demands: rows.iter().map(|r| to_demand(r, &[])).collect(),
+        }))
+    }
+
+    async fn post_message(
+        &self,
+        request: Request<PostMessageRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.post_message(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn change_status(
+        &self,
+        request: Request<ChangeStatusRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.change_status(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn claim_demand(
+        &self,
+        request: Request<ClaimDemandRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.claim(&caller, request.into_inner()).await?,
+        ))
+    }
+}
+
+#[tonic::async_trait]
+impl Privacy for RapoService {
+    async fn export_personal_data(
+        &self,
+        request: Request<ExportPersonalDataRequest>,
+    ) -> Result<Response<PersonalData>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let resident = caller.resident().ok_or(Error::Unauthenticated)?;
+        let json = privacy::export(&self.pool, resident)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(PersonalData {
+            service: SERVICE.to_owned(),
+            json,
+        }))
+    }
+}
