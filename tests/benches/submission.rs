@@ -42,7 +42,10 @@ fn answers(n: usize) -> Value {
         data.insert(format!("choix_{i}"), json!("a"));
     }
     data.remove("choix_9");
-    data.insert("courriel".to_owned(), json!(format!("usager{n}@example.org")));
+    data.insert(
+        "courriel".to_owned(),
+        json!(format!("usager{n}@example.org")),
+    );
     json!({"data": data})
 }
 
@@ -80,7 +83,11 @@ async fn main() {
     let saved = platform
         .post_json_as(&designer, "/api/v1/agent/teleservices", &definition())
         .await;
-    assert!(saved.status().is_success(), "{}", saved.text().await.unwrap());
+    assert!(
+        saved.status().is_success(),
+        "{}",
+        saved.text().await.unwrap()
+    );
     let published = platform
         .post_json_as(
             &designer,
