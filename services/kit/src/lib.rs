@@ -17,6 +17,7 @@ pub mod profile;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tracking;
+pub mod upload;
 pub mod validate;
 
 #[cfg(feature = "test-util")]

@@ -16,6 +16,7 @@ use guichet_kit::{
         timeline::{self, TimelineRow},
     },
     grpc::{TracedChannel, Violation, timestamp},
+    upload,
     validate::{is_email, is_french_phone},
 };
 use guichet_proto::{
@@ -28,7 +29,6 @@ use guichet_proto::{
     teleservices::v1 as pb,
 };
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::{PgPool, types::Json};
 use uuid::Uuid;
 
@@ -461,13 +461,6 @@ impl Teleservices {
                 "Le fichier dépasse la taille maximale de 10 Mo.",
             ));
         }
-        let filename = request.filename.trim();
-        if filename.is_empty() || filename.chars().count() > 200 {
-            return Err(Error::field(
-                "filename",
-                "Indiquez le nom du fichier (200 caractères au plus).",
-            ));
-        }
         let mut tx = self.pool.begin().await?;
         let draft = self
             .reach_draft(&mut tx, caller, &request.draft_id, true)
@@ -481,16 +474,16 @@ impl Teleservices {
                 "Ce brouillon a atteint le nombre maximal de fichiers.",
             ));
         }
-        let mime_type =
-            infer::get(&request.content).map_or("application/octet-stream", |t| t.mime_type());
-        let sha256 = format!("{:x}", Sha256::digest(&request.content));
+        let mime_type = upload::sniff(&request.content).unwrap_or("application/octet-stream");
+        let sha256 = upload::sha256_hex(&request.content);
+        let filename = upload::safe_name(&request.filename, "document", mime_type);
         let id = Uuid::now_v7();
         store::insert_attachment(
             &mut tx,
             &NewAttachment {
                 id,
                 draft: draft.id,
-                filename,
+                filename: &filename,
                 mime_type,
                 sha256: &sha256,
                 content: &request.content,
@@ -501,7 +494,7 @@ impl Teleservices {
         tx.commit().await?;
         Ok(pb::Attachment {
             id: id.to_string(),
-            filename: filename.to_owned(),
+            filename,
             mime_type: mime_type.to_owned(),
             size: request.content.len() as u64,
             sha256,

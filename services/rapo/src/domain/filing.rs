@@ -6,10 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use guichet_kit::{
     calendar::{french_date, paris_date},
     grpc::Violation,
+    upload,
     validate::{is_email, is_french_phone},
 };
 use guichet_proto::rapo::v1::{Attachment, FileDisputeRequest, NoticeKind};
-use sha2::{Digest as _, Sha256};
 
 use super::{ANTAI_URL, Notice, filing_deadline, is_plate, plate_key};
 
@@ -334,7 +334,7 @@ fn piece(
         ));
         return None;
     }
-    let Some(content_type) = sniff(&attachment.data) else {
+    let Some(content_type) = upload::sniff_among(&attachment.data, ACCEPTED) else {
         violations.push(Violation::new(
             &format!("{path}.data"),
             "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG.",
@@ -343,53 +343,15 @@ fn piece(
     };
     Some(NewPiece {
         role,
-        name: file_name(&attachment.name, content_type),
+        name: upload::safe_name(&attachment.name, "piece", content_type),
         content_type,
-        sha256: sha256_hex(&attachment.data),
+        sha256: upload::sha256_hex(&attachment.data),
         data: attachment.data.clone(),
     })
 }
 
-/// The type the bytes really are, among those accepted.
-pub fn sniff(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if data.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some("image/png")
-    } else {
-        None
-    }
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A name safe to show and to offer as a download: no path, no control characters.
-fn file_name(name: &str, content_type: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
-        .take(120)
-        .collect();
-    let clean = clean.trim();
-    if clean.is_empty() {
-        let extension = match content_type {
-            "application/pdf" => "pdf",
-            "image/jpeg" => "jpg",
-            _ => "png",
-        };
-        format!("piece.{extension}")
-    } else {
-        clean.to_owned()
-    }
-}
+/// The pieces' accepted types, as sniffed from their bytes.
+const ACCEPTED: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
 
 #[cfg(test)]
 mod tests {
@@ -475,7 +437,6 @@ mod tests {
             data: b"MZ\x90\x00 not a pdf".to_vec(),
         });
         assert_eq!(fields(parse(&r)), ["pieces.payment_notice.data"]);
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
     }
 
     #[test]
@@ -488,14 +449,5 @@ mod tests {
         let mut r = request();
         r.notice_kind = NoticeKind::Pv as i32;
         assert!(parse(&r).unwrap_err()[0].description.contains(ANTAI_URL));
-    }
-
-    #[test]
-    fn file_names_lose_their_paths() {
-        assert_eq!(
-            file_name("C:\\Users\\j\\avis.pdf", "application/pdf"),
-            "avis.pdf"
-        );
-        assert_eq!(file_name("", "image/png"), "piece.png");
     }
 }
