@@ -166,6 +166,39 @@ ensure_node_packages() {
   ok "node $(node --version), infra/oidc packages installed"
 }
 
+# --- (a'') Python packages ---------------------------------------------------------------
+
+# The local mail and SMS outbox of infra/run and of the notifications tests
+# (infra/smtp/outbox.py) is a real SMTP server, aiosmtpd from PyPI, in a virtual
+# environment under infra/smtp/.venv. Installs Debian's python3 and python3-venv when
+# missing and allowed; reinstalls the packages when requirements.txt is newer.
+ensure_python_packages() {
+  step "Python packages of the local mail outbox (infra/smtp)"
+  local packages=()
+  have python3 || packages+=(python3)
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    packages+=(python3-venv)
+  fi
+  if ((${#packages[@]} > 0)); then
+    install_packages "${packages[@]}"
+  fi
+  local dir="$GUICHET_ROOT/infra/smtp"
+  local venv="$dir/.venv"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    echo "  python3 -m venv infra/smtp/.venv"
+    python3 -m venv "$venv" || die "could not create infra/smtp/.venv." \
+      "Run it by hand to see why:  python3 -m venv infra/smtp/.venv"
+  fi
+  if [[ ! -f "$venv/.installed" || "$dir/requirements.txt" -nt "$venv/.installed" ]]; then
+    echo "  pip install -r infra/smtp/requirements.txt"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$dir/requirements.txt" ||
+      die "pip install failed in infra/smtp." \
+        "Run it by hand to see why:  infra/smtp/.venv/bin/pip install -r infra/smtp/requirements.txt"
+    touch "$venv/.installed"
+  fi
+  ok "$("$venv/bin/python" --version), aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
+}
+
 # --- (b) PostgreSQL --------------------------------------------------------------------
 
 pg_answers() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }

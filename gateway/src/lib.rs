@@ -26,6 +26,8 @@ pub fn router(settings: &Settings) -> anyhow::Result<axum::Router> {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// Ends the open SSE streams when shutdown begins.
+    streams: tokio_util::sync::CancellationToken,
 }
 
 impl Application {
@@ -36,9 +38,12 @@ impl Application {
         let listener = TcpListener::bind(&addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
+        let state = state::AppState::new(&settings)?;
+        let streams = state.streams.clone();
         Ok(Self {
             listener,
-            router: router(&settings)?,
+            router: routes::router(state),
+            streams,
         })
     }
 
@@ -55,6 +60,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "gateway listening");
+        let streams = self.streams;
+        let shutdown = async move {
+            shutdown.await;
+            // Live streams never finish by themselves: end them so in-flight requests
+            // can drain. Clients reconnect elsewhere with their Last-Event-ID.
+            streams.cancel();
+        };
         axum::serve(
             self.listener,
             self.router

@@ -17,7 +17,10 @@ use guichet_proto::{
         france_connect_client::FranceConnectClient, keys_client::KeysClient,
         staff_client::StaffClient,
     },
-    notifications::v1::feed_client::FeedClient,
+    notifications::v1::{
+        announcements_client::AnnouncementsClient, feed_client::FeedClient,
+        residents_client::ResidentsClient, satisfaction_client::SatisfactionClient,
+    },
     privacy::v1::privacy_client::PrivacyClient,
     rapo::v1::rapo_client::RapoClient,
     teleservices::v1::teleservices_client::TeleservicesClient,
@@ -28,6 +31,9 @@ use crate::{config::Settings, error::ApiError};
 /// Uploads travel inside gRPC messages: room for the largest file the teleservices
 /// service keeps (10 MiB) and its envelope.
 const UPLOAD_MESSAGE: usize = 10 * 1024 * 1024 + 64 * 1024;
+
+/// Complaint filings carry up to 5 photos of 5 MiB; photos are downloaded whole.
+const COMPLAINT_MESSAGE: usize = 27 * 1024 * 1024;
 
 /// RAPO filings carry their pieces (10 MiB at most) and pieces are downloaded whole.
 const RAPO_MESSAGE: usize = 16 * 1024 * 1024;
@@ -42,6 +48,15 @@ pub struct AppState {
     /// RAPO: the FPS registry, disputes with their pieces, decisions and letters.
     pub disputes: RapoClient<TracedChannel>,
     pub feed: FeedClient<TracedChannel>,
+    /// Residents' notification preferences, in-app messages, deliveries.
+    pub residents: ResidentsClient<TracedChannel>,
+    /// Ratings of resolved demands and their results.
+    pub satisfaction: SatisfactionClient<TracedChannel>,
+    /// The city's announcements.
+    pub announcements: AnnouncementsClient<TracedChannel>,
+    /// Cancelled when the gateway shuts down: open SSE streams end, so graceful
+    /// shutdown does not wait for clients that never leave.
+    pub streams: tokio_util::sync::CancellationToken,
     /// Residents: sign-up, login, sessions, profile.
     pub accounts: AccountsClient<TracedChannel>,
     /// FranceConnect logins, with the identity service as relying party.
@@ -87,8 +102,14 @@ impl AppState {
                 ("rapo", rapo.clone()),
                 ("notifications", notifications.clone()),
             ],
-            complaints: ComplaintsClient::new(complaints.clone()),
-            feed: FeedClient::new(notifications),
+            complaints: ComplaintsClient::new(complaints.clone())
+                .max_decoding_message_size(COMPLAINT_MESSAGE)
+                .max_encoding_message_size(COMPLAINT_MESSAGE),
+            feed: FeedClient::new(notifications.clone()),
+            residents: ResidentsClient::new(notifications.clone()),
+            satisfaction: SatisfactionClient::new(notifications.clone()),
+            announcements: AnnouncementsClient::new(notifications),
+            streams: tokio_util::sync::CancellationToken::new(),
             disputes: RapoClient::new(rapo.clone())
                 .max_decoding_message_size(RAPO_MESSAGE)
                 .max_encoding_message_size(RAPO_MESSAGE),

@@ -387,6 +387,12 @@ impl Staff for FakeIdentity {
     ) -> Result<tonic::Response<pb::ListThemesResponse>, Status> {
         Err(Status::unimplemented(""))
     }
+    async fn find_residents(
+        &self,
+        _: tonic::Request<pb::FindResidentsRequest>,
+    ) -> Result<tonic::Response<pb::FindResidentsResponse>, Status> {
+        Err(Status::unimplemented(""))
+    }
 }
 
 /// Signs tokens the way the identity service does, with a key the stand-in publishes.

@@ -4,6 +4,8 @@
 //! identity service signs residents in with FranceConnect against the local stand-in
 //! provider (`infra/oidc`), registered for the gateway's callback routes.
 
+pub mod outbox;
+
 use guichet_gateway::{Limits, ServiceUrls};
 use guichet_kit::{
     Clock,
@@ -27,8 +29,21 @@ pub struct Platform {
     pub identity_db: PgPool,
     /// The FranceConnect stand-in, when started with `Options::franceconnect`.
     pub franceconnect: Option<oidc::Provider>,
+    /// The mail and SMS outbox the notifications service sends to, when started with
+    /// `Options::outbox`.
+    pub outbox: Option<outbox::Outbox>,
     stop: CancellationToken,
     amqp: AmqpConfig,
+    /// The notifications service alone, so a test can restart it.
+    notifications: Notifications,
+}
+
+/// How the notifications service was started, to start it again.
+struct Notifications {
+    settings: guichet_notifications::Settings,
+    clock: Clock,
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for Platform {
@@ -47,6 +62,11 @@ pub struct Options {
     /// Start the FranceConnect stand-in with these extra flags (`&[]` for none, or
     /// `&["--tamper-userinfo"]`) and configure the identity service against it.
     pub franceconnect: Option<&'static [&'static str]>,
+    /// Start a local mail and SMS outbox (`infra/smtp/outbox.py`) and have the
+    /// notifications service send there, retrying fast.
+    pub outbox: bool,
+    /// The notifications service's clock (announcements' validity, deliveries' retries).
+    pub notifications_clock: Option<Clock>,
 }
 
 fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
@@ -137,12 +157,42 @@ impl Platform {
             Clock::system(),
         )
         .await?;
-        let notifications = guichet_notifications::Application::build(verifying(
-            &format!("{hint}_ntf"),
-            &amqp,
-            identity.port(),
-        ))
+        let outbox = if options.outbox {
+            Some(outbox::Outbox::start()?)
+        } else {
+            None
+        };
+        let mut notifications_settings = guichet_notifications::Settings {
+            service: verifying(&format!("{hint}_ntf"), &amqp, identity.port()),
+            public_url: guichet_notifications::config::PublicUrl(
+                "https://guichet.ville.example".to_owned(),
+            ),
+            delivery: guichet_notifications::config::DeliveryConfig {
+                max_attempts: 3,
+                retry_base_ms: 50,
+                poll_ms: 50,
+            },
+            ..Default::default()
+        };
+        match &outbox {
+            Some(outbox) => {
+                notifications_settings.smtp.port = outbox.smtp_port;
+                notifications_settings.sms.endpoint = outbox.sms_endpoint.clone();
+            }
+            None => {
+                // Nothing listens there: deliveries fail, nothing leaves the machine.
+                notifications_settings.smtp.port = 9;
+                notifications_settings.sms.endpoint = "http://127.0.0.1:9/sms".to_owned();
+            }
+        }
+        let notifications_clock = options.notifications_clock.clone().unwrap_or_default();
+        let notifications = guichet_notifications::Application::build(
+            notifications_settings.clone(),
+            notifications_clock.clone(),
+        )
         .await?;
+        // A restart binds the same port, so the gateway keeps reaching it.
+        notifications_settings.service.grpc = ServerConfig::on_port(notifications.port());
 
         let mut services = ServiceUrls {
             identity: url(identity.port()),
@@ -170,7 +220,9 @@ impl Platform {
         tokio::spawn(teleservices.run(stop.clone().cancelled_owned()));
         tokio::spawn(complaints.run(stop.clone().cancelled_owned()));
         tokio::spawn(rapo.run(stop.clone().cancelled_owned()));
-        tokio::spawn(notifications.run(stop.clone().cancelled_owned()));
+        let notifications_stop = stop.child_token();
+        let notifications_task =
+            tokio::spawn(notifications.run(notifications_stop.clone().cancelled_owned()));
 
         let port = match gateway_port {
             Some(reserved) => {
@@ -203,8 +255,15 @@ impl Platform {
             notifications_db,
             identity_db,
             franceconnect,
+            outbox,
             stop,
             amqp: amqp.clone(),
+            notifications: Notifications {
+                settings: notifications_settings,
+                clock: notifications_clock,
+                stop: notifications_stop,
+                task: Some(notifications_task),
+            },
         };
         // The feed consumer declares its queue when it connects; wait for it so no
         // event is published before anyone listens.
@@ -217,6 +276,37 @@ impl Platform {
         .await
         .ok_or_else(|| anyhow::anyhow!("the notifications consumer never started"))?;
         Ok(platform)
+    }
+
+    /// The outbox (`Options::outbox`).
+    pub fn outbox(&self) -> &outbox::Outbox {
+        self.outbox
+            .as_ref()
+            .unwrap_or_else(|| panic!("started without Options::outbox"))
+    }
+
+    /// The broker settings of this platform's vhost (to publish as a service would).
+    pub fn amqp(&self) -> &AmqpConfig {
+        &self.amqp
+    }
+
+    /// Stops the notifications service (its consumers finish the event in hand) and
+    /// starts it again on the same port and database, as after a crash or a deploy.
+    pub async fn restart_notifications(&mut self) -> anyhow::Result<()> {
+        self.notifications.stop.cancel();
+        if let Some(task) = self.notifications.task.take() {
+            task.await??;
+        }
+        let app = guichet_notifications::Application::build(
+            self.notifications.settings.clone(),
+            self.notifications.clock.clone(),
+        )
+        .await?;
+        self.notifications.stop = self.stop.child_token();
+        self.notifications.task = Some(tokio::spawn(
+            app.run(self.notifications.stop.clone().cancelled_owned()),
+        ));
+        Ok(())
     }
 
     /// The FranceConnect stand-in (`Options::franceconnect`).

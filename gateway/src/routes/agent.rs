@@ -29,9 +29,13 @@ pub struct FeedQuery {
     pub department: String,
     /// Items to return, newest first (default 50, at most 500).
     pub limit: u32,
+    /// Only the items of this tab: a theme (`complaint:NID_DE_POULE`) or a department.
+    pub tab: String,
+    /// Only the items not marked read.
+    pub unread: bool,
 }
 
-/// Recent feed items of the given departments.
+/// Recent feed items of the given departments, with the agent's read marks.
 #[utoipa::path(
     get,
     path = "/api/v1/agent/feed",
@@ -60,6 +64,8 @@ pub async fn feed(
     let request = ListFeedRequest {
         departments,
         limit: query.limit,
+        tab: query.tab,
+        unread_only: query.unread,
     };
     let items = state
         .feed

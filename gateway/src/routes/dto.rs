@@ -53,6 +53,21 @@ pub struct NewComplaint {
     pub contact: Option<Contact>,
     /// A professional filing for one of their account's businesses.
     pub siret: String,
+    /// Up to 5 photos (JPEG, PNG, WebP or HEIC; 5 MiB each), checked from their bytes.
+    pub photos: Vec<PhotoUpload>,
+    /// Desk and phone agents only: the account of the resident they file for, as found
+    /// with `/api/v1/agent/search`. Ignored for anyone else.
+    pub resident_id: String,
+}
+
+/// A photo sent in JSON.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct PhotoUpload {
+    /// As the device named it; informative only.
+    pub filename: String,
+    /// The file, base64 (standard alphabet, with padding).
+    pub content_base64: String,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -189,6 +204,12 @@ pub struct FeedItem {
     /// French one-line summary.
     pub title: String,
     pub at: Option<DateTime<Utc>>,
+    /// The demand's theme (`complaint:NID_DE_POULE`): the tab it belongs to.
+    pub theme: String,
+    /// Position in the feed: the SSE event id to resume after.
+    pub seq: u64,
+    /// Whether the agent marked it read.
+    pub read: bool,
 }
 
 impl From<notifications::FeedItem> for FeedItem {
@@ -196,6 +217,9 @@ impl From<notifications::FeedItem> for FeedItem {
         Self {
             kind: names::kind(i.kind()),
             at: i.at.as_ref().and_then(datetime),
+            theme: i.theme,
+            seq: i.seq,
+            read: i.read,
             id: i.id,
             department: i.department,
             tracking_number: i.tracking_number,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod agent;
+mod announcements;
 mod complaints;
 mod demands;
 mod devices;
@@ -11,9 +12,13 @@ mod health;
 mod identity_dto;
 mod keys;
 mod me;
+mod notifications;
+mod open311;
+mod open311_format;
 mod privacy;
 mod rapo;
 mod residents;
+mod sse;
 mod teleservices;
 mod themes;
 
@@ -45,7 +50,8 @@ use crate::state::AppState;
         (name = "agent", description = "Intranet des agents"),
         (name = "admin", description = "Administration : services, agents, appareils, journal d'audit"),
         (name = "devices", description = "Bornes, guichets, postes téléphoniques et applications mobiles"),
-        (name = "keys", description = "Clés publiques de vérification des jetons")
+        (name = "keys", description = "Clés publiques de vérification des jetons"),
+        (name = "announcements", description = "Annonces de la ville (JSON et Atom)")
     )
 )]
 struct ApiDoc;
@@ -72,10 +78,23 @@ impl Modify for BearerScheme {
 
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(complaints::list_categories))
-        .routes(routes!(complaints::file_complaint))
+        .merge(complaints::routes())
         .routes(routes!(demands::get_demand))
         .routes(routes!(agent::feed))
+        .routes(routes!(sse::feed_stream))
+        .routes(routes!(notifications::unread))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::deliveries))
+        .routes(routes!(
+            notifications::get_settings,
+            notifications::set_settings
+        ))
+        .routes(routes!(notifications::messages))
+        .routes(routes!(notifications::rate))
+        .routes(routes!(notifications::satisfaction))
+        .routes(routes!(announcements::publish))
+        .routes(routes!(announcements::list))
+        .routes(routes!(announcements::atom))
         .routes(routes!(residents::sign_up))
         .routes(routes!(residents::verify_email))
         .routes(routes!(residents::login))
@@ -157,6 +176,8 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { doc.clone() }),
         )
         .merge(api)
+        // Open311 GeoReport v2 speaks its own formats, outside `/api/v1` and its document.
+        .merge(open311::router())
         .fallback(health::not_found)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

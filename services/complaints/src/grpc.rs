@@ -37,61 +37,80 @@ use guichet_proto::privacy::v1::{
 };
 
 use crate::{
-    domain::{self, NewComplaint},
-    events, privacy,
+    Tuning,
+    domain::{self, NewComplaint, photos, states},
+    events, handling, privacy, public,
     store::{self, ComplaintRow},
 };
 
-const SERVICE: &str = "complaints";
+pub(crate) const SERVICE: &str = "complaints";
 
 #[derive(Clone)]
 pub struct ComplaintsService {
-    pool: PgPool,
-    clock: Clock,
+    pub(crate) pool: PgPool,
+    pub(crate) clock: Clock,
     verifier: Verifier,
+    pub(crate) tuning: Tuning,
 }
 
 impl ComplaintsService {
-    pub fn new(pool: PgPool, clock: Clock, verifier: Verifier) -> Self {
+    pub fn new(pool: PgPool, clock: Clock, verifier: Verifier, tuning: Tuning) -> Self {
         Self {
             pool,
             clock,
             verifier,
+            tuning,
         }
     }
 
-    async fn caller(
+    pub(crate) async fn caller(
         &self,
         metadata: &tonic::metadata::MetadataMap,
     ) -> Result<Caller, tonic::Status> {
         self.verifier.caller(metadata).await
     }
 
+    /// Files a complaint from any channel; `open311` names the Open311 client it came
+    /// through. The answer offers open complaints of the same category close by.
     #[tracing::instrument(name = "File a complaint", skip_all, fields(tracking = tracing::field::Empty))]
-    async fn file(
+    pub(crate) async fn file(
         &self,
         caller: &Caller,
         mut request: FileComplaintRequest,
-    ) -> Result<Demand, Error> {
+        open311: Option<String>,
+    ) -> Result<FileComplaintResponse, Error> {
         // Who files, and through which channel, comes from the verified token only.
         request.channel = caller.channel() as i32;
-        let agent = caller.agent().map(agent_author);
+        let agent = caller.agent();
         match caller.resident() {
             Some(resident) => request.resident_id = resident.to_owned(),
             // A desk or phone agent files on behalf of the resident the request names.
-            None if agent.is_some() => {}
+            None if agent.is_some() => request.resident_id = request.resident_id.trim().to_owned(),
             None => request.resident_id.clear(),
         }
         if !request.idempotency_key.is_empty()
             && let Some(existing) =
                 store::by_idempotency_key(&self.pool, &request.idempotency_key).await?
         {
-            return self.load(&existing).await;
+            return self.filed(&existing).await;
         }
         let business = business_of(caller, &request.siret)?;
         let category = store::category(&self.pool, &request.category).await?;
-        let mut complaint = NewComplaint::parse(request, category).map_err(Error::Invalid)?;
+        let photos = std::mem::take(&mut request.photos);
+        // Every fault at once, the complaint's and the photos'.
+        let (mut complaint, photos) = match (
+            NewComplaint::parse(request, category),
+            photos::check_all(photos),
+        ) {
+            (Ok(complaint), Ok(photos)) => (complaint, photos),
+            (complaint, photos) => {
+                let mut faults = complaint.err().unwrap_or_default();
+                faults.extend(photos.err().unwrap_or_default());
+                return Err(Error::Invalid(faults));
+            }
+        };
         complaint.business = business;
+        complaint.open311_client = open311;
         let now = self.clock.now();
         let due_at = now + Duration::days(i64::from(complaint.category.sla_days));
         let tracking = TrackingNumber::generate(Owner::Complaints).to_string();
@@ -107,9 +126,9 @@ impl ComplaintsService {
             let existing = store::by_idempotency_key(&self.pool, key)
                 .await?
                 .ok_or(Error::NotFound)?;
-            return self.load(&existing).await;
+            return self.filed(&existing).await;
         }
-        let author = agent.unwrap_or_else(|| Author {
+        let author = agent.map(agent_author).unwrap_or_else(|| Author {
             role: AuthorRole::Resident as i32,
             name: complaint.contact_name.clone(),
             id: complaint.resident_id.clone().unwrap_or_default(),
@@ -117,14 +136,55 @@ impl ComplaintsService {
         let entry =
             TimelineRow::status_change(&author, complaint.channel, now, Status::Submitted, "", "");
         timeline::insert(&mut tx, id, &entry).await?;
+        let channel = names::channel(complaint.channel);
+        for photo in &photos {
+            store::insert_photo(&mut tx, id, photo, &channel, now).await?;
+        }
         bus::enqueue(&mut tx, &events::filed(&tracking, &complaint, now, due_at)).await?;
+        if let Some(agent) = agent {
+            // Filed for someone else: the desk's action is in the audit log.
+            let audit = demand_events::audited(SERVICE, agent, "file", &tracking, now);
+            bus::enqueue(&mut tx, &audit).await?;
+        }
         tx.commit().await.map_err(anyhow::Error::from)?;
-        tracing::info!(category = %complaint.category.code, "complaint filed");
-        self.load(&tracking).await
+        tracing::info!(category = %complaint.category.code, photos = photos.len(), "complaint filed");
+        self.filed(&tracking).await
+    }
+
+    /// The answer to a filing: the complaint, its photos, and possible duplicates.
+    async fn filed(&self, tracking: &str) -> Result<FileComplaintResponse, Error> {
+        let (complaint, timeline) = store::load(&self.pool, tracking)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let duplicates = match (complaint.latitude, complaint.longitude) {
+            (Some(lat), Some(lon)) if !shared::is_final(&complaint.status) => {
+                store::nearby(
+                    &self.pool,
+                    lat,
+                    lon,
+                    f64::from(self.tuning.duplicate_radius_m),
+                    Some(&complaint.category),
+                    Some(complaint.id),
+                    10,
+                )
+                .await?
+            }
+            _ => Vec::new(),
+        };
+        let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;
+        let photos = store::photos(&mut conn, complaint.id).await?;
+        Ok(FileComplaintResponse {
+            demand: Some(to_demand(&complaint, &timeline)),
+            duplicates: duplicates
+                .iter()
+                .map(|d| public::to_public(d, &[]))
+                .collect(),
+            photos: photos.iter().map(handling::photo_info).collect(),
+        })
     }
 
     /// A complaint as stored, after a change its caller was allowed to make.
-    async fn load(&self, tracking: &str) -> Result<Demand, Error> {
+    pub(crate) async fn load(&self, tracking: &str) -> Result<Demand, Error> {
         let (complaint, timeline) = store::load(&self.pool, tracking)
             .await?
             .ok_or(Error::NotFound)?;
@@ -170,18 +230,16 @@ impl ComplaintsService {
         let complaint = store::lock(&mut tx, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let agent = access::handling_agent(
-            caller,
-            &complaint.department,
-            &domain::theme(&complaint.category),
-        )?;
+        let agent = handling::agent_for(caller, &complaint)?;
         check_status_change(status, &request.reason)?;
+        let sub_status = states::sub_status(status, &request.sub_status)?;
         let act = self.act(agent_author(agent), caller.channel());
         store::set_status(
             &mut tx,
             complaint.id,
             &names::status(status),
-            &request.sub_status,
+            &sub_status,
+            act.at,
         )
         .await?;
         let reason = request.reason.trim();
@@ -190,15 +248,30 @@ impl ComplaintsService {
             act.channel,
             act.at,
             status,
-            &request.sub_status,
+            &sub_status,
             reason,
         );
         timeline::insert(&mut tx, complaint.id, &entry).await?;
         let (title, theme) = (title_of(&complaint), domain::theme(&complaint.category));
         let subject = events::subject(&complaint, &title, &theme);
-        let event =
-            demand_events::status_changed(&subject, &act, status, &request.sub_status, reason);
+        let event = demand_events::status_changed(&subject, &act, status, &sub_status, reason);
         bus::enqueue(&mut tx, &event).await?;
+        let outcome = names::status(status);
+        if shared::is_final(&outcome) && !shared::is_final(&complaint.status) {
+            // Every "me too" hears the outcome, each through their own event.
+            for follower in store::followers(&mut tx, complaint.id).await? {
+                let event = events::follower_outcome(
+                    &complaint,
+                    &title,
+                    status,
+                    &sub_status,
+                    reason,
+                    &follower,
+                    act.at,
+                );
+                bus::enqueue(&mut tx, &event).await?;
+            }
+        }
         let audit = demand_events::audited(SERVICE, agent, "change", &tracking, act.at);
         bus::enqueue(&mut tx, &audit).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
@@ -292,7 +365,7 @@ impl ComplaintsService {
         self.load(&tracking).await
     }
 
-    fn act(&self, author: Author, channel: Channel) -> Act {
+    pub(crate) fn act(&self, author: Author, channel: Channel) -> Act {
         Act {
             author,
             channel,
@@ -310,11 +383,11 @@ struct ClaimRow {
     department: String,
 }
 
-fn title_of(complaint: &ComplaintRow) -> String {
+pub(crate) fn title_of(complaint: &ComplaintRow) -> String {
     domain::title(&complaint.category_label, &complaint.address)
 }
 
-fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
+pub(crate) fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
     Demand {
         business: complaint.business_siret.clone().map(|siret| {
             guichet_proto::demand::v1::Business {
@@ -339,20 +412,21 @@ fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
 impl Complaints for ComplaintsService {
     async fn list_categories(
         &self,
-        _request: Request<ListCategoriesRequest>,
+        request: Request<ListCategoriesRequest>,
     ) -> Result<Response<ListCategoriesResponse>, tonic::Status> {
-        let categories = store::categories(&self.pool).await.map_err(Error::from)?;
+        let include_inactive = request.get_ref().include_inactive
+            && self
+                .caller(request.metadata())
+                .await?
+                .claims()
+                .is_some_and(|c| c.is_admin());
+        let categories = store::categories(&self.pool, include_inactive)
+            .await
+            .map_err(Error::from)?;
         Ok(Response::new(ListCategoriesResponse {
             categories: categories
                 .into_iter()
-                .map(|c| pb::Category {
-                    code: c.code,
-                    label: c.label,
-                    department: c.department,
-                    priority: c.priority,
-                    sla_days: u32::try_from(c.sla_days).unwrap_or_default(),
-                    competence: c.competence,
-                })
+                .map(|(c, active)| to_category(c, active))
                 .collect(),
         }))
     }
@@ -362,10 +436,161 @@ impl Complaints for ComplaintsService {
         request: Request<FileComplaintRequest>,
     ) -> Result<Response<FileComplaintResponse>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let demand = self.file(&caller, request.into_inner()).await?;
-        Ok(Response::new(FileComplaintResponse {
-            demand: Some(demand),
-        }))
+        Ok(Response::new(
+            self.file(&caller, request.into_inner(), None).await?,
+        ))
+    }
+
+    async fn upsert_category(
+        &self,
+        request: Request<pb::UpsertCategoryRequest>,
+    ) -> Result<Response<pb::Category>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let category = request.into_inner().category.unwrap_or_default();
+        Ok(Response::new(
+            self.upsert_category(&caller, &category).await?,
+        ))
+    }
+
+    async fn add_photo(
+        &self,
+        request: Request<pb::AddPhotoRequest>,
+    ) -> Result<Response<pb::PhotosResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.add_photo(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_photos(
+        &self,
+        request: Request<pb::ListPhotosRequest>,
+    ) -> Result<Response<pb::PhotosResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let tracking = parse_tracking(&request.get_ref().tracking_number)?;
+        Ok(Response::new(self.list_photos(&caller, &tracking).await?))
+    }
+
+    async fn get_photo(
+        &self,
+        request: Request<pb::GetPhotoRequest>,
+    ) -> Result<Response<pb::PhotoContent>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.get_photo(&caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn nearby(
+        &self,
+        request: Request<pb::NearbyRequest>,
+    ) -> Result<Response<pb::PublicComplaints>, tonic::Status> {
+        Ok(Response::new(self.nearby(request.get_ref()).await?))
+    }
+
+    async fn find_duplicates(
+        &self,
+        request: Request<pb::FindDuplicatesRequest>,
+    ) -> Result<Response<pb::PublicComplaints>, tonic::Status> {
+        Ok(Response::new(
+            self.find_duplicates(request.get_ref()).await?,
+        ))
+    }
+
+    async fn get_public(
+        &self,
+        request: Request<pb::GetPublicRequest>,
+    ) -> Result<Response<pb::PublicComplaint>, tonic::Status> {
+        Ok(Response::new(self.public(&request.get_ref().id).await?))
+    }
+
+    async fn follow(
+        &self,
+        request: Request<pb::FollowRequest>,
+    ) -> Result<Response<pb::FollowResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.follow(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn reassign(
+        &self,
+        request: Request<pb::ReassignRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.reassign(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn merge(
+        &self,
+        request: Request<pb::MergeRequest>,
+    ) -> Result<Response<Demand>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.merge(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_overdue(
+        &self,
+        request: Request<pb::ListOverdueRequest>,
+    ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.overdue(&caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn search(
+        &self,
+        request: Request<pb::SearchRequest>,
+    ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.search(&caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn list_requests(
+        &self,
+        request: Request<pb::ListRequestsRequest>,
+    ) -> Result<Response<pb::PublicComplaints>, tonic::Status> {
+        Ok(Response::new(self.requests(request.get_ref()).await?))
+    }
+
+    async fn file_open311(
+        &self,
+        request: Request<pb::FileOpen311Request>,
+    ) -> Result<Response<pb::FileOpen311Response>, tonic::Status> {
+        Ok(Response::new(
+            self.file_open311(request.into_inner()).await?,
+        ))
+    }
+
+    async fn issue_api_key(
+        &self,
+        request: Request<pb::IssueApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.issue_api_key(&caller, &request.get_ref().label)
+                .await?,
+        ))
+    }
+}
+
+pub(crate) fn to_category(c: domain::Category, active: bool) -> pb::Category {
+    pb::Category {
+        code: c.code,
+        label: c.label,
+        department: c.department,
+        priority: c.priority,
+        sla_days: u32::try_from(c.sla_days).unwrap_or_default(),
+        competence: c.competence,
+        active,
     }
 }
 
@@ -388,7 +613,11 @@ impl Demands for ComplaintsService {
         let request = request.into_inner();
         let scope = ListScope::for_caller(&caller, &request.department)?;
         let limit = access::list_limit(request.limit);
-        let rows = store::list(&self.pool, scope.department(), scope.resident(), limit)
+        // The desk's list, for its supervisors, is every complaint of the city.
+        let everything = scope.department() == Some(domain::DESK)
+            && caller.agent().is_some_and(domain::sees_every_complaint);
+        let department = if everything { None } else { scope.department() };
+        let rows = store::list(&self.pool, department, scope.resident(), limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {

@@ -5,7 +5,9 @@
 pub mod domain;
 mod events;
 mod grpc;
+mod handling;
 mod privacy;
+mod public;
 mod store;
 
 use std::future::Future;
@@ -21,6 +23,32 @@ use tokio_util::sync::CancellationToken;
 
 pub use guichet_kit::config::ServiceSettings as Settings;
 
+/// The complaints service's own settings (`[complaints]`, `GUICHET__COMPLAINTS__*`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct Tuning {
+    /// An open complaint of the same category within this many metres is offered as a
+    /// duplicate (FixMyStreet uses about the same).
+    pub duplicate_radius_m: u32,
+    /// Radius of the map when the app does not say.
+    pub nearby_default_radius_m: u32,
+    /// Largest radius a map may ask for: a neighbourhood, not the whole city.
+    pub nearby_max_radius_m: u32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            duplicate_radius_m: 50,
+            nearby_default_radius_m: 300,
+            nearby_max_radius_m: 2_000,
+        }
+    }
+}
+
+/// Filings carry up to 5 photos of 5 MiB; photos are read back whole.
+const MAX_MESSAGE: usize = 27 * 1024 * 1024;
+
 /// The running service: its listener, database and bus, built before it serves so a
 /// test knows its port.
 pub struct Application {
@@ -29,6 +57,7 @@ pub struct Application {
     bus: Bus,
     clock: Clock,
     verifier: Verifier,
+    tuning: Tuning,
 }
 
 impl Application {
@@ -42,7 +71,14 @@ impl Application {
             bus: Bus::new(settings.amqp),
             clock,
             verifier: Verifier::new(&settings.auth.identity_url)?,
+            tuning: Tuning::default(),
         })
+    }
+
+    /// Replaces the default tuning (duplicate radius, map radii).
+    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -68,12 +104,16 @@ impl Application {
         let anonymiser = tokio::spawn(guichet_kit::bus::consume(
             self.bus.clone(),
             self.pool.clone(),
-            privacy::subscription(),
-            privacy::Anonymiser,
+            guichet_kit::demand::erasure::subscription("complaints"),
+            guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
             stop.clone(),
         ));
-        let service = grpc::ComplaintsService::new(self.pool, self.clock, self.verifier);
-        let routes = tonic::service::Routes::new(ComplaintsServer::new(service.clone()))
+        let service =
+            grpc::ComplaintsService::new(self.pool, self.clock, self.verifier, self.tuning);
+        let complaints = ComplaintsServer::new(service.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE);
+        let routes = tonic::service::Routes::new(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
         let served = guichet_kit::grpc::serve(

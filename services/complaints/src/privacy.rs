@@ -3,40 +3,36 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use guichet_kit::bus::{Event, Handler, Subscription};
-use guichet_proto::events::v1::AccountErased;
+use guichet_kit::demand::erasure::Anonymise;
 use sqlx::{PgConnection, PgPool};
-
-/// The queue through which identity's erasures reach this service.
-pub fn subscription() -> Subscription {
-    Subscription::new("complaints.privacy", &["identity.account.erased"])
-}
 
 /// Anonymises the erased resident's complaints: the city keeps the record, not the person.
 pub struct Anonymiser;
 
-impl Handler for Anonymiser {
-    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        let erased: AccountErased = event.decode()?;
-        let at = erased
-            .at
-            .as_ref()
-            .and_then(guichet_kit::grpc::datetime)
-            .unwrap_or(event.time);
-        let complaints = sqlx::query(
+impl Anonymise for Anonymiser {
+    async fn anonymise(
+        &self,
+        conn: &mut PgConnection,
+        account_id: &str,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<u64> {
+        let done = sqlx::query(
             "UPDATE complaints SET resident_id = NULL, contact_name = '', contact_email = '',
                 contact_phone = '', anonymised_at = $2
              WHERE resident_id = $1",
         )
-        .bind(&erased.account_id)
+        .bind(account_id)
         .bind(at)
         .execute(&mut *conn)
         .await
-        .context("anonymising complaints")?
-        .rows_affected();
-        guichet_kit::demand::timeline::anonymise_resident(&mut *conn, &erased.account_id).await?;
-        tracing::info!(complaints, "erased resident's complaints anonymised");
-        Ok(())
+        .context("anonymising complaints")?;
+        // A « me too » is a wish to be told, nothing the city must keep.
+        sqlx::query("DELETE FROM followers WHERE resident_id = $1")
+            .bind(account_id)
+            .execute(&mut *conn)
+            .await
+            .context("erasing follows")?;
+        Ok(done.rows_affected())
     }
 }
 
@@ -87,5 +83,19 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     .fetch_all(pool)
     .await
     .context("exporting timelines")?;
-    Ok(serde_json::json!({"complaints": complaints, "timeline": timeline}).to_string())
+    let follows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT json_build_object('complaint', f.complaint_id, 'title', k.label, 'address', c.address,
+            'since', f.created_at, 'channel', f.channel)
+         FROM followers f JOIN complaints c ON c.id = f.complaint_id
+         JOIN categories k ON k.code = c.category
+         WHERE f.resident_id = $1 ORDER BY f.created_at",
+    )
+    .bind(resident)
+    .fetch_all(pool)
+    .await
+    .context("exporting follows")?;
+    Ok(
+        serde_json::json!({"complaints": complaints, "timeline": timeline, "follows": follows})
+            .to_string(),
+    )
 }

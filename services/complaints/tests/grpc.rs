@@ -147,7 +147,7 @@ async fn the_catalogue_routes_each_category_to_a_department() {
     let mut service = start("catalogue").await;
     let categories = service
         .complaints
-        .list_categories(ListCategoriesRequest {})
+        .list_categories(ListCategoriesRequest::default())
         .await
         .unwrap()
         .into_inner()

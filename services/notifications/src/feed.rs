@@ -153,33 +153,197 @@ impl Handler for FeedWriter {
     }
 }
 
+/// One item as agents read it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRow {
     pub id: Uuid,
+    pub seq: i64,
     pub department: String,
     pub tracking_number: String,
     pub kind: String,
     pub event_type: String,
     pub title: String,
+    pub theme: String,
     pub at: DateTime<Utc>,
+    /// Whether the agent reading marked it read (always false in live streams).
+    #[sqlx(default)]
+    pub read: bool,
 }
 
-/// Newest first: items of the given departments or themes.
+impl ItemRow {
+    /// Whether an agent of `departments`, handling `themes`, sees the item.
+    pub fn visible_to(&self, departments: &[String], themes: &[String]) -> bool {
+        departments.contains(&self.department) || themes.contains(&self.theme)
+    }
+}
+
+const COLUMNS: &str =
+    "f.id, f.seq, f.department, f.tracking_number, f.kind, f.event_type, f.title, f.theme, f.at";
+
+/// What an agent's feed holds: their departments' items and their themes'.
+#[derive(Debug, Clone)]
+pub struct Scope<'a> {
+    pub agent: &'a str,
+    pub departments: &'a [String],
+    pub themes: &'a [String],
+}
+
+/// Newest first, with the agent's read marks; `tab` narrows to one theme or department.
 pub async fn list(
+    pool: &PgPool,
+    scope: &Scope<'_>,
+    tab: &str,
+    unread_only: bool,
+    limit: i64,
+) -> anyhow::Result<Vec<ItemRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, (r.item_id IS NOT NULL) AS read FROM feed_items f
+         LEFT JOIN feed_reads r ON r.item_id = f.id AND r.agent_id = $1
+         WHERE (f.department = ANY($2) OR f.theme = ANY($3))
+           AND ($4 = '' OR f.theme = $4 OR f.department = $4)
+           AND NOT ($5 AND r.item_id IS NOT NULL)
+         ORDER BY f.at DESC, f.seq DESC LIMIT $6"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.agent)
+        .bind(scope.departments)
+        .bind(scope.themes)
+        .bind(tab)
+        .bind(unread_only)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("reading the feed")
+}
+
+/// The items of an agent's feed after position `after`, oldest first: what a stream
+/// resuming with `Last-Event-ID` missed.
+pub async fn after(
     pool: &PgPool,
     departments: &[String],
     themes: &[String],
+    after: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<ItemRow>> {
-    sqlx::query_as(
-        "SELECT id, department, tracking_number, kind, event_type, title, at FROM feed_items
-         WHERE department = ANY($1) OR theme = ANY($2)
-         ORDER BY at DESC, id DESC LIMIT $3",
+    let sql = format!(
+        "SELECT {COLUMNS} FROM feed_items f
+         WHERE (f.department = ANY($1) OR f.theme = ANY($2)) AND f.seq > $3
+         ORDER BY f.seq LIMIT $4"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(departments)
+        .bind(themes)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("reading the feed after a position")
+}
+
+/// Every item after `after`, oldest first (the live hub catching up).
+pub async fn all_after(pool: &PgPool, after: i64, limit: i64) -> anyhow::Result<Vec<ItemRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM feed_items f WHERE f.seq > $1 ORDER BY f.seq LIMIT $2");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("reading new feed items")
+}
+
+/// One item by position.
+pub async fn by_seq(pool: &PgPool, seq: i64) -> anyhow::Result<Option<ItemRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM feed_items f WHERE f.seq = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(seq)
+        .fetch_optional(pool)
+        .await
+        .context("reading a feed item")
+}
+
+/// The last position written (0 for an empty feed).
+pub async fn last_seq(pool: &PgPool) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM feed_items")
+        .fetch_one(pool)
+        .await
+        .context("reading the feed's last position")
+}
+
+/// Unread items per theme and per department of the agent, and in all.
+pub async fn unread_counts(
+    pool: &PgPool,
+    scope: &Scope<'_>,
+) -> anyhow::Result<(Vec<(String, i64)>, i64)> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "WITH unread AS (
+             SELECT f.theme, f.department FROM feed_items f
+             WHERE (f.department = ANY($2) OR f.theme = ANY($3))
+               AND NOT EXISTS (SELECT 1 FROM feed_reads r WHERE r.item_id = f.id AND r.agent_id = $1)
+         )
+         SELECT theme, count(*) FROM unread WHERE theme <> '' GROUP BY theme
+         UNION ALL
+         SELECT department, count(*) FROM unread WHERE department = ANY($2) GROUP BY department
+         UNION ALL
+         SELECT '', count(*) FROM unread",
     )
-    .bind(departments)
-    .bind(themes)
-    .bind(limit)
+    .bind(scope.agent)
+    .bind(scope.departments)
+    .bind(scope.themes)
     .fetch_all(pool)
     .await
-    .context("reading the feed")
+    .context("counting unread items")?;
+    let total = rows
+        .iter()
+        .find(|(tab, _)| tab.is_empty())
+        .map_or(0, |(_, n)| *n);
+    let tabs = rows
+        .into_iter()
+        .filter(|(tab, _)| !tab.is_empty())
+        .collect();
+    Ok((tabs, total))
+}
+
+/// What to mark read.
+#[derive(Debug, Clone)]
+pub enum Mark {
+    Items(Vec<Uuid>),
+    /// Everything up to a position, in one tab or the whole feed.
+    UpTo {
+        tab: String,
+        seq: i64,
+    },
+}
+
+/// Marks items of the agent's feed read; items outside it are ignored.
+pub async fn mark_read(
+    pool: &PgPool,
+    scope: &Scope<'_>,
+    mark: &Mark,
+    at: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let (ids, tab, up_to): (Vec<Uuid>, &str, i64) = match mark {
+        Mark::Items(ids) => (ids.clone(), "", i64::MAX),
+        Mark::UpTo { tab, seq } => (Vec::new(), tab.as_str(), *seq),
+    };
+    let by_id = matches!(mark, Mark::Items(_));
+    let done = sqlx::query(
+        "INSERT INTO feed_reads (agent_id, item_id, read_at)
+         SELECT $1, f.id, $7 FROM feed_items f
+         WHERE (f.department = ANY($2) OR f.theme = ANY($3))
+           AND (($4 AND f.id = ANY($5)) OR (NOT $4 AND f.seq <= $6 AND ($8 = '' OR f.theme = $8 OR f.department = $8)))
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(scope.agent)
+    .bind(scope.departments)
+    .bind(scope.themes)
+    .bind(by_id)
+    .bind(&ids)
+    .bind(up_to)
+    .bind(at)
+    .bind(tab)
+    .execute(pool)
+    .await
+    .context("marking feed items read")?;
+    Ok(done.rows_affected())
 }

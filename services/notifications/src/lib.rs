@@ -1,39 +1,72 @@
-//! The notifications service consumes demand events and makes sure the right people hear
-//! about them. Today: each event becomes an item in the responsible department's feed.
+//! The notifications service consumes demand and account events and makes sure the right
+//! people hear about them, fast:
+//!
+//! - agents: each event becomes an item in the feeds of the departments and themes
+//!   concerned, listed with read marks and unread counts, and streamed live
+//!   ([`feed`], [`live`]);
+//! - residents: e-mail (SMTP), SMS (an HTTP provider) and messages in their space, in
+//!   French, on the channels they chose, with retries ([`residents`], [`delivery`]);
+//! - satisfaction ratings of resolved demands, and the city's announcements.
 
+pub mod announcements;
+pub mod config;
+pub mod delivery;
+mod error;
 pub mod feed;
 mod grpc;
+pub mod live;
+pub mod residents;
+pub mod satisfaction;
+pub mod templates;
 
 use std::future::Future;
 
 use guichet_kit::{
+    Clock,
     auth::Verifier,
     bus::{self, Bus},
     db,
 };
-use guichet_proto::notifications::v1::feed_server::FeedServer;
+use guichet_proto::{
+    identity::v1::accounts_client::AccountsClient,
+    notifications::v1::{
+        announcements_server::AnnouncementsServer, feed_server::FeedServer,
+        residents_server::ResidentsServer, satisfaction_server::SatisfactionServer,
+    },
+};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use guichet_kit::config::ServiceSettings as Settings;
+pub use config::Settings;
 
 pub struct Application {
     listener: TcpListener,
     pool: PgPool,
     bus: Bus,
     verifier: Verifier,
+    identity_url: String,
+    clock: Clock,
+    settings: Settings,
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::connect(&settings.database, &sqlx::migrate!("./migrations")).await?;
-        let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
+    /// Connects to the database (migrating it), binds the gRPC port and checks the
+    /// delivery settings, so a test knows the port before anything runs.
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let service = &settings.service;
+        let pool = db::connect(&service.database, &sqlx::migrate!("./migrations")).await?;
+        let listener = guichet_kit::grpc::bind(&service.grpc).await?;
+        // Fail at start, not at the first e-mail, when the SMTP settings are unusable.
+        delivery::Senders::new(&settings.smtp, &settings.sms)?;
         Ok(Self {
             listener,
             pool,
-            bus: Bus::new(settings.amqp),
-            verifier: Verifier::new(&settings.auth.identity_url)?,
+            bus: Bus::new(service.amqp.clone()),
+            verifier: Verifier::new(&service.auth.identity_url)?,
+            identity_url: service.auth.identity_url.clone(),
+            clock,
+            settings,
         })
     }
 
@@ -48,30 +81,74 @@ impl Application {
         &self.pool
     }
 
-    /// Serves gRPC and consumes events until `shutdown` completes; the event in hand is
-    /// finished before the consumer stops.
+    /// Serves gRPC, consumes events, streams feeds and sends deliveries until
+    /// `shutdown` completes. Open feed streams end first (so the server is not held by
+    /// them), the event in hand is finished before the consumers stop, and the message
+    /// being sent is recorded before the worker stops.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
-        let consumer = tokio::spawn(bus::consume(
-            self.bus.clone(),
-            self.pool.clone(),
-            feed::subscription(),
-            feed::FeedWriter,
-            stop.clone(),
-        ));
-        let routes = tonic::service::Routes::new(FeedServer::new(grpc::FeedService::new(
-            self.pool,
-            self.verifier,
-        )));
+        let hub = live::Hub::default();
+        let senders = delivery::Senders::new(&self.settings.smtp, &self.settings.sms)?;
+        let tasks = vec![
+            tokio::spawn(bus::consume(
+                self.bus.clone(),
+                self.pool.clone(),
+                feed::subscription(),
+                feed::FeedWriter,
+                stop.clone(),
+            )),
+            tokio::spawn(bus::consume(
+                self.bus.clone(),
+                self.pool.clone(),
+                residents::subscription(),
+                residents::Notifier {
+                    public_url: self.settings.public_url.clone(),
+                    clock: self.clock.clone(),
+                },
+                stop.clone(),
+            )),
+            tokio::spawn(hub.clone().run(self.pool.clone(), stop.clone())),
+            tokio::spawn(delivery::run(
+                self.pool.clone(),
+                senders,
+                self.clock.clone(),
+                self.settings.delivery.clone(),
+                stop.clone(),
+            )),
+        ];
+        let api = grpc::Api {
+            pool: self.pool,
+            verifier: self.verifier,
+            hub,
+            clock: self.clock,
+            stop: stop.clone(),
+            accounts: AccountsClient::new(guichet_kit::grpc::connect_lazy(&self.identity_url)?),
+            replay_limit: self.settings.feed.replay_limit.max(1),
+        };
+        let routes = tonic::service::Routes::new(FeedServer::new(api.clone()))
+            .add_service(ResidentsServer::new(api.clone()))
+            .add_service(SatisfactionServer::new(api.clone()))
+            .add_service(AnnouncementsServer::new(api));
+        let stopping = stop.clone();
         let served = guichet_kit::grpc::serve(
             self.listener,
             routes,
-            &["guichet.notifications.v1.Feed"],
-            shutdown,
+            &[
+                "guichet.notifications.v1.Feed",
+                "guichet.notifications.v1.Residents",
+                "guichet.notifications.v1.Satisfaction",
+                "guichet.notifications.v1.Announcements",
+            ],
+            async move {
+                shutdown.await;
+                stopping.cancel();
+            },
         )
         .await;
         stop.cancel();
-        consumer.await.ok();
+        for task in tasks {
+            task.await.ok();
+        }
         served
     }
 }

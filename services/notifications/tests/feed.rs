@@ -5,9 +5,10 @@
 
 use chrono::Utc;
 use guichet_kit::{
+    Clock,
     auth::with_bearer,
     bus::{self, Bus, Event, Publisher, outbox},
-    config::{AuthConfig, ServerConfig},
+    config::{AuthConfig, ServerConfig, ServiceSettings},
     db, grpc,
     testing::{self, TokenIssuer},
 };
@@ -40,15 +41,18 @@ async fn start(hint: &str) -> Fixture {
     let amqp = testing::vhost(hint).await.unwrap();
     let issuer = TokenIssuer::start().await.unwrap();
     let settings = Settings {
-        database: testing::database(hint),
-        amqp: amqp.clone(),
-        grpc: ServerConfig::on_port(0),
-        auth: AuthConfig {
-            identity_url: issuer.url.clone(),
+        service: ServiceSettings {
+            database: testing::database(hint),
+            amqp: amqp.clone(),
+            grpc: ServerConfig::on_port(0),
+            auth: AuthConfig {
+                identity_url: issuer.url.clone(),
+            },
+            ..ServiceSettings::default()
         },
         ..Settings::default()
     };
-    let app = Application::build(settings).await.unwrap();
+    let app = Application::build(settings, Clock::system()).await.unwrap();
     let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{}", app.port())).unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(app.run(stop.clone().cancelled_owned()));
@@ -196,7 +200,7 @@ async fn only_agents_read_feeds_and_only_their_departments() {
     let roads = f.issuer.agent("Karim", &["VOIRIE"], &[], "web");
     let other = ListFeedRequest {
         departments: vec!["POLICE_MUN".into()],
-        limit: 0,
+        ..Default::default()
     };
     let refused = f
         .feed

@@ -242,21 +242,20 @@ impl RapoService {
             .await?
             .ok_or(Error::NotFound)?;
         bus::enqueue(&mut tx, &events::filed(&row, channel)).await?;
-        // The shared event the police feed (and residents' notifications) hear.
+        // The shared event the police feed and residents' notifications hear.
         let title = events::title(&row.notice_number);
         let act = Act {
             author,
             channel,
             at: now,
         };
-        let changed = demand_events::status_changed(
-            &events::subject(&row, &title),
-            &act,
-            Status::Submitted,
-            "",
-            &format!("Nouveau recours RAPO, réponse due au plus tard le {answer_by}."),
-        );
-        bus::enqueue(&mut tx, &changed).await?;
+        let filing = demand_events::Filing {
+            contact_email: &row.contact_email,
+            contact_phone: &row.contact_phone,
+            teleservice: "",
+        };
+        let filed = demand_events::filed(&events::subject(&row, &title), &act, row.due_at, &filing);
+        bus::enqueue(&mut tx, &filed).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         tracing::info!("RAPO dispute filed");
         self.filed(&tracking).await

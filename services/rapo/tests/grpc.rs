@@ -232,12 +232,13 @@ async fn an_undecided_dispute_is_rejected_implicitly_once_the_month_has_passed_a
     assert_eq!(rejections.len(), 1, "{:?}", demand.timeline);
     assert_eq!(rejections[0].sub_status, "rejet_implicite");
     assert_eq!(service.outbox("rapo.dispute.decided", &tracking).await, 1);
-    // One status change at filing, one for the rejection.
+    // The filing, then one status change: the rejection.
+    assert_eq!(service.outbox("rapo.demand.filed", &tracking).await, 1);
     assert_eq!(
         service
             .outbox("rapo.demand.status_changed", &tracking)
             .await,
-        2
+        1
     );
 
     // The letter says it in French, with the date to go to court.

@@ -11,7 +11,7 @@ use guichet_kit::{
         self as shared, Error,
         access::{self, Access, ListScope},
         agent_author, business_of, check_status_change,
-        events::{self as demand_events, Act, Subject},
+        events::{self as demand_events, Act, Filing, Subject},
         parse_tracking, resident_author,
         timeline::{self, TimelineRow},
     },
@@ -635,7 +635,13 @@ impl Teleservices {
             TimelineRow::status_change(&act.author, channel, now, Status::Submitted, "", "");
         timeline::insert(&mut tx, id, &entry).await?;
         let subject = subject(&tracking, &definition.department, &definition.title, &theme);
-        bus::enqueue(&mut tx, &demand_events::filed(&subject, &act, due_at)).await?;
+        let filing = Filing {
+            contact_email: contact.email.trim(),
+            contact_phone: contact.phone.trim(),
+            teleservice: &definition.slug,
+        };
+        let event = demand_events::filed(&subject, &act, due_at, &filing);
+        bus::enqueue(&mut tx, &event).await?;
         tx.commit().await?;
         tracing::info!(slug = %definition.slug, version, "teleservice demand filed");
         self.load(&tracking).await

@@ -1,7 +1,17 @@
 //! Complaint domain: categories, what a valid new complaint is, and the domain errors.
 
-use guichet_kit::grpc::Violation;
-use guichet_proto::{complaints::v1::FileComplaintRequest, demand::v1::Channel};
+pub mod geo;
+pub mod photos;
+pub mod states;
+
+use guichet_kit::{
+    auth::{Claims, Role},
+    grpc::Violation,
+};
+use guichet_proto::{
+    complaints::v1::{self as pb, FileComplaintRequest},
+    demand::v1::Channel,
+};
 
 use guichet_kit::validate::{is_email, is_french_phone};
 
@@ -36,6 +46,8 @@ pub struct NewComplaint {
     pub idempotency_key: Option<String>,
     /// The business (SIRET, name) a professional filed for.
     pub business: Option<(String, String)>,
+    /// The Open311 client (API key label) it came through.
+    pub open311_client: Option<String>,
 }
 
 impl NewComplaint {
@@ -124,6 +136,7 @@ impl NewComplaint {
                 resident_id: Some(request.resident_id).filter(|r| !r.is_empty()),
                 idempotency_key: Some(request.idempotency_key).filter(|k| !k.is_empty()),
                 business: None,
+                open311_client: None,
             }),
             _ => Err(problems),
         }
@@ -149,6 +162,87 @@ pub fn title(label: &str, address: &str) -> String {
 }
 
 pub use guichet_kit::demand::Error;
+
+/// The desk every complaint theme belongs to (MRU and Allô Mairie).
+pub const DESK: &str = "MRU";
+
+/// MRU supervisors see and act on every complaint of the city, whatever its department.
+pub fn sees_every_complaint(claims: &Claims) -> bool {
+    claims.role == Role::Agent
+        && claims.has_role("supervisor")
+        && claims.departments.iter().any(|d| d == DESK)
+}
+
+/// A department or category code: upper-case letters, digits and `_`.
+fn is_code(code: &str, max: usize) -> bool {
+    (2..=max).contains(&code.len())
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Judges a category an administrator creates or edits; `active` comes with it.
+pub fn check_category(category: &pb::Category) -> Result<(Category, bool), Vec<Violation>> {
+    let mut problems = Vec::new();
+    let code = category.code.trim().to_owned();
+    if !is_code(&code, 40) {
+        problems.push(Violation::new(
+            "code",
+            "Le code est fait de majuscules, chiffres et « _ » (40 au plus).",
+        ));
+    }
+    let label = category.label.trim().to_owned();
+    if label.is_empty() || label.chars().count() > 120 {
+        problems.push(Violation::new(
+            "label",
+            "Le libellé doit contenir entre 1 et 120 caractères.",
+        ));
+    }
+    let department = category.department.trim().to_owned();
+    if !is_code(&department, 30) {
+        problems.push(Violation::new("department", "Code de service invalide."));
+    }
+    if category.sla_days > 365 {
+        problems.push(Violation::new(
+            "sla_days",
+            "Le délai cible ne peut dépasser 365 jours.",
+        ));
+    }
+    let priority = match category.priority.trim() {
+        "" => "P2".to_owned(),
+        p @ ("P1" | "P2" | "P3") => p.to_owned(),
+        _ => {
+            problems.push(Violation::new("priority", "Priorité P1, P2 ou P3."));
+            String::new()
+        }
+    };
+    let competence = match category.competence.trim() {
+        "" => "commune".to_owned(),
+        c @ ("commune" | "metropole" | "partagee") => c.to_owned(),
+        _ => {
+            problems.push(Violation::new(
+                "competence",
+                "Compétence commune, metropole ou partagee.",
+            ));
+            String::new()
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok((
+        Category {
+            code,
+            label,
+            department,
+            priority,
+            sla_days: i32::try_from(category.sla_days).unwrap_or(i32::MAX),
+            competence,
+        },
+        category.active,
+    ))
+}
 
 #[cfg(test)]
 mod tests {

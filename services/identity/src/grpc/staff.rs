@@ -4,9 +4,10 @@ use std::collections::HashSet;
 
 use guichet_kit::grpc::Violation;
 use guichet_proto::identity::v1::{
-    Agent, AgentLoginRequest, CreateAgentRequest, Department, GetTabsRequest, ListAgentsRequest,
-    ListAgentsResponse, ListDepartmentsRequest, ListDepartmentsResponse, ListThemesRequest,
-    ListThemesResponse, SetTabPreferencesRequest, Tab, Tabs, Theme, TokenPair, UpdateAgentRequest,
+    Agent, AgentLoginRequest, CreateAgentRequest, Department, FindResidentsRequest,
+    FindResidentsResponse, GetTabsRequest, ListAgentsRequest, ListAgentsResponse,
+    ListDepartmentsRequest, ListDepartmentsResponse, ListThemesRequest, ListThemesResponse,
+    ResidentMatch, SetTabPreferencesRequest, Tab, Tabs, Theme, TokenPair, UpdateAgentRequest,
     UpsertDepartmentRequest, UpsertThemeRequest, staff_server::Staff,
 };
 use sqlx::PgPool;
@@ -543,6 +544,73 @@ impl Staff for StaffService {
                     code,
                     label,
                     position: u32::try_from(position).unwrap_or_default(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn find_residents(
+        &self,
+        request: Request<FindResidentsRequest>,
+    ) -> Result<Response<FindResidentsResponse>, Status> {
+        let core = &self.0;
+        let agent = core.agent(request.metadata()).await?;
+        let request = request.into_inner();
+        let query = request.query.trim();
+        if query.chars().count() < 2 {
+            return Err(Error::Invalid(vec![Violation::new(
+                "query",
+                "Saisissez au moins deux caractères.",
+            )])
+            .into());
+        }
+        let limit = i64::from(match request.limit {
+            0 => 20,
+            n => n.min(50),
+        });
+        // One query for the three ways a resident is named at the desk: e-mail (exact,
+        // case-insensitive), phone (national form) or name (words in any order).
+        let phone = guichet_kit::validate::national_phone(query);
+        let is_phone = phone.len() >= 9 && phone.chars().all(|c| c.is_ascii_digit());
+        let rows: Vec<(Uuid, String, String, String, String)> = sqlx::query_as(
+            r"SELECT a.id, coalesce(a.email, ''),
+                    coalesce(g.value, ''), coalesce(f.value, ''), coalesce(p.value, '')
+             FROM accounts a
+             LEFT JOIN attributes g ON g.account_id = a.id AND g.name = 'given_name'
+             LEFT JOIN attributes f ON f.account_id = a.id AND f.name = 'family_name'
+             LEFT JOIN attributes p ON p.account_id = a.id AND p.name = 'phone'
+             WHERE a.erased_at IS NULL AND (
+                   lower(a.email) = lower($1)
+                OR ($2 AND regexp_replace(regexp_replace(coalesce(p.value, ''), '[ . -]', '', 'g'), '^(\+33|0033)', '0') = $3)
+                OR (NOT $2 AND position('@' in $1) = 0 AND (
+                    SELECT bool_and(coalesce(g.value, '') || ' ' || coalesce(f.value, '') ILIKE '%' || w || '%')
+                    FROM unnest(regexp_split_to_array($1, '\s+')) AS w)))
+             ORDER BY f.value, g.value LIMIT $4",
+        )
+        .bind(query)
+        .bind(is_phone)
+        .bind(&phone)
+        .bind(limit)
+        .fetch_all(&core.pool)
+        .await
+        .map_err(Error::from)?;
+        let mut conn = core.pool.acquire().await.map_err(Error::from)?;
+        core.audit(
+            &mut conn,
+            &agent,
+            "search",
+            "residents",
+            &format!("{} found", rows.len()),
+        )
+        .await?;
+        Ok(Response::new(FindResidentsResponse {
+            residents: rows
+                .into_iter()
+                .map(|(id, email, given, family, phone)| ResidentMatch {
+                    account_id: id.to_string(),
+                    name: format!("{given} {family}").trim().to_owned(),
+                    email,
+                    phone,
                 })
                 .collect(),
         }))

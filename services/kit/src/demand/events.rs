@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use guichet_proto::{
-    demand::v1::{Author, Channel, DemandKind, Status},
+    demand::v1::{Author, AuthorRole, Channel, DemandKind, Status},
     events::v1::{
         AuditRecorded, DemandClaimed, DemandFiled, DemandMessagePosted, DemandStatusChanged,
     },
@@ -48,8 +48,23 @@ pub struct Act {
     pub at: DateTime<Utc>,
 }
 
-/// A new demand, for agents' feeds.
-pub fn filed(subject: &Subject<'_>, act: &Act, due_at: DateTime<Utc>) -> Event {
+/// Who to tell of a new demand's progress besides its account, and which teleservice
+/// it is, for notifications and satisfaction results.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filing<'a> {
+    pub contact_email: &'a str,
+    pub contact_phone: &'a str,
+    /// A teleservice's slug; empty for other silos.
+    pub teleservice: &'a str,
+}
+
+/// A new demand, for agents' feeds and residents' notifications.
+pub fn filed(
+    subject: &Subject<'_>,
+    act: &Act,
+    due_at: DateTime<Utc>,
+    filing: &Filing<'_>,
+) -> Event {
     let body = DemandFiled {
         tracking_number: subject.tracking_number.to_owned(),
         kind: subject.kind as i32,
@@ -59,6 +74,15 @@ pub fn filed(subject: &Subject<'_>, act: &Act, due_at: DateTime<Utc>) -> Event {
         channel: act.channel as i32,
         filed_at: Some(timestamp(act.at)),
         due_at: Some(timestamp(due_at)),
+        // A resident filing while signed in: notifications know whom to tell.
+        account_id: if act.author.role == AuthorRole::Resident as i32 {
+            act.author.id.clone()
+        } else {
+            String::new()
+        },
+        contact_email: filing.contact_email.to_owned(),
+        contact_phone: filing.contact_phone.to_owned(),
+        teleservice: filing.teleservice.to_owned(),
     };
     subject.event("demand.filed", act.at, &body)
 }

@@ -1,0 +1,611 @@
+//! Residents hear about their demands. The `notifications.residents` consumer keeps what
+//! the service knows of each demand (whom to tell: an account, or the contact left by a
+//! resident without one), and turns each event into one delivery per recipient and
+//! channel the resident chose, written in the transaction that records the event in the
+//! inbox. The unique key (event, recipient, channel) means a redelivered event or a
+//! restarted consumer never queues a second copy; [`crate::delivery`] sends them.
+//!
+//! Identity's e-mails (address verification, password reset) go through here too.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use guichet_kit::{
+    Clock,
+    bus::{Event, Handler, Subscription},
+};
+use guichet_proto::{
+    complaints::v1::FollowerOutcome,
+    demand::v1::{AuthorRole, DemandKind, Status},
+    events::v1::{
+        AccountErased, AccountVerificationRequested, ComplaintFiled, DemandClaimed, DemandFiled,
+        DemandMessagePosted, DemandStatusChanged, PasswordResetRequested,
+    },
+    names,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    config::PublicUrl,
+    templates::{self, About, Rendered},
+};
+
+/// The queue of residents' notifications, and the events it needs.
+pub fn subscription() -> Subscription {
+    Subscription::new(
+        "notifications.residents",
+        &[
+            "*.complaint.filed",
+            "*.demand.filed",
+            "*.demand.status_changed",
+            "*.demand.message_posted",
+            "*.demand.claimed",
+            "complaints.follower.outcome_reached",
+            "identity.account.verification_requested",
+            "identity.account.password_reset_requested",
+            "identity.account.erased",
+        ],
+    )
+}
+
+/// Channels of a topic the resident has no preference for: the profile's
+/// `preferred_channels`, or e-mail and the resident's space.
+pub const DEFAULT_CHANNELS: &[&str] = &["email", "app"];
+
+/// The consumer's handler.
+pub struct Notifier {
+    pub public_url: PublicUrl,
+    pub clock: Clock,
+}
+
+/// What the service knows of a demand.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DemandRow {
+    pub tracking_number: String,
+    pub kind: String,
+    pub department: String,
+    pub theme: String,
+    pub title: String,
+    pub teleservice: String,
+    pub status: String,
+    pub account_id: Option<String>,
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+/// A demand as an event describes it.
+struct Seen<'a> {
+    tracking_number: &'a str,
+    kind: DemandKind,
+    department: &'a str,
+    theme: &'a str,
+    title: &'a str,
+    status: Option<Status>,
+}
+
+impl Handler for Notifier {
+    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+        let verb = event.kind.split_once('.').map_or("", |(_, verb)| verb);
+        let now = self.clock.now();
+        match verb {
+            "complaint.filed" => {
+                let filed: ComplaintFiled = event.decode()?;
+                let title = if filed.address.is_empty() {
+                    filed.category_label.clone()
+                } else {
+                    format!("{} — {}", filed.category_label, filed.address)
+                };
+                let theme = format!("complaint:{}", filed.category);
+                let seen = Seen {
+                    tracking_number: &filed.tracking_number,
+                    kind: DemandKind::Complaint,
+                    department: &filed.department,
+                    theme: &theme,
+                    title: &title,
+                    status: Some(Status::Submitted),
+                };
+                upsert(conn, &seen, now).await?;
+                set_recipient(
+                    conn,
+                    &filed.tracking_number,
+                    &filed.account_id,
+                    &filed.contact_email,
+                    &filed.contact_phone,
+                    "",
+                )
+                .await?;
+                self.notify_demand(conn, event, &filed.tracking_number, "filed", |about| {
+                    templates::filed(about)
+                })
+                .await?;
+            }
+            "demand.filed" => {
+                let filed: DemandFiled = event.decode()?;
+                let seen = Seen {
+                    tracking_number: &filed.tracking_number,
+                    kind: DemandKind::try_from(filed.kind).unwrap_or_default(),
+                    department: &filed.department,
+                    theme: &filed.theme,
+                    title: &filed.title,
+                    status: Some(Status::Submitted),
+                };
+                upsert(conn, &seen, now).await?;
+                set_recipient(
+                    conn,
+                    &filed.tracking_number,
+                    &filed.account_id,
+                    &filed.contact_email,
+                    &filed.contact_phone,
+                    &filed.teleservice,
+                )
+                .await?;
+                self.notify_demand(conn, event, &filed.tracking_number, "filed", |about| {
+                    templates::filed(about)
+                })
+                .await?;
+            }
+            "demand.status_changed" => {
+                let changed: DemandStatusChanged = event.decode()?;
+                let status = Status::try_from(changed.status).unwrap_or_default();
+                let seen = Seen {
+                    tracking_number: &changed.tracking_number,
+                    kind: DemandKind::try_from(changed.kind).unwrap_or_default(),
+                    department: &changed.department,
+                    theme: &changed.theme,
+                    title: &changed.title,
+                    status: Some(status),
+                };
+                upsert(conn, &seen, now).await?;
+                let invite = matches!(status, Status::Resolved | Status::Closed)
+                    && invite_to_rate(conn, &changed.tracking_number, now).await?;
+                let topic = templates::status_topic(status);
+                self.notify_demand(conn, event, &changed.tracking_number, &topic, |about| {
+                    templates::status_changed(about, status, &changed.reason, invite)
+                })
+                .await?;
+            }
+            "demand.message_posted" => {
+                let posted: DemandMessagePosted = event.decode()?;
+                let from_agent = posted
+                    .author
+                    .as_ref()
+                    .is_some_and(|a| a.role() == AuthorRole::Agent);
+                // Residents hear when agents write; their own messages are no news to them.
+                if from_agent {
+                    let seen = Seen {
+                        tracking_number: &posted.tracking_number,
+                        kind: DemandKind::try_from(posted.kind).unwrap_or_default(),
+                        department: &posted.department,
+                        theme: &posted.theme,
+                        title: &posted.title,
+                        status: None,
+                    };
+                    upsert(conn, &seen, now).await?;
+                    self.notify_demand(conn, event, &posted.tracking_number, "message", |about| {
+                        templates::message_posted(about, &posted.text)
+                    })
+                    .await?;
+                }
+            }
+            "demand.claimed" => {
+                let claimed: DemandClaimed = event.decode()?;
+                sqlx::query(
+                    "INSERT INTO demands (tracking_number, department, account_id, updated_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (tracking_number) DO UPDATE SET account_id = $3, updated_at = $4",
+                )
+                .bind(&claimed.tracking_number)
+                .bind(&claimed.department)
+                .bind(&claimed.account_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .context("attaching a demand to an account")?;
+            }
+            "account.verification_requested" => {
+                let asked: AccountVerificationRequested = event.decode()?;
+                remember_email(conn, &asked.account_id, &asked.email, now).await?;
+                let rendered = templates::verify_email(&asked.link);
+                queue(
+                    conn,
+                    event,
+                    &Target::email(&asked.account_id, &asked.email),
+                    "",
+                    &rendered,
+                    now,
+                )
+                .await?;
+            }
+            "account.password_reset_requested" => {
+                let asked: PasswordResetRequested = event.decode()?;
+                remember_email(conn, &asked.account_id, &asked.email, now).await?;
+                let rendered = templates::reset_password(&asked.link);
+                queue(
+                    conn,
+                    event,
+                    &Target::email(&asked.account_id, &asked.email),
+                    "",
+                    &rendered,
+                    now,
+                )
+                .await?;
+            }
+            "follower.outcome_reached" => {
+                let outcome: FollowerOutcome = event.decode()?;
+                let status = Status::try_from(outcome.status).unwrap_or_default();
+                let link = self.public_url.complaint(&outcome.complaint_id);
+                let rendered =
+                    templates::follower_outcome(&outcome.title, status, &outcome.reason, &link);
+                for target in follower_targets(conn, &outcome).await? {
+                    queue(conn, event, &target, "", &rendered, now).await?;
+                }
+            }
+            "account.erased" => {
+                let erased: AccountErased = event.decode()?;
+                erase(conn, &erased.account_id).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Notifier {
+    /// Queues one notification of `topic` about a demand to its resident, on every
+    /// channel they want it on.
+    async fn notify_demand(
+        &self,
+        conn: &mut PgConnection,
+        event: &Event,
+        tracking_number: &str,
+        topic: &str,
+        render: impl FnOnce(&About<'_>) -> Rendered,
+    ) -> anyhow::Result<()> {
+        let Some(demand) = demand(conn, tracking_number).await? else {
+            return Ok(());
+        };
+        let targets = targets(conn, &demand, topic).await?;
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let link = self.public_url.follow(tracking_number);
+        let rendered = render(&About {
+            tracking_number,
+            title: &demand.title,
+            link: &link,
+        });
+        let now = self.clock.now();
+        for target in &targets {
+            queue(conn, event, target, tracking_number, &rendered, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Records a demand's kind, department, theme, title and status as an event shows them.
+async fn upsert(
+    conn: &mut PgConnection,
+    seen: &Seen<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let status = seen.status.map(names::status);
+    sqlx::query(
+        "INSERT INTO demands (tracking_number, kind, department, theme, title, status, updated_at)
+         VALUES ($1, $2, $3, $4, $5, coalesce($6, 'submitted'), $7)
+         ON CONFLICT (tracking_number) DO UPDATE SET
+             kind = CASE WHEN $2 = 'unspecified' THEN demands.kind ELSE $2 END,
+             department = CASE WHEN $3 = '' THEN demands.department ELSE $3 END,
+             theme = CASE WHEN $4 = '' THEN demands.theme ELSE $4 END,
+             title = CASE WHEN $5 = '' THEN demands.title ELSE $5 END,
+             status = coalesce($6, demands.status),
+             updated_at = $7",
+    )
+    .bind(seen.tracking_number)
+    .bind(names::kind(seen.kind))
+    .bind(seen.department)
+    .bind(seen.theme)
+    .bind(seen.title)
+    .bind(status)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("recording a demand")?;
+    Ok(())
+}
+
+/// Whom a new demand's notifications go to.
+async fn set_recipient(
+    conn: &mut PgConnection,
+    tracking_number: &str,
+    account: &str,
+    email: &str,
+    phone: &str,
+    teleservice: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE demands SET account_id = coalesce(account_id, nullif($2, '')),
+             contact_email = $3, contact_phone = $4, teleservice = $5
+         WHERE tracking_number = $1",
+    )
+    .bind(tracking_number)
+    .bind(account.trim())
+    .bind(email.trim())
+    .bind(phone.trim())
+    .bind(teleservice)
+    .execute(conn)
+    .await
+    .context("recording a demand's resident")?;
+    Ok(())
+}
+
+/// Invites the resident to rate the answer, once per demand; true when they have not
+/// rated it yet.
+async fn invite_to_rate(
+    conn: &mut PgConnection,
+    tracking_number: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    sqlx::query(
+        "INSERT INTO rating_invitations (tracking_number, invited_at) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(tracking_number)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .context("inviting to rate")?;
+    let rated: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ratings WHERE tracking_number = $1)")
+            .bind(tracking_number)
+            .fetch_one(conn)
+            .await
+            .context("looking for a rating")?;
+    Ok(!rated)
+}
+
+pub async fn demand(
+    conn: &mut PgConnection,
+    tracking_number: &str,
+) -> anyhow::Result<Option<DemandRow>> {
+    sqlx::query_as(
+        "SELECT tracking_number, kind, department, theme, title, teleservice, status, account_id,
+                contact_email, contact_phone
+         FROM demands WHERE tracking_number = $1",
+    )
+    .bind(tracking_number)
+    .fetch_optional(conn)
+    .await
+    .context("reading a demand")
+}
+
+/// Where one message goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub channel: &'static str,
+    /// E-mail address, phone number, or account id (`app`).
+    pub recipient: String,
+    pub account: Option<String>,
+}
+
+impl Target {
+    fn email(account: &str, address: &str) -> Self {
+        Self {
+            channel: "email",
+            recipient: address.to_owned(),
+            account: Some(account.to_owned()).filter(|a| !a.is_empty()),
+        }
+    }
+}
+
+/// The targets of a topic for a demand's resident: an account's chosen channels (each
+/// only where an address is known), or the contact left at filing (e-mail when given,
+/// SMS otherwise).
+async fn targets(
+    conn: &mut PgConnection,
+    demand: &DemandRow,
+    topic: &str,
+) -> anyhow::Result<Vec<Target>> {
+    let Some(account) = &demand.account_id else {
+        let target = if !demand.contact_email.is_empty() {
+            Some(("email", &demand.contact_email))
+        } else if !demand.contact_phone.is_empty() {
+            Some(("sms", &demand.contact_phone))
+        } else {
+            None
+        };
+        return Ok(target
+            .map(|(channel, recipient)| Target {
+                channel,
+                recipient: recipient.clone(),
+                account: None,
+            })
+            .into_iter()
+            .collect());
+    };
+    let contact: Option<(String, String)> =
+        sqlx::query_as("SELECT email, phone FROM accounts WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading an account's contact")?;
+    let (email, phone) = contact.unwrap_or_default();
+    let channels = channels_for(conn, account, topic).await?;
+    Ok(channels
+        .iter()
+        .filter_map(|channel| {
+            let (channel, recipient) = match channel.as_str() {
+                "email" if !email.is_empty() => ("email", email.clone()),
+                "sms" if !phone.is_empty() => ("sms", phone.clone()),
+                "app" => ("app", account.clone()),
+                _ => return None,
+            };
+            Some(Target {
+                channel,
+                recipient,
+                account: Some(account.clone()),
+            })
+        })
+        .collect())
+}
+
+/// Where a « me too » follower hears the outcome: an account's channels for the
+/// `follow` topic, or the e-mail (else the phone) left when following.
+async fn follower_targets(
+    conn: &mut PgConnection,
+    outcome: &FollowerOutcome,
+) -> anyhow::Result<Vec<Target>> {
+    let follower = DemandRow {
+        tracking_number: String::new(),
+        kind: String::new(),
+        department: String::new(),
+        theme: String::new(),
+        title: outcome.title.clone(),
+        teleservice: String::new(),
+        status: String::new(),
+        account_id: Some(outcome.account_id.clone()).filter(|a| !a.is_empty()),
+        contact_email: outcome.email.clone(),
+        contact_phone: outcome.phone.clone(),
+    };
+    targets(conn, &follower, "follow").await
+}
+
+/// The channels an account wants for a topic.
+pub async fn channels_for(
+    conn: &mut PgConnection,
+    account: &str,
+    topic: &str,
+) -> anyhow::Result<Vec<String>> {
+    let chosen: Option<Vec<String>> =
+        sqlx::query_scalar("SELECT channels FROM preferences WHERE account_id = $1 AND topic = $2")
+            .bind(account)
+            .bind(topic)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading preferences")?;
+    if let Some(chosen) = chosen {
+        return Ok(chosen);
+    }
+    default_channels(conn, account).await
+}
+
+/// The channels of topics without a preference.
+pub async fn default_channels(
+    conn: &mut PgConnection,
+    account: &str,
+) -> anyhow::Result<Vec<String>> {
+    let preferred: Option<Option<Vec<String>>> =
+        sqlx::query_scalar("SELECT preferred_channels FROM accounts WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(conn)
+            .await
+            .context("reading preferred channels")?;
+    Ok(preferred
+        .flatten()
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| DEFAULT_CHANNELS.iter().map(|c| (*c).to_owned()).collect()))
+}
+
+/// Queues one delivery; an in-app message is stored at once and counts as sent.
+async fn queue(
+    conn: &mut PgConnection,
+    event: &Event,
+    target: &Target,
+    tracking_number: &str,
+    rendered: &Rendered,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let in_app = target.channel == "app";
+    let body = if target.channel == "sms" {
+        &rendered.sms
+    } else {
+        &rendered.body
+    };
+    let queued = sqlx::query(
+        "INSERT INTO deliveries (id, event_id, event_type, tracking_number, account_id, channel,
+             recipient, subject, body, status, attempts, next_attempt_at, created_at, sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+         ON CONFLICT (event_id, recipient, channel) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(event.id)
+    .bind(&event.kind)
+    .bind(tracking_number)
+    .bind(&target.account)
+    .bind(target.channel)
+    .bind(&target.recipient)
+    .bind(&rendered.subject)
+    .bind(body)
+    .bind(if in_app { "sent" } else { "pending" })
+    .bind(i32::from(in_app))
+    .bind(now)
+    .bind(in_app.then_some(now))
+    .execute(&mut *conn)
+    .await
+    .context("queuing a delivery")?
+    .rows_affected()
+        == 1;
+    if in_app && queued {
+        sqlx::query(
+            "INSERT INTO messages (id, event_id, account_id, tracking_number, subject, body, link, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(event.id)
+        .bind(&target.recipient)
+        .bind(tracking_number)
+        .bind(&rendered.subject)
+        .bind(&rendered.body)
+        .bind(&rendered.link)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("storing an in-app message")?;
+    }
+    Ok(())
+}
+
+async fn remember_email(
+    conn: &mut PgConnection,
+    account: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if account.is_empty() || email.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO accounts (account_id, email, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id) DO UPDATE SET email = $2, updated_at = $3",
+    )
+    .bind(account)
+    .bind(email)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("recording an account's e-mail")?;
+    Ok(())
+}
+
+/// The account is gone (RGPD): its contact, preferences and messages are deleted, and
+/// what stays for the city's records (deliveries, ratings) no longer names anyone.
+async fn erase(conn: &mut PgConnection, account: &str) -> anyhow::Result<()> {
+    for sql in [
+        "DELETE FROM accounts WHERE account_id = $1",
+        "DELETE FROM preferences WHERE account_id = $1",
+        "DELETE FROM messages WHERE account_id = $1",
+        "UPDATE deliveries SET recipient = 'effacé:' || id::text, body = '', account_id = NULL,
+             last_error = CASE WHEN status = 'pending' THEN 'compte supprimé' ELSE last_error END,
+             status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END
+         WHERE account_id = $1",
+        "UPDATE demands SET account_id = NULL, contact_email = '', contact_phone = ''
+         WHERE account_id = $1",
+        "UPDATE ratings SET account_id = NULL, comment = '' WHERE account_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(account)
+            .execute(&mut *conn)
+            .await
+            .context("erasing an account's data")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,455 @@
+//! Open311 GeoReport v2 at `/open311/v2/`, checked field by field against the
+//! specification (http://wiki.open311.org/GeoReport_v2) in both formats: discovery,
+//! services and a service definition, `POST requests` with and without a valid API key,
+//! `GET requests` by id and with filters, tokens, and the error documents.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use guichet_tests::Platform;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The fields of a service request, in the specification's order.
+const REQUEST_FIELDS: &[&str] = &[
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+];
+
+/// The names of the opening tags of an XML document, in order.
+fn tags(xml: &str) -> Vec<String> {
+    xml.split('<')
+        .skip(1)
+        .filter(|t| !t.starts_with('/') && !t.starts_with('?'))
+        .map(|t| t.split(['>', ' ', '/']).next().unwrap().to_owned())
+        .collect()
+}
+
+/// The text of the first `<name>` element.
+fn text<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
+        + open.len();
+    let end = xml[start..].find(&format!("</{name}>")).unwrap() + start;
+    &xml[start..end]
+}
+
+async fn get(platform: &Platform, path: &str) -> (StatusCode, String, String) {
+    let response = platform.get(path).await;
+    let status = response.status();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, content_type, response.text().await.unwrap())
+}
+
+async fn post_form(platform: &Platform, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let response = platform
+        .http
+        .post(platform.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+fn is_iso8601_with_zone(value: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(value).is_ok()
+        && (value.ends_with('Z') || value[value.len() - 6..].starts_with(['+', '-']))
+}
+
+async fn api_key(platform: &Platform) -> String {
+    let admin = platform.admin().await;
+    let response = platform
+        .post_json_as(
+            &admin,
+            "/api/v1/admin/open311/keys",
+            &json!({"label": "Application Aix Propre"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let key: Value = response.json().await.unwrap();
+    key["api_key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn discovery_and_services_are_as_the_specification_writes_them() {
+    let platform = Platform::start("o311_services").await.unwrap();
+
+    let (status, content_type, body) = get(&platform, "/open311/v2/discovery.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json; charset=utf-8");
+    let discovery: Value = serde_json::from_str(&body).unwrap();
+    for field in ["changeset", "contact", "key_service", "endpoints"] {
+        assert!(discovery.get(field).is_some(), "{field}: {discovery}");
+    }
+    let endpoint = &discovery["endpoints"][0];
+    assert_eq!(
+        endpoint["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+    assert_eq!(endpoint["url"], format!("{}/open311/v2", platform.base));
+    assert_eq!(endpoint["type"], "production");
+    assert_eq!(endpoint["formats"], json!(["text/xml", "application/json"]));
+    assert!(is_iso8601_with_zone(
+        endpoint["changeset"].as_str().unwrap()
+    ));
+
+    let (status, content_type, xml) = get(&platform, "/open311/v2/discovery.xml").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/xml; charset=utf-8");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><discovery>"));
+    assert_eq!(
+        tags(&xml),
+        [
+            "discovery",
+            "changeset",
+            "contact",
+            "key_service",
+            "endpoints",
+            "endpoint",
+            "specification",
+            "url",
+            "changeset",
+            "type",
+            "formats",
+            "format",
+            "format"
+        ]
+    );
+
+    let (_, _, body) = get(&platform, "/open311/v2/services.json").await;
+    let services: Value = serde_json::from_str(&body).unwrap();
+    let services = services.as_array().unwrap();
+    assert_eq!(services.len(), 32);
+    let pothole = services
+        .iter()
+        .find(|s| s["service_code"] == "NID_DE_POULE")
+        .unwrap();
+    let mut fields: Vec<&str> = pothole
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "description",
+            "group",
+            "keywords",
+            "metadata",
+            "service_code",
+            "service_name",
+            "type"
+        ]
+    );
+    assert_eq!(pothole["service_name"], "Nid-de-poule / chaussée dégradée");
+    assert_eq!(pothole["metadata"], true);
+    assert_eq!(pothole["type"], "realtime");
+    assert_eq!(pothole["group"], "VOIRIE");
+
+    let (_, _, xml) = get(&platform, "/open311/v2/services.xml").await;
+    assert!(xml.starts_with(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><services><service><service_code>"
+    ));
+    assert_eq!(xml.matches("<service>").count(), 32);
+    assert_eq!(
+        &tags(&xml)[1..9],
+        [
+            "service",
+            "service_code",
+            "service_name",
+            "description",
+            "metadata",
+            "type",
+            "keywords",
+            "group"
+        ]
+    );
+    assert!(xml.contains("<metadata>true</metadata>"));
+
+    let (status, _, body) = get(&platform, "/open311/v2/services/NID_DE_POULE.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let definition: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(definition["service_code"], "NID_DE_POULE");
+    let attribute = &definition["attributes"][0];
+    for field in [
+        "variable",
+        "code",
+        "datatype",
+        "required",
+        "datatype_description",
+        "order",
+        "description",
+    ] {
+        assert!(attribute.get(field).is_some(), "{field}: {attribute}");
+    }
+    assert_eq!(attribute["variable"], false);
+    assert_eq!(attribute["datatype"], "string");
+    assert_eq!(attribute["order"], 1);
+    assert!(
+        attribute["description"]
+            .as_str()
+            .unwrap()
+            .contains("10 jours")
+    );
+    let (_, _, xml) = get(&platform, "/open311/v2/services/NID_DE_POULE.xml").await;
+    assert!(xml.contains("<service_definition><service_code>NID_DE_POULE</service_code><attributes><attribute><variable>false</variable>"));
+
+    // Errors: an unknown service, in each format's error document.
+    let (status, _, body) = get(&platform, "/open311/v2/services/VOLCAN.json").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let errors: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(errors[0]["code"], 404);
+    assert!(errors[0]["description"].is_string());
+    let (status, _, xml) = get(&platform, "/open311/v2/services/VOLCAN.xml").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(xml.contains("<errors><error><code>404</code><description>"));
+}
+
+#[tokio::test]
+async fn requests_are_filed_with_a_key_and_read_by_id_and_filters_in_both_formats() {
+    let platform = Platform::start("o311_requests").await.unwrap();
+    let key = api_key(&platform).await;
+    let pothole = [
+        ("service_code", "NID_DE_POULE"),
+        ("lat", "43.5263"),
+        ("long", "5.4474"),
+        ("address_string", "Cours Mirabeau"),
+        ("description", "Trou profond devant le numéro 12."),
+        ("email", "jeanne.martin@example.fr"),
+        ("first_name", "Jeanne"),
+        ("last_name", "Martin"),
+    ];
+
+    // Without a key, or with a wrong one: 403, nothing filed.
+    let (status, body) = post_form(&platform, "/open311/v2/requests.json", &pothole).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let errors: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(errors[0]["code"], 403);
+    let mut wrong = pothole.to_vec();
+    wrong.push(("api_key", "0000"));
+    let (status, body) = post_form(&platform, "/open311/v2/requests.xml", &wrong).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("<errors><error><code>403</code>"), "{body}");
+    assert_eq!(platform.complaints_rows("complaints").await, 0);
+
+    // With the key: JSON…
+    let mut with_key = pothole.to_vec();
+    with_key.push(("api_key", &key));
+    let (status, body) = post_form(&platform, "/open311/v2/requests.json", &with_key).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let created = created.as_array().unwrap();
+    assert_eq!(created.len(), 1);
+    let id = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(created[0]["service_notice"].as_str().unwrap().contains("C"));
+    assert!(created[0].get("account_id").is_some());
+    // …and XML, for a streetlight.
+    let mut light = with_key.clone();
+    light[0] = ("service_code", "ECLAIRAGE_PANNE");
+    let (status, xml) = post_form(&platform, "/open311/v2/requests.xml", &light).await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    assert_eq!(
+        tags(&xml),
+        [
+            "service_requests",
+            "request",
+            "service_request_id",
+            "service_notice",
+            "account_id"
+        ]
+    );
+    let light_id = text(&xml, "service_request_id").to_owned();
+
+    // A request with a missing parameter: 400, said in the spec's error document.
+    let missing = [
+        ("api_key", key.as_str()),
+        ("service_code", "NID_DE_POULE"),
+        ("description", "x"),
+    ];
+    let (status, body) = post_form(&platform, "/open311/v2/requests.json", &missing).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let errors: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(errors[0]["code"], 400);
+    assert!(
+        errors[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("address_string"),
+        "{errors}"
+    );
+
+    // GET one by id, field by field.
+    let (status, _, body) = get(&platform, &format!("/open311/v2/requests/{id}.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let found: Value = serde_json::from_str(&body).unwrap();
+    let request = &found.as_array().unwrap()[0];
+    let mut fields: Vec<&str> = request
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = REQUEST_FIELDS.to_vec();
+    fields.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(fields, expected);
+    assert_eq!(request["service_request_id"], id);
+    assert_eq!(request["status"], "open");
+    assert_eq!(request["service_code"], "NID_DE_POULE");
+    assert_eq!(request["service_name"], "Nid-de-poule / chaussée dégradée");
+    assert_eq!(request["agency_responsible"], "VOIRIE");
+    assert_eq!(request["address"], "Cours Mirabeau");
+    assert_eq!(request["lat"], 43.5263);
+    assert_eq!(request["long"], 5.4474);
+    for date in [
+        "requested_datetime",
+        "updated_datetime",
+        "expected_datetime",
+    ] {
+        assert!(
+            is_iso8601_with_zone(request[date].as_str().unwrap()),
+            "{date}: {request}"
+        );
+    }
+    // Nothing personal is published.
+    assert!(!body.contains("Jeanne") && !body.contains("Trou profond"));
+
+    let (status, content_type, xml) =
+        get(&platform, &format!("/open311/v2/requests/{id}.xml")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/xml; charset=utf-8");
+    let mut expected_tags = vec!["service_requests", "request"];
+    expected_tags.extend_from_slice(REQUEST_FIELDS);
+    assert_eq!(tags(&xml), expected_tags);
+    assert_eq!(text(&xml, "status"), "open");
+    assert!(is_iso8601_with_zone(text(&xml, "requested_datetime")));
+
+    let (status, _, body) = get(
+        &platform,
+        "/open311/v2/requests/0191d1a2-0000-7000-8000-000000000000.json",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()[0]["code"],
+        404
+    );
+
+    // The roads department fixes the pothole: it turns closed, with the agent's notes.
+    let number = created[0]["service_notice"]
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let roads = platform.agent("karim", &["VOIRIE"]).await;
+    let fixed = platform
+        .post_json_as(
+            &roads,
+            &format!("/api/v1/demands/{number}/status"),
+            &json!({"status": "resolved", "reason": "Rebouché."}),
+        )
+        .await;
+    assert_eq!(fixed.status(), StatusCode::OK);
+
+    // Filters: by ids (comma list), by service code, by status, by dates; both formats.
+    let list = |query: String| {
+        let platform = &platform;
+        async move {
+            let (status, _, body) =
+                get(platform, &format!("/open311/v2/requests.json?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let found: Value = serde_json::from_str(&body).unwrap();
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["service_request_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut both = list(format!("service_request_id={id},{light_id}")).await;
+    both.sort();
+    let mut expected = vec![id.clone(), light_id.clone()];
+    expected.sort();
+    assert_eq!(both, expected);
+    assert_eq!(
+        list("service_code=ECLAIRAGE_PANNE".into()).await,
+        [light_id.as_str()]
+    );
+    assert_eq!(list("status=closed".into()).await, [id.as_str()]);
+    assert_eq!(list("status=open".into()).await, [light_id.as_str()]);
+    assert_eq!(list("status=open,closed".into()).await.len(), 2);
+    assert_eq!(
+        list("start_date=2000-01-01T00:00:00Z&end_date=2001-01-01T00:00:00Z".into())
+            .await
+            .len(),
+        0
+    );
+    assert_eq!(
+        list("start_date=2000-01-01T00:00:00%2B01:00&service_code=NID_DE_POULE".into()).await,
+        [id.as_str()]
+    );
+    let (_, _, body) = get(
+        &platform,
+        &format!("/open311/v2/requests.json?service_request_id={id}"),
+    )
+    .await;
+    let closed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(closed[0]["status"], "closed");
+    assert_eq!(closed[0]["status_notes"], "Rebouché.");
+
+    let (status, _, xml) = get(&platform, "/open311/v2/requests.xml?status=closed").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(xml.matches("<request>").count(), 1);
+    assert_eq!(text(&xml, "status"), "closed");
+    assert_eq!(text(&xml, "service_request_id"), id);
+
+    let (status, _, body) = get(&platform, "/open311/v2/requests.json?start_date=hier").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()[0]["code"],
+        400
+    );
+    let (status, _, xml) = get(&platform, "/open311/v2/requests.xml?status=pending").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(xml.contains("<errors><error><code>400</code>"));
+
+    // Tokens: requests are created at once, the token is the id.
+    let (status, _, body) = get(&platform, &format!("/open311/v2/tokens/{id}.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(token, json!([{"service_request_id": id, "token": id}]));
+    let (_, _, xml) = get(&platform, &format!("/open311/v2/tokens/{id}.xml")).await;
+    assert_eq!(
+        tags(&xml),
+        ["service_requests", "request", "service_request_id", "token"]
+    );
+}
