@@ -133,11 +133,10 @@ impl AppState {
         })
     }
 
-    /// The `Privacy` client of every service that keeps residents' data.
+    /// The `Privacy` client of every service: each keeps residents' data.
     pub fn privacy_clients(&self) -> Vec<PrivacyClient<TracedChannel>> {
         self.services
             .iter()
-            .filter(|(name, _)| *name != "notifications")
             .map(|(_, channel)| PrivacyClient::new(channel.clone()))
             .collect()
     }

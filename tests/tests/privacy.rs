@@ -88,10 +88,34 @@ async fn a_resident_attaches_a_demand_filed_without_account_with_the_contact_giv
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// Rows of any table of the notifications database (the service's or the kit's) whose
+/// text contains `needle`, whatever the case.
+async fn notifications_rows_mentioning(platform: &Platform, needle: &str) -> Vec<String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
+         WHERE table_schema IN ('public', 'kit') AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&platform.notifications_db)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for table in tables {
+        let sql = format!("SELECT t::text FROM {table} t WHERE t::text ILIKE $1");
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(format!("%{needle}%"))
+            .fetch_all(&platform.notifications_db)
+            .await
+            .unwrap();
+        found.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+    }
+    found
+}
+
 #[tokio::test]
 async fn a_resident_downloads_their_data_then_erases_their_account() {
     let platform = Platform::start("rgpd").await.unwrap();
     let jeanne = platform.resident("jeanne@example.org").await;
+    let roads = platform.agent("karim", &["VOIRIE"]).await;
     let filed: Value = platform
         .post_json_as(
             &jeanne,
@@ -103,6 +127,59 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
         .await
         .unwrap();
     let number = filed["tracking_number"].as_str().unwrap().to_owned();
+
+    // What the notifications service keeps: a preference, in-app messages, a rating.
+    let preferences = platform
+        .http
+        .put(platform.url("/api/v1/me/notifications"))
+        .bearer_auth(&jeanne)
+        .json(&json!({"preferences": [{"topic": "message", "channels": ["app"]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preferences.status(), StatusCode::OK);
+    let resolved = platform
+        .post_json_as(
+            &roads,
+            &format!("/api/v1/demands/{number}/status"),
+            &json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(resolved.status(), StatusCode::OK);
+    let account: String = testing::eventually(|| async {
+        let row: Option<(Option<String>, String)> =
+            sqlx::query_as("SELECT account_id, status FROM demands WHERE tracking_number = $1")
+                .bind(&number)
+                .fetch_optional(&platform.notifications_db)
+                .await
+                .unwrap();
+        row.filter(|(_, status)| status == "resolved")
+            .and_then(|(account, _)| account)
+    })
+    .await
+    .expect("notifications never saw the resolution");
+    let rated = platform
+        .post_json_as(
+            &jeanne,
+            &format!("/api/v1/demands/{number}/rating"),
+            &json!({"score": 4, "comment": "Réparé vite, merci de la part de Jeanne."}),
+        )
+        .await;
+    assert_eq!(rated.status(), StatusCode::CREATED);
+    let inbox: Value = platform
+        .get_as(&jeanne, "/api/v1/me/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["tracking_number"] == number.as_str()),
+        "{inbox}"
+    );
 
     let export = platform.get_as(&jeanne, "/api/v1/me/export").await;
     assert_eq!(export.status(), StatusCode::OK);
@@ -120,6 +197,42 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     let complaints = &export["services"]["complaints"]["complaints"];
     assert_eq!(complaints[0]["tracking_number"], number);
     assert_eq!(complaints[0]["contact_email"], "jeanne@example.org");
+    let notifications = &export["services"]["notifications"];
+    assert_eq!(notifications["account"]["email"], "jeanne@example.org");
+    assert_eq!(
+        notifications["preferences"],
+        json!([{"topic": "message", "channels": ["app"]}])
+    );
+    assert!(
+        notifications["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["tracking_number"] == number.as_str()),
+        "{notifications}"
+    );
+    assert_eq!(notifications["ratings"][0]["tracking_number"], number);
+    assert_eq!(notifications["ratings"][0]["score"], 4);
+    assert_eq!(
+        notifications["ratings"][0]["comment"],
+        "Réparé vite, merci de la part de Jeanne."
+    );
+    // Addresses in full: they are her own.
+    assert!(
+        notifications["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["recipient"] == "jeanne@example.org"),
+        "{notifications}"
+    );
+
+    assert!(
+        !notifications_rows_mentioning(&platform, "jeanne")
+            .await
+            .is_empty(),
+        "the search below finds what there is"
+    );
 
     let refused = platform
         .http
@@ -163,11 +276,34 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     .expect("the complaint is anonymised");
     assert_eq!(anonymised.0, None);
     assert_eq!(anonymised.1, "");
-    let roads = platform.agent("karim", &["VOIRIE"]).await;
     let demand = platform
         .get_as(&roads, &format!("/api/v1/demands/{number}"))
         .await;
     assert_eq!(demand.status(), StatusCode::OK);
     let demand: Value = demand.json().await.unwrap();
     assert_eq!(demand["timeline"][0]["author"]["name"], Value::Null);
+
+    // Nothing of hers remains in the notifications service; the score stays for the
+    // city's statistics, without the comment.
+    let erased = testing::eventually(|| async {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE account_id = $1")
+            .bind(&account)
+            .fetch_one(&platform.notifications_db)
+            .await
+            .unwrap();
+        (left == 0).then_some(())
+    })
+    .await;
+    assert!(erased.is_some(), "notifications never erased the account");
+    for needle in [account.as_str(), "jeanne"] {
+        let rows = notifications_rows_mentioning(&platform, needle).await;
+        assert!(rows.is_empty(), "{needle} still in {rows:#?}");
+    }
+    let rating: (i16, String, Option<String>) =
+        sqlx::query_as("SELECT score, comment, account_id FROM ratings WHERE tracking_number = $1")
+            .bind(&number)
+            .fetch_one(&platform.notifications_db)
+            .await
+            .unwrap();
+    assert_eq!(rating, (4, String::new(), None));
 }

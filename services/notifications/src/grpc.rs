@@ -1,5 +1,6 @@
 //! The gRPC face of the service: agents' feeds (listed, streamed, counted, marked read),
-//! residents' preferences, messages and deliveries, satisfaction and announcements.
+//! residents' preferences, messages and deliveries, satisfaction and announcements, and
+//! the export of what the service keeps about a resident (`Privacy`).
 //! Every call verifies the caller's token itself.
 
 use std::{collections::HashSet, pin::Pin, sync::Arc};
@@ -17,6 +18,7 @@ use guichet_proto::{
         self as pb, announcements_server::Announcements, feed_server::Feed,
         residents_server::Residents, satisfaction_server::Satisfaction,
     },
+    privacy::v1::{ExportPersonalDataRequest, PersonalData, privacy_server::Privacy},
 };
 use sqlx::PgPool;
 use tokio::sync::{broadcast::error::RecvError, mpsc};
@@ -30,7 +32,7 @@ use crate::{
     error::Error,
     feed::{self, ItemRow, Mark, Scope},
     live::Hub,
-    residents, satisfaction,
+    privacy, residents, satisfaction,
     templates::{CHANNELS, TOPICS},
 };
 
@@ -679,6 +681,25 @@ impl Announcements for Api {
         .map_err(|e| internal(&e))?;
         Ok(Response::new(pb::ListAnnouncementsResponse {
             announcements: rows.into_iter().map(announcement).collect(),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl Privacy for Api {
+    /// Everything kept about the calling resident, addresses in full: it is their own.
+    #[tracing::instrument(name = "Export a resident's notifications data", skip_all)]
+    async fn export_personal_data(
+        &self,
+        request: Request<ExportPersonalDataRequest>,
+    ) -> Result<Response<PersonalData>, Status> {
+        let (account, _) = self.resident(&request).await?;
+        let json = privacy::export(&self.pool, &account)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(PersonalData {
+            service: "notifications".to_owned(),
+            json,
         }))
     }
 }

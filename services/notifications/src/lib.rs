@@ -6,7 +6,8 @@
 //!   ([`feed`], [`live`]);
 //! - residents: e-mail (SMTP), SMS (an HTTP provider) and messages in their space, in
 //!   French, on the channels they chose, with retries ([`residents`], [`delivery`]);
-//! - satisfaction ratings of resolved demands, and the city's announcements.
+//! - satisfaction ratings of resolved demands, and the city's announcements;
+//! - residents' RGPD rights over all of the above: export and erasure ([`privacy`]).
 
 pub mod announcements;
 pub mod config;
@@ -15,6 +16,7 @@ mod error;
 pub mod feed;
 mod grpc;
 pub mod live;
+pub mod privacy;
 pub mod residents;
 pub mod satisfaction;
 pub mod templates;
@@ -33,6 +35,7 @@ use guichet_proto::{
         announcements_server::AnnouncementsServer, feed_server::FeedServer,
         residents_server::ResidentsServer, satisfaction_server::SatisfactionServer,
     },
+    privacy::v1::privacy_server::PrivacyServer,
 };
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -128,7 +131,8 @@ impl Application {
         let routes = tonic::service::Routes::new(FeedServer::new(api.clone()))
             .add_service(ResidentsServer::new(api.clone()))
             .add_service(SatisfactionServer::new(api.clone()))
-            .add_service(AnnouncementsServer::new(api));
+            .add_service(AnnouncementsServer::new(api.clone()))
+            .add_service(PrivacyServer::new(api));
         let stopping = stop.clone();
         let served = guichet_kit::grpc::serve(
             self.listener,
@@ -138,6 +142,7 @@ impl Application {
                 "guichet.notifications.v1.Residents",
                 "guichet.notifications.v1.Satisfaction",
                 "guichet.notifications.v1.Announcements",
+                "guichet.privacy.v1.Privacy",
             ],
             async move {
                 shutdown.await;

@@ -242,7 +242,7 @@ impl Handler for Notifier {
             }
             "account.erased" => {
                 let erased: AccountErased = event.decode()?;
-                erase(conn, &erased.account_id).await?;
+                crate::privacy::erase(conn, &erased.account_id).await?;
             }
             _ => {}
         }
@@ -583,29 +583,5 @@ async fn remember_email(
     .execute(conn)
     .await
     .context("recording an account's e-mail")?;
-    Ok(())
-}
-
-/// The account is gone (RGPD): its contact, preferences and messages are deleted, and
-/// what stays for the city's records (deliveries, ratings) no longer names anyone.
-async fn erase(conn: &mut PgConnection, account: &str) -> anyhow::Result<()> {
-    for sql in [
-        "DELETE FROM accounts WHERE account_id = $1",
-        "DELETE FROM preferences WHERE account_id = $1",
-        "DELETE FROM messages WHERE account_id = $1",
-        "UPDATE deliveries SET recipient = 'effacé:' || id::text, body = '', account_id = NULL,
-             last_error = CASE WHEN status = 'pending' THEN 'compte supprimé' ELSE last_error END,
-             status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END
-         WHERE account_id = $1",
-        "UPDATE demands SET account_id = NULL, contact_email = '', contact_phone = ''
-         WHERE account_id = $1",
-        "UPDATE ratings SET account_id = NULL, comment = '' WHERE account_id = $1",
-    ] {
-        sqlx::query(sql)
-            .bind(account)
-            .execute(&mut *conn)
-            .await
-            .context("erasing an account's data")?;
-    }
     Ok(())
 }
