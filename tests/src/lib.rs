@@ -516,4 +516,19 @@ impl Platform {
         );
         self.agent_login(login, &password).await
     }
+
+    /// Creates an agent of `departments` and signs them in on a registered device of
+    /// `kind` (`counter`, `phone`): their requests carry that channel.
+    pub async fn agent_on(&self, kind: &str, login: &str, departments: &[&str]) -> String {
+        self.agent(login, departments).await;
+        let device = self.device(kind).await;
+        let response = self
+            .post_json_as(
+                &device,
+                "/api/v1/agent/login",
+                &serde_json::json!({"login": login, "password": format!("{login}-mot-de-passe")}),
+            )
+            .await;
+        Self::access_token(response, "agent login on a device").await
+    }
 }

@@ -46,23 +46,6 @@ async fn json_ok(response: reqwest::Response, status: StatusCode) -> Value {
 }
 
 /// An agent of `departments` signed in through a registered device of `kind`.
-async fn agent_on(platform: &Platform, kind: &str, login: &str, departments: &[&str]) -> String {
-    platform.agent(login, departments).await;
-    let device = platform.device(kind).await;
-    let body = json_ok(
-        platform
-            .post_json_as(
-                &device,
-                "/api/v1/agent/login",
-                &json!({"login": login, "password": format!("{login}-mot-de-passe")}),
-            )
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn outbox(platform: &Platform, routing_key: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM kit.outbox WHERE routing_key = $1")
         .bind(routing_key)
@@ -82,7 +65,7 @@ async fn a_phone_agent_files_for_a_caller_who_follows_it_and_every_follower_hear
     )
     .await
     .unwrap();
-    let phone_agent = agent_on(&platform, "phone", "alice", &["MRU"]).await;
+    let phone_agent = platform.agent_on("phone", "alice", &["MRU"]).await;
 
     // Allô Mairie: the caller has no account; the agent types what they say.
     let mut filing = pothole(near(0.0, 0.0), "Place de l'Hôtel de Ville");
@@ -413,7 +396,7 @@ async fn a_complaint_30_m_from_an_open_one_of_its_category_is_offered_as_a_dupli
 #[tokio::test]
 async fn the_desk_finds_reassigns_and_supervisors_see_what_is_overdue() {
     let platform = Platform::start("desk_handling").await.unwrap();
-    let counter_agent = agent_on(&platform, "counter", "sophie", &["MRU"]).await;
+    let counter_agent = platform.agent_on("counter", "sophie", &["MRU"]).await;
 
     // A resident with an account comes to the counter: found by name, filed for them.
     let resident = platform.resident("jeanne@example.org").await;

@@ -881,3 +881,111 @@ async fn the_citys_catalog_is_loaded_and_served_per_channel() {
         assert!(!form["definition"]["pages"].as_array().unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_desk_agent_files_a_procedure_for_a_resident_and_finds_every_demand_of_theirs() {
+    let platform = Platform::start("tls_desk").await.unwrap();
+    let designer = designer(&platform).await;
+    publish(
+        &platform,
+        &designer,
+        &certificate("acte-guichet"),
+        json!({"state": "published"}),
+    )
+    .await;
+    // Jeanne Martin has an account; she once filed a complaint herself on the web.
+    let jeanne = platform.resident("jeanne.martin@example.org").await;
+    let (status, complaint) = json_of(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/complaints",
+                &json!({"category": "NID_DE_POULE", "description": "Trou devant chez moi.",
+                        "location": {"address": "Cours Mirabeau"}}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{complaint}");
+    let account = account_id(&platform, &jeanne).await;
+
+    // At the town hall counter, the agent finds her by name…
+    let desk = platform
+        .agent_on("counter", "sophie", &["ETAT_CIVIL", "MRU"])
+        .await;
+    let (status, found) = json_of(
+        platform
+            .get_as(&desk, "/api/v1/agent/search?q=Jeanne%20Martin")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert!(
+        found["residents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["account_id"] == account.as_str()),
+        "{found}"
+    );
+    // …and files the procedure for her account, on the counter channel.
+    let (status, filed) = json_of(
+        platform
+            .post_json_as(
+                &desk,
+                "/api/v1/teleservices/acte-guichet/demands",
+                &json!({"resident_id": account, "data": {"nom": "Martin", "copie": "extrait"}}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    assert_eq!(filed["channel"], "counter");
+    assert_eq!(filed["timeline"][0]["author"]["role"], "agent");
+    let number = filed["tracking_number"].as_str().unwrap();
+    // It is hers: in her account, on every channel.
+    let (_, mine) = json_of(platform.get_as(&jeanne, "/api/v1/me/demands").await).await;
+    assert!(mine.to_string().contains(number), "{mine}");
+
+    // Searching her e-mail finds both demands, whatever silo holds them.
+    let (_, found) = json_of(
+        platform
+            .get_as(&desk, "/api/v1/agent/search?q=jeanne.martin@example.org")
+            .await,
+    )
+    .await;
+    let numbers: Vec<&str> = found["demands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["tracking_number"].as_str().unwrap())
+        .collect();
+    assert!(numbers.contains(&number), "{found}");
+    assert!(
+        numbers.contains(&complaint["tracking_number"].as_str().unwrap()),
+        "{found}"
+    );
+    // The number alone finds the procedure too.
+    let (_, by_number) = json_of(
+        platform
+            .get_as(&desk, &format!("/api/v1/agent/search?q={number}"))
+            .await,
+    )
+    .await;
+    assert_eq!(by_number["demands"][0]["tracking_number"], number);
+
+    // A roads agent's search does not reach civil status.
+    let roads = platform.agent("karim", &["VOIRIE"]).await;
+    let (_, theirs) = json_of(
+        platform
+            .get_as(&roads, "/api/v1/agent/search?q=jeanne.martin@example.org")
+            .await,
+    )
+    .await;
+    assert!(!theirs.to_string().contains(number), "{theirs}");
+    // Residents do not search.
+    let refused = platform
+        .get_as(&jeanne, "/api/v1/agent/search?q=Martin")
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use guichet_kit::{Owner, TrackingNumber, grpc::datetime};
 use guichet_proto::{
     complaints::v1::{self as pb, FileComplaintRequest, ListCategoriesRequest},
-    demand::v1::Channel,
+    demand::v1::{Channel, SearchDemandsRequest},
     identity::v1::FindResidentsRequest,
     names,
 };
@@ -823,19 +823,23 @@ pub async fn search(
             .residents
     };
     let resident_ids: Vec<String> = residents.iter().map(|r| r.account_id.clone()).collect();
-    // Complaints only for now; teleservices and RAPO answer the same `Search` later.
-    let demands = state
-        .complaints
-        .clone()
-        .search(agent.bearer().request(pb::SearchRequest {
-            query: q,
-            resident_ids,
-            limit: 0,
-        }))
-        .await
-        .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
-        .into_inner()
-        .demands;
+    // Every silo answers the same search over what the agent reaches.
+    let mut demands = Vec::new();
+    for owner in [Owner::Teleservices, Owner::Complaints, Owner::Rapo] {
+        let found = state
+            .demands_for(owner)
+            .search_demands(agent.bearer().request(SearchDemandsRequest {
+                query: q.clone(),
+                resident_ids: resident_ids.clone(),
+                limit: 0,
+            }))
+            .await
+            .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
+            .into_inner()
+            .demands;
+        demands.extend(found);
+    }
+    demands.sort_by_key(|d| std::cmp::Reverse(d.created_at.map(|t| (t.seconds, t.nanos))));
     Ok(Json(SearchResults {
         residents: residents
             .into_iter()

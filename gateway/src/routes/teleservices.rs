@@ -171,6 +171,8 @@ pub struct Submission {
     pub contact: Option<Contact>,
     /// A professional filing for one of their account's businesses.
     pub siret: String,
+    /// Desk and phone agents: the account filed for (from `/api/v1/agent/search`).
+    pub resident_id: String,
 }
 
 /// The answers of a demand, with the definition of the version filled.
@@ -588,6 +590,7 @@ fn submission(slug: String, draft_id: String, body: Submission, key: String) -> 
         }),
         idempotency_key: key,
         siret: body.siret,
+        resident_id: body.resident_id,
     }
 }
 

@@ -23,8 +23,8 @@ use guichet_proto::{
     },
     demand::v1::{
         Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
-        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest, Status,
-        demands_server::Demands,
+        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest,
+        SearchDemandsRequest, Status, demands_server::Demands,
     },
     names,
 };
@@ -544,16 +544,6 @@ impl Complaints for ComplaintsService {
         ))
     }
 
-    async fn search(
-        &self,
-        request: Request<pb::SearchRequest>,
-    ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
-        let caller = self.caller(request.metadata()).await?;
-        Ok(Response::new(
-            self.search(&caller, request.get_ref()).await?,
-        ))
-    }
-
     async fn list_requests(
         &self,
         request: Request<pb::ListRequestsRequest>,
@@ -632,6 +622,16 @@ impl Demands for ComplaintsService {
         let caller = self.caller(request.metadata()).await?;
         Ok(Response::new(
             self.post_message(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn search_demands(
+        &self,
+        request: Request<SearchDemandsRequest>,
+    ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.search(&caller, request.get_ref()).await?,
         ))
     }
 

@@ -3,21 +3,20 @@
 //! the desk search, and the administrators' category catalogue.
 
 use guichet_kit::{
-    TrackingNumber,
-    auth::{Caller, Claims, Role},
+    auth::{Caller, Claims},
     bus,
     demand::{
         self as shared, Error,
         access::{self, Access},
         agent_author, events as demand_events, parse_tracking, resident_author,
+        search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
     grpc::timestamp,
-    validate::national_phone,
 };
 use guichet_proto::{
     complaints::v1 as pb,
-    demand::v1::{ListDemandsResponse, Status},
+    demand::v1::{ListDemandsResponse, SearchDemandsRequest, Status},
     names,
 };
 use uuid::Uuid;
@@ -26,7 +25,7 @@ use crate::{
     domain::{self, photos},
     events,
     grpc::{ComplaintsService, SERVICE, title_of, to_category, to_demand},
-    store::{self, ComplaintRow, Follower, Reach, Search},
+    store::{self, ComplaintRow, Follower, Reach},
 };
 
 /// The agent allowed to act on a complaint: one handling its department or theme, or
@@ -352,39 +351,15 @@ impl ComplaintsService {
         })
     }
 
-    /// The desk finds a complaint by tracking number, contact name, e-mail or phone, or
-    /// by the accounts the identity service matched. Audited: it reads personal data.
-    #[tracing::instrument(name = "Search complaints", skip_all)]
+    /// The desk's search over complaints the agent reaches (every one for MRU
+    /// supervisors); audited.
     pub(crate) async fn search(
         &self,
         caller: &Caller,
-        request: &pb::SearchRequest,
+        request: &SearchDemandsRequest,
     ) -> Result<ListDemandsResponse, Error> {
-        let agent = match caller.claims() {
-            None => return Err(Error::Unauthenticated),
-            Some(c) if c.role == Role::Agent => c,
-            Some(_) => return Err(Error::Forbidden("Réservé aux agents.")),
-        };
-        let query = request.query.trim();
-        if query.chars().count() < 2 && request.resident_ids.is_empty() {
-            return Err(Error::field("q", "Saisissez au moins deux caractères."));
-        }
-        let phone = national_phone(query);
-        let search = Search {
-            tracking_number: TrackingNumber::parse(query).ok().map(|t| t.to_string()),
-            email: query.contains('@').then(|| query.to_owned()),
-            phone: (phone.len() >= 9 && phone.chars().all(|c| c.is_ascii_digit())).then_some(phone),
-            words: if query.contains('@') || query.chars().any(|c| c.is_ascii_digit()) {
-                Vec::new()
-            } else {
-                query
-                    .split_whitespace()
-                    .map(|w| w.replace(['%', '_', '\\'], ""))
-                    .filter(|w| !w.is_empty())
-                    .collect()
-            },
-            resident_ids: request.resident_ids.clone(),
-        };
+        let agent = searching_agent(caller)?;
+        let search = Search::parse(request)?;
         let rows = store::search(
             &self.pool,
             &agent_reach(agent),

@@ -609,22 +609,10 @@ pub async fn overdue(
     .context("listing overdue complaints")
 }
 
-/// What a desk search looks for, already normalised.
-#[derive(Debug, Clone, Default)]
-pub struct Search {
-    pub tracking_number: Option<String>,
-    pub email: Option<String>,
-    /// National form (`0612345678`).
-    pub phone: Option<String>,
-    /// Words that must all appear in the contact name.
-    pub words: Vec<String>,
-    pub resident_ids: Vec<String>,
-}
-
 pub async fn search(
     pool: &PgPool,
     reach: &Reach<'_>,
-    search: &Search,
+    search: &guichet_kit::demand::search::Search,
     limit: i64,
 ) -> anyhow::Result<Vec<ComplaintRow>> {
     sqlx::query_as(concat!(
@@ -632,7 +620,9 @@ pub async fn search(
         r"WHERE ($1 OR c.department = ANY($2) OR ('complaint:' || c.category) = ANY($3))
            AND (c.tracking_number = $4
              OR lower(c.contact_email) = lower($5)
-             OR (c.contact_phone <> '' AND regexp_replace(regexp_replace(c.contact_phone, '[ .-]', '', 'g'), '^(\+33|0033)', '0') = $6)
+             OR (c.contact_phone <> '' AND ",
+        guichet_kit::national_phone_sql!("c.contact_phone"),
+        r" = $6)
              OR (cardinality($7::text[]) > 0 AND c.contact_name <> ''
                  AND (SELECT bool_and(c.contact_name ILIKE '%' || w || '%') FROM unnest($7::text[]) AS w))
              OR c.resident_id = ANY($8))

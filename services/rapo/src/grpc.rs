@@ -11,6 +11,7 @@ use guichet_kit::{
         agent_author, check_status_change, contact_matches,
         events::{self as demand_events, Act},
         parse_tracking, resident_author,
+        search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
     grpc::{Violation, timestamp},
@@ -18,8 +19,8 @@ use guichet_kit::{
 use guichet_proto::{
     demand::v1::{
         Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
-        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest, Status,
-        demands_server::Demands,
+        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest,
+        SearchDemandsRequest, Status, demands_server::Demands,
     },
     names,
     privacy::v1::{ExportPersonalDataRequest, PersonalData, privacy_server::Privacy},
@@ -253,6 +254,7 @@ impl RapoService {
             contact_email: &row.contact_email,
             contact_phone: &row.contact_phone,
             teleservice: "",
+            on_behalf_of: "",
         };
         let filed = demand_events::filed(&events::subject(&row, &title), &act, row.due_at, &filing);
         bus::enqueue(&mut tx, &filed).await?;
@@ -767,6 +769,33 @@ impl Demands for RapoService {
         Ok(Response::new(
             self.change_status(&caller, request.into_inner()).await?,
         ))
+    }
+
+    async fn search_demands(
+        &self,
+        request: Request<SearchDemandsRequest>,
+    ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let asked = request.get_ref();
+        let agent = searching_agent(&caller)?;
+        let search = Search::parse(asked)?;
+        let rows = store::search(
+            &self.pool,
+            &agent.departments,
+            agent.themes.iter().any(|t| t == crate::domain::THEME),
+            &asked.query,
+            &search,
+            access::list_limit(asked.limit),
+        )
+        .await
+        .map_err(Error::from)?;
+        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let audit = demand_events::audited(SERVICE, agent, "search", SERVICE, self.clock.now());
+        bus::enqueue(&mut tx, &audit).await.map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(Response::new(ListDemandsResponse {
+            demands: rows.iter().map(|r| to_demand(r, &[])).collect(),
+        }))
     }
 
     async fn claim_demand(

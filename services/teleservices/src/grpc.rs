@@ -6,7 +6,7 @@ use guichet_kit::auth::{Caller, Verifier, bearer};
 use guichet_proto::{
     demand::v1::{
         ChangeStatusRequest, ClaimDemandRequest, Demand, GetDemandRequest, ListDemandsRequest,
-        ListDemandsResponse, PostMessageRequest, demands_server::Demands,
+        ListDemandsResponse, PostMessageRequest, SearchDemandsRequest, demands_server::Demands,
     },
     privacy::v1::{ExportPersonalDataRequest, PersonalData, privacy_server::Privacy},
     teleservices::v1::{self as pb, teleservices_server},
@@ -247,6 +247,16 @@ impl Demands for Service {
                 .change_status(&caller, request.into_inner())
                 .await?,
         ))
+    }
+
+    async fn search_demands(
+        &self,
+        request: Request<SearchDemandsRequest>,
+    ) -> Result<Response<ListDemandsResponse>, Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(ListDemandsResponse {
+            demands: self.inner.search(&caller, request.get_ref()).await?,
+        }))
     }
 
     async fn claim_demand(

@@ -13,6 +13,7 @@ use guichet_kit::{
         agent_author, business_of, check_status_change,
         events::{self as demand_events, Act, Filing, Subject},
         parse_tracking, resident_author,
+        search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
     grpc::{TracedChannel, Violation, timestamp},
@@ -22,7 +23,7 @@ use guichet_kit::{
 use guichet_proto::{
     demand::v1::{
         Business, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
-        PostMessageRequest, Status,
+        PostMessageRequest, SearchDemandsRequest, Status,
     },
     identity::v1::accounts_client::AccountsClient,
     names,
@@ -573,6 +574,11 @@ impl Teleservices {
         let contact = request.contact.unwrap_or_default();
         check_contact(&contact)?;
         let business = business_of(caller, &request.siret)?;
+        // A desk agent files for the resident they found; nobody else names an account.
+        let on_behalf_of = caller
+            .agent()
+            .map(|_| request.resident_id.trim().to_owned())
+            .filter(|r| !r.is_empty());
 
         let tracking = TrackingNumber::generate(Owner::Teleservices).to_string();
         tracing::Span::current().record("tracking", tracking.as_str());
@@ -597,7 +603,7 @@ impl Teleservices {
                 theme: &theme,
                 department: &definition.department,
                 data: &data,
-                resident: caller.resident(),
+                resident: on_behalf_of.as_deref().or(caller.resident()),
                 contact: (
                     contact.name.trim(),
                     contact.email.trim(),
@@ -639,6 +645,7 @@ impl Teleservices {
             contact_email: contact.email.trim(),
             contact_phone: contact.phone.trim(),
             teleservice: &definition.slug,
+            on_behalf_of: on_behalf_of.as_deref().unwrap_or_default(),
         };
         let event = demand_events::filed(&subject, &act, due_at, &filing);
         bus::enqueue(&mut tx, &event).await?;
@@ -749,6 +756,29 @@ impl Teleservices {
             access::list_limit(limit),
         )
         .await?;
+        Ok(rows.iter().map(|d| to_demand(d, &[])).collect())
+    }
+
+    /// The desk's search over the teleservice demands the agent reaches; audited.
+    pub async fn search(
+        &self,
+        caller: &Caller,
+        request: &SearchDemandsRequest,
+    ) -> Result<Vec<Demand>, Error> {
+        let agent = searching_agent(caller)?;
+        let search = Search::parse(request)?;
+        let rows = store::search(
+            &self.pool,
+            &agent.departments,
+            &agent.themes,
+            &search,
+            access::list_limit(request.limit),
+        )
+        .await?;
+        let mut tx = self.pool.begin().await?;
+        let audit = demand_events::audited(SERVICE, agent, "search", SERVICE, self.clock.now());
+        bus::enqueue(&mut tx, &audit).await?;
+        tx.commit().await?;
         Ok(rows.iter().map(|d| to_demand(d, &[])).collect())
     }
 

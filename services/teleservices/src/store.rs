@@ -482,6 +482,40 @@ pub async fn demands(
     .context("listing demands")
 }
 
+/// The desk's search over the demands an agent's departments or themes reach.
+pub async fn search(
+    pool: &PgPool,
+    departments: &[String],
+    themes: &[String],
+    search: &guichet_kit::demand::search::Search,
+    limit: i64,
+) -> anyhow::Result<Vec<DemandRow>> {
+    sqlx::query_as(concat!(
+        select_demand!(),
+        "WHERE (d.department = ANY($1) OR d.theme = ANY($2))
+           AND (d.tracking_number = $3
+             OR lower(d.contact_email) = $4
+             OR (d.contact_phone <> '' AND ",
+        guichet_kit::national_phone_sql!("d.contact_phone"),
+        " = $5)
+             OR (cardinality($6::text[]) > 0 AND d.contact_name <> ''
+                 AND (SELECT bool_and(d.contact_name ILIKE '%' || w || '%') FROM unnest($6::text[]) AS w))
+             OR d.resident_id = ANY($7))
+         ORDER BY d.created_at DESC LIMIT $8"
+    ))
+    .bind(departments)
+    .bind(themes)
+    .bind(&search.tracking_number)
+    .bind(&search.email)
+    .bind(&search.phone)
+    .bind(&search.words)
+    .bind(&search.resident_ids)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("searching demands")
+}
+
 pub async fn by_idempotency_key(pool: &PgPool, key: &str) -> anyhow::Result<Option<String>> {
     sqlx::query_scalar("SELECT tracking_number FROM demands WHERE idempotency_key = $1")
         .bind(key)

@@ -56,6 +56,9 @@ pub struct Filing<'a> {
     pub contact_phone: &'a str,
     /// A teleservice's slug; empty for other silos.
     pub teleservice: &'a str,
+    /// The account a desk or phone agent filed for; empty when the author is the
+    /// resident (their account is taken from the author) or nobody's.
+    pub on_behalf_of: &'a str,
 }
 
 /// A new demand, for agents' feeds and residents' notifications.
@@ -75,7 +78,9 @@ pub fn filed(
         filed_at: Some(timestamp(act.at)),
         due_at: Some(timestamp(due_at)),
         // A resident filing while signed in: notifications know whom to tell.
-        account_id: if act.author.role == AuthorRole::Resident as i32 {
+        account_id: if !filing.on_behalf_of.is_empty() {
+            filing.on_behalf_of.to_owned()
+        } else if act.author.role == AuthorRole::Resident as i32 {
             act.author.id.clone()
         } else {
             String::new()

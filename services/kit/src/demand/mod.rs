@@ -6,6 +6,7 @@
 pub mod access;
 pub mod erasure;
 pub mod events;
+pub mod search;
 pub mod timeline;
 
 use guichet_proto::demand::v1::{Author, AuthorRole, Status};
