@@ -88,29 +88,6 @@ async fn a_resident_attaches_a_demand_filed_without_account_with_the_contact_giv
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-/// Rows of any table of the notifications database (the service's or the kit's) whose
-/// text contains `needle`, whatever the case.
-async fn notifications_rows_mentioning(platform: &Platform, needle: &str) -> Vec<String> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
-         WHERE table_schema IN ('public', 'kit') AND table_type = 'BASE TABLE'",
-    )
-    .fetch_all(&platform.notifications_db)
-    .await
-    .unwrap();
-    let mut found = Vec::new();
-    for table in tables {
-        let sql = format!("SELECT t::text FROM {table} t WHERE t::text ILIKE $1");
-        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(format!("%{needle}%"))
-            .fetch_all(&platform.notifications_db)
-            .await
-            .unwrap();
-        found.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
-    }
-    found
-}
-
 #[tokio::test]
 async fn a_resident_downloads_their_data_then_erases_their_account() {
     let platform = Platform::start("rgpd").await.unwrap();
@@ -228,8 +205,9 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     );
 
     assert!(
-        !notifications_rows_mentioning(&platform, "jeanne")
+        !guichet_kit::testing::rows_mentioning(&platform.notifications_db, "jeanne")
             .await
+            .unwrap()
             .is_empty(),
         "the search below finds what there is"
     );
@@ -296,7 +274,9 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     .await;
     assert!(erased.is_some(), "notifications never erased the account");
     for needle in [account.as_str(), "jeanne"] {
-        let rows = notifications_rows_mentioning(&platform, needle).await;
+        let rows = guichet_kit::testing::rows_mentioning(&platform.notifications_db, needle)
+            .await
+            .unwrap();
         assert!(rows.is_empty(), "{needle} still in {rows:#?}");
     }
     let rating: (i16, String, Option<String>) =

@@ -5,86 +5,39 @@
 
 use chrono::Utc;
 use guichet_kit::{
-    Clock,
     auth::with_bearer,
-    bus::{self, Bus, Event, Publisher, outbox},
-    config::{AuthConfig, ServerConfig, ServiceSettings},
-    db, grpc,
-    testing::{self, TokenIssuer},
+    bus::{self, Event, outbox},
+    db, grpc, testing,
 };
-use guichet_notifications::{Application, Settings};
 use guichet_proto::{
     demand::v1::{Author, AuthorRole, DemandKind, Status},
     events::v1::{ComplaintFiled, DemandMessagePosted, DemandStatusChanged},
     notifications::v1::{FeedItem, ListFeedRequest, feed_client::FeedClient},
 };
 use sqlx::{PgPool, migrate::Migrator};
-use tokio_util::sync::CancellationToken;
+
+mod common;
 
 struct Fixture {
-    issuer: TokenIssuer,
+    service: common::Service,
     feed: FeedClient<grpc::TracedChannel>,
     /// A producer's database with the kit's outbox, standing in for a domain service.
     producer: PgPool,
-    publisher: Publisher,
-    stop: CancellationToken,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
 }
 
 async fn start(hint: &str) -> Fixture {
-    testing::init_logs();
-    let amqp = testing::vhost(hint).await.unwrap();
-    let issuer = TokenIssuer::start().await.unwrap();
-    let settings = Settings {
-        service: ServiceSettings {
-            database: testing::database(hint),
-            amqp: amqp.clone(),
-            grpc: ServerConfig::on_port(0),
-            auth: AuthConfig {
-                identity_url: issuer.url.clone(),
-            },
-            ..ServiceSettings::default()
-        },
-        ..Settings::default()
-    };
-    let app = Application::build(settings, Clock::system()).await.unwrap();
-    let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{}", app.port())).unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(app.run(stop.clone().cancelled_owned()));
+    let service = common::start(hint, "notifications.feed").await;
     let producer = db::connect(
         &testing::database(&format!("{hint}_producer")),
         &Migrator::DEFAULT,
     )
     .await
     .unwrap();
-    let bus = Bus::new(amqp);
-    // The consumer's queue must exist before anything is published to it.
-    wait_for_queue(&bus).await;
     Fixture {
-        issuer,
-        feed: FeedClient::new(channel),
+        feed: FeedClient::new(service.channel.clone()),
+        service,
         producer,
-        publisher: Publisher::open(&bus).await.unwrap(),
-        stop,
     }
-}
-
-async fn wait_for_queue(bus: &Bus) {
-    let declared = testing::eventually(|| async {
-        bus::consumer::queue_depth(bus, "notifications.feed")
-            .await
-            .ok()
-    })
-    .await;
-    assert!(
-        declared.is_some(),
-        "the feed consumer never declared its queue"
-    );
 }
 
 fn filed(tracking: &str, department: &str) -> Event {
@@ -112,7 +65,10 @@ impl Fixture {
         department: &str,
         themes: &[&str],
     ) -> Result<Vec<FeedItem>, tonic::Status> {
-        let token = self.issuer.agent("Agent", &[department], themes, "web");
+        let token = self
+            .service
+            .issuer
+            .agent("Agent", &[department], themes, "web");
         self.feed
             .list_feed(with_bearer(
                 tonic::Request::new(ListFeedRequest::default()),
@@ -128,7 +84,10 @@ impl Fixture {
 
     async fn wait_for(&mut self, department: &str, tracking: &str) -> Vec<FeedItem> {
         let feed = self.feed.clone();
-        let token = self.issuer.agent("Agent", &[department], &[], "web");
+        let token = self
+            .service
+            .issuer
+            .agent("Agent", &[department], &[], "web");
         let items = testing::eventually(|| {
             let mut feed = feed.clone();
             let request = with_bearer(
@@ -157,7 +116,8 @@ impl Fixture {
 #[tokio::test]
 async fn a_filed_complaint_appears_in_its_department_feed_only() {
     let mut f = start("feed").await;
-    f.publisher
+    f.service
+        .publisher
         .publish(&filed("CAAA-AAAA-AAAA-A1", "VOIRIE"))
         .await
         .unwrap();
@@ -181,7 +141,7 @@ async fn a_filed_complaint_appears_in_its_department_feed_only() {
 #[tokio::test]
 async fn only_agents_read_feeds_and_only_their_departments() {
     let mut f = start("feedrights").await;
-    let resident = f.issuer.resident("alice");
+    let resident = f.service.issuer.resident("alice");
     let refused = f
         .feed
         .list_feed(with_bearer(
@@ -197,7 +157,7 @@ async fn only_agents_read_feeds_and_only_their_departments() {
         .await
         .unwrap_err();
     assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
-    let roads = f.issuer.agent("Karim", &["VOIRIE"], &[], "web");
+    let roads = f.service.issuer.agent("Karim", &["VOIRIE"], &[], "web");
     let other = ListFeedRequest {
         departments: vec!["POLICE_MUN".into()],
         ..Default::default()
@@ -216,17 +176,23 @@ async fn a_relay_killed_between_publishing_and_marking_still_shows_one_item() {
     f.commit(&filed("CBBB-BBBB-BBBB-B1", "PROPRETE")).await;
     // The relay publishes, then dies before stamping the row…
     let (tx, events) = outbox::lock_pending(&f.producer).await.unwrap();
-    outbox::publish_all(&f.publisher, &events).await.unwrap();
+    outbox::publish_all(&f.service.publisher, &events)
+        .await
+        .unwrap();
     tx.rollback().await.unwrap(); // what a dead relay's closed connection does
     // …so the next relay publishes the same event again.
     assert_eq!(
-        outbox::relay_once(&f.producer, &f.publisher).await.unwrap(),
+        outbox::relay_once(&f.producer, &f.service.publisher)
+            .await
+            .unwrap(),
         1
     );
 
     f.commit(&filed("CSEN-TINE-LLLL-L1", "PROPRETE")).await;
     assert_eq!(
-        outbox::relay_once(&f.producer, &f.publisher).await.unwrap(),
+        outbox::relay_once(&f.producer, &f.service.publisher)
+            .await
+            .unwrap(),
         1
     );
     let items = f.wait_for("PROPRETE", "CSEN-TINE-LLLL-L1").await;
@@ -261,11 +227,13 @@ async fn residents_messages_and_status_changes_reach_the_feed_but_agents_message
             &body,
         )
     };
-    f.publisher
+    f.service
+        .publisher
         .publish(&message(AuthorRole::Agent, "Nous passons demain."))
         .await
         .unwrap();
-    f.publisher
+    f.service
+        .publisher
         .publish(&message(AuthorRole::Resident, "Toujours en panne ce soir."))
         .await
         .unwrap();
@@ -277,7 +245,8 @@ async fn residents_messages_and_status_changes_reach_the_feed_but_agents_message
         title: "Éclairage public en panne — Rue d'Italie".into(),
         ..Default::default()
     };
-    f.publisher
+    f.service
+        .publisher
         .publish(&Event::new(
             "/guichet/complaints",
             "complaints.demand.status_changed",

@@ -5,22 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use chrono::Utc;
-use guichet_kit::{
-    Clock,
-    auth::with_bearer,
-    bus::{Bus, Event, Publisher},
-    config::{AuthConfig, ServerConfig, ServiceSettings},
-    grpc,
-    testing::{self, TokenIssuer},
-};
-use guichet_notifications::{Application, Settings};
+use guichet_kit::{auth::with_bearer, bus::Event, grpc, testing};
 use guichet_proto::{
     events::v1::AccountErased,
     privacy::v1::{ExportPersonalDataRequest, privacy_client::PrivacyClient},
 };
 use serde_json::Value;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use tonic::Code;
 
 const JEANNE: &str = "acc-jeanne";
@@ -31,55 +22,18 @@ const FILED: &str = "CAAA-AAAA-AAAA-A1";
 const CLAIMED: &str = "CAAA-AAAA-AAAA-B2";
 const PAULS: &str = "CAAA-AAAA-AAAA-C3";
 
-struct Fixture {
-    issuer: TokenIssuer,
-    privacy: PrivacyClient<grpc::TracedChannel>,
-    pool: PgPool,
-    publisher: Publisher,
-    stop: CancellationToken,
-}
+mod common;
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+struct Fixture {
+    service: common::Service,
+    privacy: PrivacyClient<grpc::TracedChannel>,
 }
 
 async fn start(hint: &str) -> Fixture {
-    testing::init_logs();
-    let amqp = testing::vhost(hint).await.unwrap();
-    let issuer = TokenIssuer::start().await.unwrap();
-    let settings = Settings {
-        service: ServiceSettings {
-            database: testing::database(hint),
-            amqp: amqp.clone(),
-            grpc: ServerConfig::on_port(0),
-            auth: AuthConfig {
-                identity_url: issuer.url.clone(),
-            },
-            ..ServiceSettings::default()
-        },
-        ..Settings::default()
-    };
-    let app = Application::build(settings, Clock::system()).await.unwrap();
-    let pool = app.pool().clone();
-    let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{}", app.port())).unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(app.run(stop.clone().cancelled_owned()));
-    let bus = Bus::new(amqp);
-    let declared = testing::eventually(|| async {
-        guichet_kit::bus::consumer::queue_depth(&bus, "notifications.residents")
-            .await
-            .ok()
-    })
-    .await;
-    assert!(declared.is_some(), "the residents consumer never started");
+    let service = common::start(hint, "notifications.residents").await;
     Fixture {
-        issuer,
-        privacy: PrivacyClient::new(channel),
-        pool,
-        publisher: Publisher::open(&bus).await.unwrap(),
-        stop,
+        privacy: PrivacyClient::new(service.channel.clone()),
+        service,
     }
 }
 
@@ -147,38 +101,22 @@ impl Fixture {
     }
 
     async fn export(&self, account: &str) -> Value {
-        self.export_as(Some(&self.issuer.resident(account)))
+        self.export_as(Some(&self.service.issuer.resident(account)))
             .await
             .unwrap()
     }
 
-    /// Rows of any table, ours or the kit's, whose text contains `needle`.
     async fn rows_mentioning(&self, needle: &str) -> Vec<String> {
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
-             WHERE table_schema IN ('public', 'kit') AND table_type = 'BASE TABLE'",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .unwrap();
-        let mut found = Vec::new();
-        for table in tables {
-            let sql = format!("SELECT t::text FROM {table} t WHERE t::text ILIKE $1");
-            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(format!("%{needle}%"))
-                .fetch_all(&self.pool)
-                .await
-                .unwrap();
-            found.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
-        }
-        found
+        testing::rows_mentioning(&self.service.pool, needle)
+            .await
+            .unwrap()
     }
 }
 
 #[tokio::test]
 async fn a_resident_exports_everything_tied_to_their_account_and_erasure_leaves_nothing() {
     let f = start("ntf_privacy").await;
-    seed(&f.pool).await;
+    seed(&f.service.pool).await;
 
     let export = f.export(JEANNE).await;
     assert_eq!(export["account"]["email"], "jeanne@example.org");
@@ -221,7 +159,7 @@ async fn a_resident_exports_everything_tied_to_their_account_and_erasure_leaves_
     );
 
     // Residents only.
-    let agent = f.issuer.agent("Karim", &["VOIRIE"], &[], "web");
+    let agent = f.service.issuer.agent("Karim", &["VOIRIE"], &[], "web");
     let refused = f.export_as(Some(&agent)).await.unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied);
     let anonymous = f.export_as(None).await.unwrap_err();
@@ -235,7 +173,8 @@ async fn a_resident_exports_everything_tied_to_their_account_and_erasure_leaves_
         account_id: JEANNE.to_owned(),
         at: None,
     };
-    f.publisher
+    f.service
+        .publisher
         .publish(&Event::new(
             "/guichet/identity",
             "identity.account.erased",
@@ -248,7 +187,7 @@ async fn a_resident_exports_everything_tied_to_their_account_and_erasure_leaves_
     let gone = testing::eventually(|| async {
         let left: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE account_id = $1")
             .bind(JEANNE)
-            .fetch_one(&f.pool)
+            .fetch_one(&f.service.pool)
             .await
             .unwrap();
         (left == 0).then_some(())
@@ -271,7 +210,7 @@ async fn a_resident_exports_everything_tied_to_their_account_and_erasure_leaves_
     let (score, comment): (i16, String) =
         sqlx::query_as("SELECT score, comment FROM ratings WHERE tracking_number = $1")
             .bind(CLAIMED)
-            .fetch_one(&f.pool)
+            .fetch_one(&f.service.pool)
             .await
             .unwrap();
     assert_eq!((score, comment.as_str()), (2, ""));
@@ -281,7 +220,7 @@ async fn a_resident_exports_everything_tied_to_their_account_and_erasure_leaves_
     )
     .bind(FILED)
     .bind(CLAIMED)
-    .fetch_all(&f.pool)
+    .fetch_all(&f.service.pool)
     .await
     .unwrap();
     assert_eq!(

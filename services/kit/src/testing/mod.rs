@@ -260,3 +260,28 @@ pub fn delete_vhost_blocking(amqp: &AmqpConfig) {
         tracing::debug!(%error, vhost, "test vhost left for infra/test to remove");
     }
 }
+
+/// Rows of any table of `pool`, the service's own or the kit's, whose text contains
+/// `needle` (case-insensitive), each as `schema.table: row`: what erasure tests look
+/// for after a resident is gone.
+pub async fn rows_mentioning(pool: &sqlx::PgPool, needle: &str) -> anyhow::Result<Vec<String>> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
+         WHERE table_schema IN ('public', 'kit') AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await
+    .context("listing tables")?;
+    let mut found = Vec::new();
+    for table in tables {
+        // Table names come from the catalogue, quoted by format('%I').
+        let sql = format!("SELECT t::text FROM {table} t WHERE t::text ILIKE $1");
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(format!("%{needle}%"))
+            .fetch_all(pool)
+            .await
+            .with_context(|| format!("searching {table}"))?;
+        found.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+    }
+    Ok(found)
+}

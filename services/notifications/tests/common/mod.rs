@@ -1,0 +1,65 @@
+//! The notifications service started in-process for its integration tests: its own
+//! database and vhost, tokens from a real key server, stopped when dropped.
+
+use guichet_kit::{
+    Clock,
+    bus::{Bus, Publisher, consumer},
+    config::{AuthConfig, ServerConfig, ServiceSettings},
+    grpc::{self, TracedChannel},
+    testing::{self, TokenIssuer},
+};
+use guichet_notifications::{Application, Settings};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+// Each test binary uses part of it.
+#[allow(dead_code)]
+pub struct Service {
+    pub issuer: TokenIssuer,
+    pub channel: TracedChannel,
+    pub pool: PgPool,
+    pub publisher: Publisher,
+    stop: CancellationToken,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Starts the service and waits until `queue` (the consumer under test) exists, so
+/// nothing published afterwards is lost.
+pub async fn start(hint: &str, queue: &str) -> Service {
+    testing::init_logs();
+    let amqp = testing::vhost(hint).await.unwrap();
+    let issuer = TokenIssuer::start().await.unwrap();
+    let settings = Settings {
+        service: ServiceSettings {
+            database: testing::database(hint),
+            amqp: amqp.clone(),
+            grpc: ServerConfig::on_port(0),
+            auth: AuthConfig {
+                identity_url: issuer.url.clone(),
+            },
+            ..ServiceSettings::default()
+        },
+        ..Settings::default()
+    };
+    let app = Application::build(settings, Clock::system()).await.unwrap();
+    let pool = app.pool().clone();
+    let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{}", app.port())).unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run(stop.clone().cancelled_owned()));
+    let bus = Bus::new(amqp);
+    let declared =
+        testing::eventually(|| async { consumer::queue_depth(&bus, queue).await.ok() }).await;
+    assert!(declared.is_some(), "the consumer never declared {queue}");
+    Service {
+        issuer,
+        channel,
+        pool,
+        publisher: Publisher::open(&bus).await.unwrap(),
+        stop,
+    }
+}
