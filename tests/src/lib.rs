@@ -69,6 +69,16 @@ pub struct Options {
     pub notifications_clock: Option<Clock>,
 }
 
+/// Every consumer's queue in the platform.
+const CONSUMER_QUEUES: &[&str] = &[
+    "identity.audit",
+    "teleservices.privacy",
+    "complaints.privacy",
+    "rapo.privacy",
+    "notifications.feed",
+    "notifications.residents",
+];
+
 fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
     ServiceSettings {
         database: testing::database(hint),
@@ -265,16 +275,18 @@ impl Platform {
                 task: Some(notifications_task),
             },
         };
-        // The feed consumer declares its queue when it connects; wait for it so no
-        // event is published before anyone listens.
+        // Consumers declare their queues when they connect; wait for every one so no
+        // event is published before anyone listens (a fresh vhost keeps nothing).
         let bus = guichet_kit::bus::Bus::new(amqp.clone());
-        testing::eventually(|| async {
-            guichet_kit::bus::consumer::queue_depth(&bus, "notifications.feed")
-                .await
-                .ok()
-        })
-        .await
-        .ok_or_else(|| anyhow::anyhow!("the notifications consumer never started"))?;
+        for queue in CONSUMER_QUEUES {
+            testing::eventually(|| async {
+                guichet_kit::bus::consumer::queue_depth(&bus, queue)
+                    .await
+                    .ok()
+            })
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the consumer of {queue} never started"))?;
+        }
         Ok(platform)
     }
 

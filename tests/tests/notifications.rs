@@ -487,7 +487,15 @@ async fn a_resident_gets_one_french_email_for_the_status_change_they_chose_and_n
         .iter()
         .filter(|d| d["channel"] == "email" && d["status"] == "sent")
         .count();
-    assert_eq!(sent_emails, 2, "{deliveries}");
+    // The acknowledgement to the contact left at filing, the resolution, the message.
+    assert_eq!(sent_emails, 3, "{deliveries}");
+    assert!(
+        deliveries[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("a bien été enregistrée"),
+        "{deliveries}"
+    );
     assert_eq!(deliveries[0]["recipient"], "j•••@example.org");
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let refused = platform
