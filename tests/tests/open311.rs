@@ -453,3 +453,69 @@ async fn requests_are_filed_with_a_key_and_read_by_id_and_filters_in_both_format
         ["service_requests", "request", "service_request_id", "token"]
     );
 }
+
+#[tokio::test]
+async fn a_revoked_key_files_nothing_more() {
+    let platform = Platform::start("o311_revoke").await.unwrap();
+    let admin = platform.admin().await;
+    let issued: Value = platform
+        .post_json_as(
+            &admin,
+            "/api/v1/admin/open311/keys",
+            &json!({"label": "Application retirée"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = issued["api_key"].as_str().unwrap();
+    let request = [
+        ("api_key", key),
+        ("service_code", "NID_DE_POULE"),
+        ("lat", "43.5263"),
+        ("long", "5.4474"),
+        ("description", "Trou profond."),
+    ];
+    let (status, body) = post_form(&platform, "/open311/v2/requests.json", &request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let path = format!(
+        "/api/v1/admin/open311/keys/{}",
+        issued["id"].as_str().unwrap()
+    );
+    let clerk = platform.agent("sophie", &["MRU"]).await;
+    let refused = platform
+        .http
+        .delete(platform.url(&path))
+        .bearer_auth(&clerk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let revoked = platform
+        .http
+        .delete(platform.url(&path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let revoked: Value = revoked.json().await.unwrap();
+    assert_eq!(revoked["label"], "Application retirée");
+    assert!(
+        revoked.get("api_key").is_none(),
+        "a key is never shown again"
+    );
+
+    let (status, body) = post_form(&platform, "/open311/v2/requests.json", &request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(platform.complaints_rows("complaints").await, 1);
+    let again = platform
+        .http
+        .delete(platform.url(&path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}

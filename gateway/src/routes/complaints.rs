@@ -59,6 +59,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_categories))
         .routes(routes!(upsert_category))
         .routes(routes!(issue_open311_key))
+        .routes(routes!(revoke_open311_key))
         .merge(filing)
         .merge(photo)
 }
@@ -1012,6 +1013,46 @@ pub async fn issue_open311_key(
             api_key: key.key,
         }),
     ))
+}
+
+/// A revoked key, as it was issued (the key itself is never shown again).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedApiKey {
+    pub id: String,
+    pub label: String,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Revokes an Open311 API key: requests signed with it get 403 from then on.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/open311/keys/{id}",
+    tag = "admin",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RevokedApiKey),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke_open311_key(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RevokedApiKey>, ApiError> {
+    let key = state
+        .complaints
+        .clone()
+        .revoke_api_key(admin.bearer().request(pb::RevokeApiKeyRequest { id }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "not_found"))?
+        .into_inner();
+    Ok(Json(RevokedApiKey {
+        created_at: key.created_at.as_ref().and_then(datetime),
+        id: key.id,
+        label: key.label,
+    }))
 }
 
 pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {

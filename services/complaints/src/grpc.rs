@@ -560,6 +560,16 @@ impl Complaints for ComplaintsService {
         ))
     }
 
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.revoke_api_key(&caller, &request.get_ref().id).await?,
+        ))
+    }
+
     async fn issue_api_key(
         &self,
         request: Request<pb::IssueApiKeyRequest>,

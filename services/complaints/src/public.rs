@@ -266,6 +266,35 @@ impl ComplaintsService {
         })
     }
 
+    /// Administrators revoke an Open311 API key: requests signed with it are refused.
+    pub(crate) async fn revoke_api_key(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<pb::ApiKey, Error> {
+        let admin = match caller.claims() {
+            None => return Err(Error::Unauthenticated),
+            Some(c) if c.is_admin() => c,
+            Some(_) => return Err(Error::Forbidden("Réservé aux administrateurs.")),
+        };
+        let id = Uuid::parse_str(id.trim()).map_err(|_| Error::NotFound)?;
+        let now: DateTime<Utc> = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let (label, created_at) = store::revoke_api_key(&mut tx, id, now)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let subject = format!("open311_key:{id}");
+        let audit = demand_events::audited(SERVICE, admin, "revoke", &subject, now);
+        guichet_kit::bus::enqueue(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(pb::ApiKey {
+            id: id.to_string(),
+            label,
+            key: String::new(),
+            created_at: Some(timestamp(created_at)),
+        })
+    }
+
     /// Administrators issue an Open311 API key; it is shown once, only its digest kept.
     pub(crate) async fn issue_api_key(
         &self,

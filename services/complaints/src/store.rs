@@ -644,6 +644,23 @@ pub async fn search(
 
 // ---------------------------------------------------------------- Open311 keys
 
+/// Revokes a key; its label and issue date, or `None` when no live key has this id.
+pub async fn revoke_api_key(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Option<(String, DateTime<Utc>)>> {
+    sqlx::query_as(
+        "UPDATE open311_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL
+         RETURNING label, created_at",
+    )
+    .bind(id)
+    .bind(at)
+    .fetch_optional(conn)
+    .await
+    .context("revoking an Open311 key")
+}
+
 pub async fn insert_api_key(
     pool: &PgPool,
     id: Uuid,
