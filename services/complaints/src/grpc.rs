@@ -11,7 +11,8 @@ use guichet_kit::{
         access::{self, Access, ListScope},
         agent_author, business_of, check_status_change,
         events::{self as demand_events, Act},
-        parse_tracking, resident_author,
+        message::{self, Locked},
+        parse_tracking,
         timeline::{self, TimelineRow},
     },
     grpc::{Violation, timestamp},
@@ -290,23 +291,18 @@ impl ComplaintsService {
         let complaint = store::lock(&mut tx, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let theme = domain::theme(&complaint.category);
-        let author = match access::reach(
-            caller,
-            complaint.resident_id.as_deref(),
-            &complaint.department,
-            &theme,
-        )? {
-            Access::Agent => caller.agent().map(agent_author).unwrap_or_default(),
-            Access::Resident => resident_author(caller),
+        let (title, theme) = (title_of(&complaint), domain::theme(&complaint.category));
+        let locked = Locked {
+            id: complaint.id,
+            owner: complaint.resident_id.as_deref(),
+            status: &complaint.status,
+            subject: events::subject(&complaint, &title, &theme),
         };
-        let act = self.act(author, caller.channel());
-        let entry = TimelineRow::message(&act.author, act.channel, act.at, text);
-        timeline::insert(&mut tx, complaint.id, &entry).await?;
-        let title = title_of(&complaint);
-        let event =
-            demand_events::message_posted(&events::subject(&complaint, &title, &theme), &act, text);
-        bus::enqueue(&mut tx, &event).await?;
+        let now = self.clock.now();
+        if message::post(&mut tx, &locked, caller, text, now).await? {
+            let in_progress = names::status(Status::InProgress);
+            store::set_status(&mut tx, complaint.id, &in_progress, "", now).await?;
+        }
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }

@@ -318,7 +318,9 @@ async fn agents_change_status_and_message_with_a_timeline_and_events() {
             "complaints.complaint.filed",
             "complaints.demand.status_changed",
             "complaints.audit.recorded",
-            "complaints.demand.message_posted"
+            "complaints.demand.message_posted",
+            // An agent's message is in the audit log too.
+            "complaints.audit.recorded"
         ]
     );
 

@@ -10,7 +10,8 @@ use guichet_kit::{
         access::{self, Access, ListScope},
         agent_author, check_status_change, contact_matches,
         events::{self as demand_events, Act},
-        parse_tracking, resident_author,
+        message::{self, Locked},
+        parse_tracking,
         search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
@@ -451,24 +452,16 @@ impl RapoService {
         let dispute = store::lock(&mut tx, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let author = match access::reach(
-            caller,
-            dispute.resident_id.as_deref(),
-            &dispute.department,
-            THEME,
-        )? {
-            Access::Agent => caller.agent().map(agent_author).unwrap_or_default(),
-            Access::Resident => resident_author(caller),
-        };
-        let act = self.act(author, caller.channel());
-        let entry = TimelineRow::message(&act.author, act.channel, act.at, text);
-        timeline::insert(&mut tx, dispute.id, &entry).await?;
         let title = events::title(&dispute.notice_number);
-        let event = demand_events::message_posted(&events::subject(&dispute, &title), &act, text);
-        bus::enqueue(&mut tx, &event).await?;
-        if let Some(agent) = caller.agent() {
-            let audit = demand_events::audited(SERVICE, agent, "message", &tracking, act.at);
-            bus::enqueue(&mut tx, &audit).await?;
+        let locked = Locked {
+            id: dispute.id,
+            owner: dispute.resident_id.as_deref(),
+            status: &dispute.status,
+            subject: events::subject(&dispute, &title),
+        };
+        if message::post(&mut tx, &locked, caller, text, self.clock.now()).await? {
+            let in_progress = names::status(Status::InProgress);
+            store::set_status(&mut tx, dispute.id, &in_progress, "").await?;
         }
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.demand(&tracking).await

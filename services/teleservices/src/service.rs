@@ -12,6 +12,7 @@ use guichet_kit::{
         access::{self, Access, ListScope},
         agent_author, business_of, check_status_change,
         events::{self as demand_events, Act, Filing, Subject},
+        message::{self, Locked},
         parse_tracking, resident_author,
         search::{Search, searching_agent},
         timeline::{self, TimelineRow},
@@ -872,55 +873,15 @@ impl Teleservices {
         let demand = store::demand(&mut tx, &tracking, true)
             .await?
             .ok_or(Error::NotFound)?;
-        let access = access::reach(
-            caller,
-            demand.resident_id.as_deref(),
-            &demand.department,
-            &demand.theme,
-        )?;
-        let author = match (access, caller.agent()) {
-            (Access::Agent, Some(agent)) => agent_author(agent),
-            _ => resident_author(caller),
+        let locked = Locked {
+            id: demand.id,
+            owner: demand.resident_id.as_deref(),
+            status: &demand.status,
+            subject: subject(&tracking, &demand.department, &demand.title, &demand.theme),
         };
-        let act = Act {
-            author,
-            channel: caller.channel(),
-            at: self.clock.now(),
-        };
-        let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
-        let entry = TimelineRow::message(&act.author, act.channel, act.at, text);
-        timeline::insert(&mut tx, demand.id, &entry).await?;
-        bus::enqueue(
-            &mut tx,
-            &demand_events::message_posted(&subject, &act, text),
-        )
-        .await?;
-        if access == Access::Resident && demand.status == names::status(Status::AwaitingResident) {
-            store::set_status(
-                &mut tx,
-                demand.id,
-                &names::status(Status::InProgress),
-                "",
-                None,
-            )
-            .await?;
-            let entry = TimelineRow::status_change(
-                &act.author,
-                act.channel,
-                act.at,
-                Status::InProgress,
-                "",
-                "Réponse de l'usager reçue.",
-            );
-            timeline::insert(&mut tx, demand.id, &entry).await?;
-            let event = demand_events::status_changed(
-                &subject,
-                &act,
-                Status::InProgress,
-                "",
-                "Réponse de l'usager reçue.",
-            );
-            bus::enqueue(&mut tx, &event).await?;
+        if message::post(&mut tx, &locked, caller, text, self.clock.now()).await? {
+            let in_progress = names::status(Status::InProgress);
+            store::set_status(&mut tx, demand.id, &in_progress, "", None).await?;
         }
         tx.commit().await?;
         self.load(&tracking).await

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod erasure;
 pub mod events;
+pub mod message;
 pub mod search;
 pub mod timeline;
 

@@ -1,0 +1,85 @@
+//! A message in a demand's timeline, the same in every silo: who may write, the entry,
+//! its event, the audit of an agent's message, and a resident's answer handing a demand
+//! that waited for them back to the agents.
+
+use chrono::{DateTime, Utc};
+use guichet_proto::demand::v1::Status;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{
+    Error,
+    access::{self, Access},
+    agent_author,
+    events::{self, Act, Subject},
+    resident_author,
+    timeline::{self, TimelineRow},
+};
+use crate::{auth::Caller, bus};
+
+/// What a resident's answer says in the timeline when it resumes the handling.
+pub const RESUMED: &str = "Réponse de l'usager reçue.";
+
+/// A demand locked for the change, as the shared steps need it.
+pub struct Locked<'a> {
+    pub id: Uuid,
+    /// The owning account, if any.
+    pub owner: Option<&'a str>,
+    /// Its shared status (`awaiting_resident`…).
+    pub status: &'a str,
+    pub subject: Subject<'a>,
+}
+
+/// Writes `text` (already checked with [`super::message_text`]) in the timeline of a
+/// demand the caller may reach, with its event (and an audit entry for an agent). When a
+/// resident answers a demand awaiting them, the timeline says it is in progress again
+/// and the event is published; the answer is `true` and the silo stores the new status
+/// in its own table, in the same transaction.
+pub async fn post(
+    conn: &mut PgConnection,
+    demand: &Locked<'_>,
+    caller: &Caller,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let reached = access::reach(
+        caller,
+        demand.owner,
+        demand.subject.department,
+        demand.subject.theme,
+    )?;
+    let agent = caller.agent().filter(|_| reached == Access::Agent);
+    let act = Act {
+        author: agent.map_or_else(|| resident_author(caller), agent_author),
+        channel: caller.channel(),
+        at,
+    };
+    let entry = TimelineRow::message(&act.author, act.channel, at, text);
+    timeline::insert(conn, demand.id, &entry).await?;
+    bus::enqueue(conn, &events::message_posted(&demand.subject, &act, text)).await?;
+    if let Some(agent) = agent {
+        let audit = events::audited(
+            demand.subject.service,
+            agent,
+            "message",
+            demand.subject.tracking_number,
+            at,
+        );
+        bus::enqueue(conn, &audit).await?;
+    }
+    let resumed = reached == Access::Resident && demand.status == "awaiting_resident";
+    if resumed {
+        let entry = TimelineRow::status_change(
+            &act.author,
+            act.channel,
+            at,
+            Status::InProgress,
+            "",
+            RESUMED,
+        );
+        timeline::insert(conn, demand.id, &entry).await?;
+        let event = events::status_changed(&demand.subject, &act, Status::InProgress, "", RESUMED);
+        bus::enqueue(conn, &event).await?;
+    }
+    Ok(resumed)
+}
