@@ -123,6 +123,9 @@ fn status_label(status: Status) -> &'static str {
     }
 }
 
+/// The advisory lock feed writers share (any constant unique in this database).
+const FEED_WRITE_LOCK: i64 = 0x6775_6963_6865_7401;
+
 /// The consumer's handler: writes the item in the transaction that records the event.
 pub struct FeedWriter;
 
@@ -131,6 +134,14 @@ impl Handler for FeedWriter {
         let Some(item) = item_for(event)? else {
             return Ok(());
         };
+        // Feed writers take turns until they commit, so `seq` order is commit order on
+        // every replica: a stream resumed after `Last-Event-ID` cannot miss an item
+        // committed late with a smaller `seq`.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FEED_WRITE_LOCK)
+            .execute(&mut *conn)
+            .await
+            .context("waiting for the feed's write turn")?;
         sqlx::query(
             "INSERT INTO feed_items (id, event_id, department, tracking_number, kind, event_type, title, at, theme)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

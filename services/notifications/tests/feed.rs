@@ -266,3 +266,57 @@ async fn residents_messages_and_status_changes_reach_the_feed_but_agents_message
         ]
     );
 }
+
+/// Two writers on two replicas: the second waits for the first to commit, so feed
+/// positions follow commit order and a stream resumed after `Last-Event-ID` misses
+/// nothing.
+#[tokio::test]
+async fn feed_positions_follow_commit_order_across_writers() {
+    use guichet_kit::bus::Handler as _;
+    use guichet_notifications::feed::FeedWriter;
+
+    let f = start("ntf_order").await;
+    let pool = &f.service.pool;
+    let mut first = pool.begin().await.unwrap();
+    FeedWriter
+        .handle(&mut first, &filed("CAAA-AAAA-AAAA-A1", "VOIRIE"))
+        .await
+        .unwrap();
+    let second = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            FeedWriter
+                .handle(&mut tx, &filed("CAAA-AAAA-AAAA-B2", "VOIRIE"))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    });
+    // The second writer waits on the feed's lock while the first is open.
+    let waiting = testing::eventually(|| async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'
+               AND wait_event = 'advisory'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        (waiting == 1).then_some(())
+    })
+    .await;
+    assert!(
+        waiting.is_some(),
+        "the second writer did not wait for the first"
+    );
+    assert!(!second.is_finished());
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let order: Vec<String> =
+        sqlx::query_scalar("SELECT tracking_number FROM feed_items ORDER BY seq")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(order, ["CAAA-AAAA-AAAA-A1", "CAAA-AAAA-AAAA-B2"]);
+}
