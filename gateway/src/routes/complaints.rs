@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::demands::{from_every_silo, number_of};
 use super::dto::{Category, Demand, NewComplaint, PhotoUpload};
 use crate::{
     auth::{Admin, Agent, Bearer},
@@ -491,19 +492,6 @@ pub async fn follow(
     }))
 }
 
-fn complaint_number(input: &str) -> Result<String, ApiError> {
-    match TrackingNumber::parse(input) {
-        Ok(number) if number.owner() == Owner::Complaints => Ok(number.to_string()),
-        // Another silo's number has no photos: the same answer as an unknown one.
-        Ok(_) => Err(ApiError::not_found("demand_not_found")),
-        Err(_) => Err(ApiError::bad_field(
-            "invalid_tracking_number",
-            "tracking_number",
-            "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
-        )),
-    }
-}
-
 /// Adds a photo to a complaint: whoever may see it (its owner, whoever holds the number
 /// of one filed without account, an agent handling it). 5 photos per complaint.
 #[utoipa::path(
@@ -530,7 +518,7 @@ pub async fn add_photo(
     ApiJson(body): ApiJson<PhotoUpload>,
 ) -> Result<impl IntoResponse, ApiError> {
     state.check_lookup(client.ip())?;
-    let tracking_number = complaint_number(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photo = decode_photo(body, "content_base64")?;
     let photos = state
         .complaints
@@ -574,7 +562,7 @@ pub async fn list_photos(
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Vec<PhotoInfo>>, ApiError> {
     state.check_lookup(client.ip())?;
-    let tracking_number = complaint_number(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photos = state
         .complaints
         .clone()
@@ -607,7 +595,7 @@ pub async fn photo_content(
     Path((tracking_number, photo_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     state.check_lookup(client.ip())?;
-    let tracking_number = complaint_number(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photo = state
         .complaints
         .clone()
@@ -668,7 +656,7 @@ pub async fn reassign(
         .complaints
         .clone()
         .reassign(agent.bearer().request(pb::ReassignRequest {
-            tracking_number: complaint_number(&tracking_number)?,
+            tracking_number: number_of(&tracking_number, Owner::Complaints)?,
             department: body.department,
             reason: body.reason,
         }))
@@ -713,7 +701,7 @@ pub async fn merge(
         .complaints
         .clone()
         .merge(agent.bearer().request(pb::MergeRequest {
-            duplicate: complaint_number(&tracking_number)?,
+            duplicate: number_of(&tracking_number, Owner::Complaints)?,
             kept: body.into,
         }))
         .await
@@ -825,22 +813,15 @@ pub async fn search(
     };
     let resident_ids: Vec<String> = residents.iter().map(|r| r.account_id.clone()).collect();
     // Every silo answers the same search over what the agent reaches.
-    let mut demands = Vec::new();
-    for owner in [Owner::Teleservices, Owner::Complaints, Owner::Rapo] {
-        let found = state
-            .demands_for(owner)
-            .search_demands(agent.bearer().request(SearchDemandsRequest {
-                query: q.clone(),
-                resident_ids: resident_ids.clone(),
-                limit: 0,
-            }))
-            .await
-            .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
-            .into_inner()
-            .demands;
-        demands.extend(found);
-    }
-    demands.sort_by_key(|d| std::cmp::Reverse(d.created_at.map(|t| (t.seconds, t.nanos))));
+    let demands = from_every_silo(&state, 0, |mut silo| {
+        let request = agent.bearer().request(SearchDemandsRequest {
+            query: q.clone(),
+            resident_ids: resident_ids.clone(),
+            limit: 0,
+        });
+        async move { silo.search_demands(request).await }
+    })
+    .await?;
     Ok(Json(SearchResults {
         residents: residents
             .into_iter()
@@ -851,7 +832,7 @@ pub async fn search(
                 phone: r.phone,
             })
             .collect(),
-        demands: demands.into_iter().map(Demand::from).collect(),
+        demands,
     }))
 }
 

@@ -1,14 +1,17 @@
 //! Any demand by its tracking number, from any channel.
 
-use std::net::SocketAddr;
+use std::{future::Future, net::SocketAddr};
 
 use axum::{
     Json,
     extract::{ConnectInfo, Path, State},
 };
-use guichet_kit::{Owner, TrackingNumber};
+use guichet_kit::{Owner, TrackingNumber, demand::access::list_limit, grpc::TracedChannel};
 use guichet_proto::{
-    demand::v1::{ChangeStatusRequest, GetDemandRequest, ListDemandsRequest, PostMessageRequest},
+    demand::v1::{
+        ChangeStatusRequest, GetDemandRequest, ListDemandsRequest, ListDemandsResponse,
+        PostMessageRequest, demands_client::DemandsClient,
+    },
     names,
 };
 use serde::Deserialize;
@@ -57,7 +60,35 @@ pub async fn get_demand(
     Ok(Json(Demand::from(demand)))
 }
 
-fn parse_number(input: &str) -> Result<TrackingNumber, ApiError> {
+/// Every silo that owns demands.
+pub(super) const OWNERS: [Owner; 3] = [Owner::Teleservices, Owner::Complaints, Owner::Rapo];
+
+/// Asks every silo the same `Demands` question and merges the answers, newest first,
+/// `limit` at most (as `kit::demand::access::list_limit` reads it).
+pub(super) async fn from_every_silo<F, Fut>(
+    state: &AppState,
+    limit: u32,
+    ask: F,
+) -> Result<Vec<Demand>, ApiError>
+where
+    F: Fn(DemandsClient<TracedChannel>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<ListDemandsResponse>, tonic::Status>>,
+{
+    let mut demands = Vec::new();
+    for owner in OWNERS {
+        let answer = ask(state.demands_for(owner))
+            .await
+            .map_err(|s| ApiError::from_status(s, "demand_not_found"))?;
+        demands.extend(answer.into_inner().demands);
+    }
+    demands.sort_by_key(|d| std::cmp::Reverse(d.created_at.map(|t| (t.seconds, t.nanos))));
+    demands.truncate(usize::try_from(list_limit(limit)).unwrap_or(usize::MAX));
+    Ok(demands.into_iter().map(Demand::from).collect())
+}
+
+/// A tracking number as typed (case, dashes and look-alikes forgiven), or 400 naming
+/// the field. The one parser every route taking a number uses.
+pub(super) fn parse_number(input: &str) -> Result<TrackingNumber, ApiError> {
     TrackingNumber::parse(input).map_err(|_| {
         ApiError::bad_field(
             "invalid_tracking_number",
@@ -65,6 +96,17 @@ fn parse_number(input: &str) -> Result<TrackingNumber, ApiError> {
             "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
         )
     })
+}
+
+/// A number of `owner`'s silo, canonical; another silo's number answers as an unknown
+/// one would.
+pub(super) fn number_of(input: &str, owner: Owner) -> Result<String, ApiError> {
+    let number = parse_number(input)?;
+    if number.owner() == owner {
+        Ok(number.to_string())
+    } else {
+        Err(ApiError::not_found("demand_not_found"))
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -204,31 +246,14 @@ pub async fn agent_list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DepartmentQuery>,
 ) -> Result<Json<Vec<Demand>>, ApiError> {
-    let mut demands = Vec::new();
-    for owner in [Owner::Teleservices, Owner::Complaints, Owner::Rapo] {
-        let listed = state
-            .demands_for(owner)
-            .list_demands(agent.bearer().request(ListDemandsRequest {
-                resident_id: String::new(),
-                department: query.department.clone(),
-                limit: query.limit,
-            }))
-            .await;
-        match listed {
-            Ok(list) => demands.extend(list.into_inner().demands),
-            // A silo with nothing to list yet is not an error for the others.
-            Err(status) if status.code() == tonic::Code::Unimplemented => {}
-            Err(status) => return Err(ApiError::from_status(status, "demand_not_found")),
-        }
-    }
-    demands.sort_by(|a, b| {
-        let at = |d: &guichet_proto::demand::v1::Demand| d.created_at.map(|t| (t.seconds, t.nanos));
-        at(b).cmp(&at(a))
-    });
-    let limit = match query.limit {
-        0 => 50,
-        n => n.min(200),
-    } as usize;
-    demands.truncate(limit);
-    Ok(Json(demands.into_iter().map(Demand::from).collect()))
+    let demands = from_every_silo(&state, query.limit, |mut silo| {
+        let request = agent.bearer().request(ListDemandsRequest {
+            resident_id: String::new(),
+            department: query.department.clone(),
+            limit: query.limit,
+        });
+        async move { silo.list_demands(request).await }
+    })
+    .await?;
+    Ok(Json(demands))
 }

@@ -10,11 +10,12 @@ use axum::{
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use guichet_kit::{TrackingNumber, demand::is_final, grpc::datetime};
+use guichet_kit::{demand::is_final, grpc::datetime};
 use guichet_proto::{demand::v1::GetDemandRequest, names, notifications::v1 as pb};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::demands::parse_number;
 use crate::{
     auth::{Admin, Agent, Bearer, SignedIn},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -194,16 +195,6 @@ pub async fn deliveries(
             })
             .collect(),
     ))
-}
-
-fn parse_number(input: &str) -> Result<TrackingNumber, ApiError> {
-    TrackingNumber::parse(input).map_err(|_| {
-        ApiError::bad_field(
-            "invalid_tracking_number",
-            "tracking_number",
-            "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
-        )
-    })
 }
 
 // ------------------------------------------------------------------ residents

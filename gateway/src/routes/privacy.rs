@@ -19,15 +19,13 @@ use serde::Deserialize;
 use tonic::Code;
 use utoipa::ToSchema;
 
+use super::demands::from_every_silo;
 use super::dto::Demand;
 use crate::{
     auth::SignedIn,
     error::{ApiError, ApiJson, Problem},
     state::AppState,
 };
-
-/// The silos that own demands.
-const OWNERS: [Owner; 3] = [Owner::Complaints, Owner::Teleservices, Owner::Rapo];
 
 /// A service that does not implement a call yet holds nothing for it.
 fn absent(status: &tonic::Status) -> bool {
@@ -49,19 +47,11 @@ pub async fn my_demands(
     signed_in: SignedIn,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Demand>>, ApiError> {
-    let mut demands = Vec::new();
-    for owner in OWNERS {
-        let listed = state
-            .demands_for(owner)
-            .list_demands(signed_in.bearer().request(ListDemandsRequest::default()))
-            .await;
-        match listed {
-            Ok(list) => demands.extend(list.into_inner().demands.into_iter().map(Demand::from)),
-            Err(status) if absent(&status) => {}
-            Err(status) => return Err(ApiError::from_status(status, "demand_not_found")),
-        }
-    }
-    demands.sort_by_key(|d| std::cmp::Reverse(d.created_at));
+    let demands = from_every_silo(&state, 0, |mut silo| {
+        let request = signed_in.bearer().request(ListDemandsRequest::default());
+        async move { silo.list_demands(request).await }
+    })
+    .await?;
     Ok(Json(demands))
 }
 

@@ -15,7 +15,7 @@ use axum::{
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use guichet_kit::{
-    TrackingNumber,
+    Owner,
     calendar::{paris_date, paris_offset_hours},
     grpc::datetime,
 };
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::complaints::idempotency_key;
+use super::{complaints::idempotency_key, demands::number_of};
 use crate::{
     auth::{Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -334,18 +334,6 @@ pub struct DisputeQuery {
 
 // --- helpers -------------------------------------------------------------------------------
 
-fn tracking(input: &str) -> Result<String, ApiError> {
-    TrackingNumber::parse(input)
-        .map(|t| t.to_string())
-        .map_err(|_| {
-            ApiError::bad_field(
-                "invalid_tracking_number",
-                "tracking_number",
-                "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
-            )
-        })
-}
-
 fn attachment(value: Option<Attachment>, path: &str) -> Result<Option<pb::Attachment>, ApiError> {
     let Some(value) = value else {
         return Ok(None);
@@ -520,7 +508,7 @@ pub async fn get_dispute(
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Dispute>, ApiError> {
     state.check_lookup(client.ip())?;
-    let tracking_number = tracking(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let dispute = state
         .disputes
         .clone()
@@ -556,7 +544,7 @@ pub async fn decide(
     Path(tracking_number): Path<String>,
     ApiJson(body): ApiJson<NewDecision>,
 ) -> Result<Json<Dispute>, ApiError> {
-    let tracking_number = tracking(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let kind = match body.decision.trim() {
         "annulation_totale" => DecisionKind::FullCancellation,
         "annulation_partielle" => DecisionKind::PartialCancellation,
@@ -598,7 +586,7 @@ pub async fn letter(
     Path(tracking_number): Path<String>,
 ) -> Result<Response, ApiError> {
     state.check_lookup(client.ip())?;
-    let tracking_number = tracking(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let letter = state
         .disputes
         .clone()
@@ -640,7 +628,7 @@ pub async fn piece(
     Path((tracking_number, piece_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     state.check_lookup(client.ip())?;
-    let tracking_number = tracking(&tracking_number)?;
+    let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let content = state
         .disputes
         .clone()

@@ -12,13 +12,12 @@ use axum::{
     response::IntoResponse,
 };
 use base64::Engine as _;
-use guichet_kit::TrackingNumber;
 use guichet_proto::{names, teleservices::v1 as pb};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{complaints::idempotency_key, dto::Contact, dto::Demand};
+use super::{complaints::idempotency_key, demands::number_of, dto::Contact, dto::Demand};
 use crate::{
     auth::{Admin, Agent, Bearer, SignedIn},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -621,18 +620,6 @@ fn data_json(data: &Value) -> String {
     }
 }
 
-fn teleservice_number(number: &str) -> Result<String, ApiError> {
-    match TrackingNumber::parse(number) {
-        Ok(n) if n.owner() == guichet_kit::Owner::Teleservices => Ok(n.to_string()),
-        Ok(_) => Err(ApiError::not_found("demand_not_found")),
-        Err(_) => Err(ApiError::bad_field(
-            "invalid_tracking_number",
-            "tracking_number",
-            "Ce numéro de suivi n'est pas valide : vérifiez chaque caractère.",
-        )),
-    }
-}
-
 /// The answers of a teleservice demand and its files, with the definition of the
 /// version filled, for the resident who filed it or an agent handling it.
 #[utoipa::path(
@@ -654,7 +641,7 @@ pub async fn answers(
         .teleservices
         .clone()
         .get_answers(bearer.request(pb::GetAnswersRequest {
-            tracking_number: teleservice_number(&number)?,
+            tracking_number: number_of(&number, guichet_kit::Owner::Teleservices)?,
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
@@ -692,7 +679,7 @@ pub async fn attachment(
         .teleservices
         .clone()
         .get_attachment(bearer.request(pb::GetAttachmentRequest {
-            tracking_number: teleservice_number(&number)?,
+            tracking_number: number_of(&number, guichet_kit::Owner::Teleservices)?,
             attachment_id: id,
         }))
         .await
