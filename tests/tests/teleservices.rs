@@ -772,7 +772,7 @@ async fn a_pilot_is_invisible_and_refused_outside_its_audience() {
         &platform,
         &designer,
         &certificate("pilote-panel"),
-        json!({"state": "pilot", "pilot": {"mode": "cohort", "residents": [alice_id]}}),
+        json!({"state": "pilot", "pilot": {"mode": "cohort", "residents": [alice_id.clone()]}}),
     )
     .await;
     assert!(
@@ -803,45 +803,57 @@ async fn a_pilot_is_invisible_and_refused_outside_its_audience() {
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 
     // A stable percentage: each resident always gets the answer their account id gives.
+    // Pick a teleservice and a share that split Alice and Bob, so the test sees both a
+    // resident in the pilot and one outside it.
+    let bob_id = account_id(&platform, &bob).await;
+    let (slug, inside, outside, percentage) = (0..)
+        .map(|n| format!("pilote-part-{n}"))
+        .find_map(|slug| {
+            let (a, b) = (
+                guichet_teleservices::pilot::bucket(&slug, &alice_id),
+                guichet_teleservices::pilot::bucket(&slug, &bob_id),
+            );
+            match a.cmp(&b) {
+                std::cmp::Ordering::Less => Some((slug, &alice, &bob, b)),
+                std::cmp::Ordering::Greater => Some((slug, &bob, &alice, a)),
+                std::cmp::Ordering::Equal => None,
+            }
+        })
+        .unwrap();
     publish(
         &platform,
         &designer,
-        &certificate("pilote-part"),
-        json!({"state": "pilot", "pilot": {"mode": "percentage", "percentage": 50}}),
+        &certificate(&slug),
+        json!({"state": "pilot", "pilot": {"mode": "percentage", "percentage": percentage}}),
     )
     .await;
-    let mut seen = Vec::new();
-    for token in [&alice, &bob] {
-        let id = account_id(&platform, token).await;
-        let expected = guichet_teleservices::pilot::bucket("pilote-part", &id) < 50;
-        for _ in 0..3 {
-            let sees = catalog_slugs(&platform, Some(token))
+    for _ in 0..3 {
+        assert!(catalog_slugs(&platform, Some(inside)).await.contains(&slug));
+        assert!(
+            !catalog_slugs(&platform, Some(outside))
                 .await
-                .contains(&"pilote-part".to_owned());
-            assert_eq!(sees, expected, "resident {id}");
-        }
-        seen.push(expected);
+                .contains(&slug)
+        );
     }
-    assert!(
-        !catalog_slugs(&platform, None)
-            .await
-            .contains(&"pilote-part".to_owned())
-    );
+    let refused = platform
+        .post_json_as(
+            outside,
+            &format!("/api/v1/teleservices/{slug}/demands"),
+            &json!({"data": {"nom": "B", "copie": "extrait"}}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert!(!catalog_slugs(&platform, None).await.contains(&slug));
 
     // Published: everyone.
     publish(
         &platform,
         &designer,
-        &certificate("pilote-part"),
+        &certificate(&slug),
         json!({"state": "published"}),
     )
     .await;
-    assert!(
-        catalog_slugs(&platform, None)
-            .await
-            .contains(&"pilote-part".to_owned())
-    );
-    let _ = seen;
+    assert!(catalog_slugs(&platform, None).await.contains(&slug));
 }
 
 #[tokio::test]

@@ -116,7 +116,7 @@ impl Teleservices {
         let mut tx = self.pool.begin().await?;
         let t = store::teleservice(&mut tx, &request.slug, true)
             .await?
-            .ok_or_else(unknown_teleservice)?;
+            .ok_or(Error::NotFound)?;
         let draft = store::draft_version(&mut tx, t.id).await?;
         let (state, live, pilot) = match request.state.as_str() {
             "pilot" | "published" => {
@@ -186,7 +186,7 @@ impl Teleservices {
         let mut conn = self.pool.acquire().await?;
         let t = store::teleservice(&mut conn, slug, false)
             .await?
-            .ok_or_else(unknown_teleservice)?;
+            .ok_or(Error::NotFound)?;
         let draft_version = store::draft_version(&mut conn, t.id).await?;
         let shown = match (version, draft) {
             (Some(v), _) => Some(v),
@@ -309,13 +309,11 @@ impl Teleservices {
         slug: &str,
         version: u32,
     ) -> Result<(LiveRow, Definition, i32), Error> {
-        let live = store::live(&self.pool)
+        let live = store::live_one(&self.pool, slug)
             .await?
-            .into_iter()
-            .find(|t| t.slug == slug)
             .filter(|t| visible(t, caller))
             // A pilot outside its audience does not exist for the caller.
-            .ok_or_else(unknown_teleservice)?;
+            .ok_or(Error::NotFound)?;
         let channel = form_channel(caller.channel());
         if !channel.is_some_and(|c| live.definition.0.accepts(c)) {
             return Err(Error::Conflict(
@@ -937,10 +935,6 @@ fn designer(caller: &Caller) -> Result<&Claims, Error> {
             "Réservé aux concepteurs de formulaires de la ville.",
         )),
     }
-}
-
-fn unknown_teleservice() -> Error {
-    Error::NotFound
 }
 
 /// Whether the caller may see a live teleservice: published for everyone, a pilot for

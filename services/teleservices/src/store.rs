@@ -182,16 +182,28 @@ pub async fn freeze(
 }
 
 /// Teleservices residents may see now (piloted or published), with their live version.
-pub async fn live(pool: &PgPool) -> anyhow::Result<Vec<LiveRow>> {
-    sqlx::query_as(
+macro_rules! select_live {
+    () => {
         "SELECT t.id, t.slug, t.state, t.live_version, t.pilot, v.definition
          FROM teleservices t JOIN versions v ON v.teleservice_id = t.id AND v.version = t.live_version
-         WHERE t.state IN ('pilot', 'published')
-         ORDER BY v.definition->>'title'",
-    )
-    .fetch_all(pool)
-    .await
-    .context("listing the catalog")
+         WHERE t.state IN ('pilot', 'published') "
+    };
+}
+
+pub async fn live(pool: &PgPool) -> anyhow::Result<Vec<LiveRow>> {
+    sqlx::query_as(concat!(select_live!(), "ORDER BY v.definition->>'title'"))
+        .fetch_all(pool)
+        .await
+        .context("listing the catalog")
+}
+
+/// One teleservice residents may see now, if it is piloted or published.
+pub async fn live_one(pool: &PgPool, slug: &str) -> anyhow::Result<Option<LiveRow>> {
+    sqlx::query_as(concat!(select_live!(), "AND t.slug = $1"))
+        .bind(slug)
+        .fetch_optional(pool)
+        .await
+        .context("reading a live teleservice")
 }
 
 // ------------------------------------------------------------------------ drafts
