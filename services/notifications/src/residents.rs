@@ -104,20 +104,13 @@ impl Handler for Notifier {
                     title: &title,
                     status: Some(Status::Submitted),
                 };
-                upsert(conn, &seen, now).await?;
-                set_recipient(
-                    conn,
-                    &filed.tracking_number,
-                    &filed.account_id,
-                    &filed.contact_email,
-                    &filed.contact_phone,
-                    "",
-                )
-                .await?;
-                self.notify_demand(conn, event, &filed.tracking_number, "filed", |about| {
-                    templates::filed(about)
-                })
-                .await?;
+                let recipient = Recipient {
+                    account_id: &filed.account_id,
+                    email: &filed.contact_email,
+                    phone: &filed.contact_phone,
+                    teleservice: "",
+                };
+                self.filed(conn, event, &seen, &recipient, now).await?;
             }
             "demand.filed" => {
                 let filed: DemandFiled = event.decode()?;
@@ -129,20 +122,13 @@ impl Handler for Notifier {
                     title: &filed.title,
                     status: Some(Status::Submitted),
                 };
-                upsert(conn, &seen, now).await?;
-                set_recipient(
-                    conn,
-                    &filed.tracking_number,
-                    &filed.account_id,
-                    &filed.contact_email,
-                    &filed.contact_phone,
-                    &filed.teleservice,
-                )
-                .await?;
-                self.notify_demand(conn, event, &filed.tracking_number, "filed", |about| {
-                    templates::filed(about)
-                })
-                .await?;
+                let recipient = Recipient {
+                    account_id: &filed.account_id,
+                    email: &filed.contact_email,
+                    phone: &filed.contact_phone,
+                    teleservice: &filed.teleservice,
+                };
+                self.filed(conn, event, &seen, &recipient, now).await?;
             }
             "demand.status_changed" => {
                 let changed: DemandStatusChanged = event.decode()?;
@@ -250,7 +236,39 @@ impl Handler for Notifier {
     }
 }
 
+/// Who a new demand's notifications go to, as its filing event says.
+struct Recipient<'a> {
+    account_id: &'a str,
+    email: &'a str,
+    phone: &'a str,
+    teleservice: &'a str,
+}
+
 impl Notifier {
+    /// A new demand, whatever its silo: remembered with its resident, acknowledged.
+    async fn filed(
+        &self,
+        conn: &mut PgConnection,
+        event: &Event,
+        seen: &Seen<'_>,
+        to: &Recipient<'_>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        upsert(conn, seen, now).await?;
+        let number = seen.tracking_number;
+        set_recipient(
+            conn,
+            number,
+            to.account_id,
+            to.email,
+            to.phone,
+            to.teleservice,
+        )
+        .await?;
+        self.notify_demand(conn, event, number, "filed", templates::filed)
+            .await
+    }
+
     /// Queues one notification of `topic` about a demand to its resident, on every
     /// channel they want it on.
     async fn notify_demand(
