@@ -124,8 +124,7 @@ impl ApiError {
                     .collect();
                 error
             }
-            // A silo that does not serve this yet knows no such thing either.
-            Code::NotFound | Code::Unimplemented => Self::not_found(not_found_code),
+            Code::NotFound => Self::not_found(not_found_code),
             Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",

@@ -16,7 +16,6 @@ use guichet_proto::{
     privacy::v1::ExportPersonalDataRequest,
 };
 use serde::Deserialize;
-use tonic::Code;
 use utoipa::ToSchema;
 
 use super::demands::from_every_silo;
@@ -26,11 +25,6 @@ use crate::{
     error::{ApiError, ApiJson, Problem},
     state::AppState,
 };
-
-/// A service that does not implement a call yet holds nothing for it.
-fn absent(status: &tonic::Status) -> bool {
-    status.code() == Code::Unimplemented
-}
 
 /// The demands of the signed-in resident, whatever the silo, newest first.
 #[utoipa::path(
@@ -101,15 +95,9 @@ pub async fn claim(
         .demands_for(owner)
         .claim_demand(signed_in.bearer().request(request))
         .await;
-    match claimed {
-        Ok(demand) => Ok(Json(Demand::from(demand.into_inner()))),
-        Err(status) if absent(&status) => Err(ApiError::bad_field(
-            "validation_failed",
-            "tracking_number",
-            "Aucune demande sans compte ne correspond à ce numéro et à ces coordonnées.",
-        )),
-        Err(status) => Err(ApiError::from_status(status, "demand_not_found")),
-    }
+    claimed
+        .map(|demand| Json(Demand::from(demand.into_inner())))
+        .map_err(|status| ApiError::from_status(status, "demand_not_found"))
 }
 
 /// Everything Guichet keeps about the signed-in resident, from every service, as one
@@ -139,7 +127,6 @@ pub async fn export(
                 let json = serde_json::from_str(&data.json).map_err(|_| ApiError::unavailable())?;
                 services.insert(data.service, json);
             }
-            Err(status) if absent(&status) => {}
             Err(status) => return Err(ApiError::from_status(status, "account_not_found")),
         }
     }
