@@ -80,6 +80,9 @@ pub struct Claims {
     pub businesses: Vec<BusinessClaim>,
 }
 
+/// The department of the city's one desk (Mission Relation Usager and Allô Mairie).
+pub const DESK: &str = "MRU";
+
 /// A business a resident's account acts for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BusinessClaim {
@@ -98,6 +101,13 @@ impl Claims {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Agent && self.has_role("admin")
+    }
+
+    /// Whether the agent works at the city's one desk (MRU, Allô Mairie and the
+    /// neighbourhood counters, department [`DESK`]): they answer callers about any
+    /// demand, so they read and write to the resident in every silo, without deciding.
+    pub fn at_desk(&self) -> bool {
+        self.role == Role::Agent && self.departments.iter().any(|d| d == DESK)
     }
 
     /// Whether an agent handles demands of `department` or of `theme`.

@@ -126,6 +126,13 @@ pub fn invalid_argument(message: &str, violations: &[Violation]) -> Status {
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
+/// `ResourceExhausted` saying how long to wait (`google.rpc.RetryInfo`), so the gateway
+/// answers `Retry-After` with the true wait rather than a guess.
+pub fn resource_exhausted(message: &str, retry_after: std::time::Duration) -> Status {
+    let details = ErrorDetails::with_retry_info(Some(retry_after));
+    Status::with_error_details(Code::ResourceExhausted, message, details)
+}
+
 /// The field violations carried by a status, if any.
 pub fn violations(status: &Status) -> Vec<Violation> {
     status

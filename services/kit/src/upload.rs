@@ -4,6 +4,10 @@
 
 use sha2::{Digest as _, Sha256};
 
+/// What a supporting document may be, in every silo: PDF, or a photo or scan as JPEG or
+/// PNG.
+pub const DOCUMENTS: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
+
 /// The type the bytes really are (`application/pdf`, `image/png`…), if recognised.
 pub fn sniff(data: &[u8]) -> Option<&'static str> {
     infer::get(data).map(|t| t.mime_type())

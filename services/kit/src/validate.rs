@@ -43,6 +43,39 @@ pub fn national_phone(text: &str) -> String {
     }
 }
 
+/// Whether a text holds something a person can see: not only white space, control
+/// characters, or the invisible ones people paste (zero-width spaces and joiners,
+/// direction marks, the soft hyphen, fillers, variation selectors, tag characters).
+pub fn has_visible_content(text: &str) -> bool {
+    text.chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && !is_invisible(c))
+}
+
+/// Characters that render as nothing (Unicode format characters and blank letters).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// La Poste's SIREN: its thousands of SIRETs follow their own check rule.
 const LA_POSTE_SIREN: &str = "356000000";
 
@@ -106,6 +139,17 @@ fn luhn(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_made_only_of_invisible_characters_holds_nothing() {
+        assert!(has_visible_content("Trou profond"));
+        assert!(has_visible_content(" é "));
+        assert!(!has_visible_content(""));
+        assert!(!has_visible_content(" \t\n\u{a0}"));
+        assert!(!has_visible_content("\u{200B}\u{200D}\u{FEFF}\u{2060}"));
+        assert!(!has_visible_content("\u{3164}\u{2800}\u{00AD}\u{0007}"));
+        assert!(has_visible_content("\u{200B}x"));
+    }
 
     #[test]
     fn emails() {

@@ -1,8 +1,12 @@
 //! Who may see and act on a demand, the same in every silo.
 //!
-//! - Agents: demands of their departments or of the themes their departments handle.
+//! - Agents: demands of their departments or of the themes their departments handle;
+//!   the desk (MRU, Allô Mairie) reads and writes to the resident on every demand, but
+//!   only handling agents decide.
 //! - A demand attached to a resident's account: that resident only.
-//! - A demand filed without an account: whoever holds its tracking number.
+//! - A demand filed without an account: whoever holds its tracking number; its dossier
+//!   (what the resident wrote, their contact, their files) only with the contact left
+//!   at filing as proof.
 
 use crate::auth::{Caller, Claims, Role};
 
@@ -26,7 +30,7 @@ pub fn reach(
 ) -> Result<Access, Error> {
     match caller.claims() {
         Some(claims) if claims.role == Role::Agent => {
-            if claims.handles(department, theme) {
+            if claims.handles(department, theme) || claims.at_desk() {
                 Ok(Access::Agent)
             } else {
                 Err(Error::Forbidden("Cette demande relève d'un autre service."))
@@ -37,6 +41,21 @@ pub fn reach(
             Some(owner) if caller.resident() != Some(owner) => Err(Error::NotFound),
             _ => Ok(Access::Resident),
         },
+    }
+}
+
+/// Whether a caller who reached a demand (`access`, from [`reach`]) may read its
+/// dossier: agents and the desk, the resident who owns it, or — for a demand filed
+/// without an account — whoever gives the e-mail or phone left at filing (`proof`).
+pub fn opens_dossier(
+    access: Access,
+    owner: Option<&str>,
+    proof: (&str, &str),
+    contact: (&str, &str),
+) -> bool {
+    match (access, owner) {
+        (Access::Agent, _) | (Access::Resident, Some(_)) => true,
+        (Access::Resident, None) => super::contact_matches(proof.0, proof.1, contact.0, contact.1),
     }
 }
 
@@ -167,6 +186,39 @@ mod tests {
         assert!(reach(&desk, None, "VOIRIE", "complaint:NID_DE_POULE").is_ok());
         assert!(handling_agent(&roads, "POLICE_MUN", "complaint:STATIONNEMENT_GENANT").is_err());
         assert!(handling_agent(&claims(Role::Resident, "a", &[], &[]), "VOIRIE", "x").is_err());
+    }
+
+    #[test]
+    fn the_desk_reads_every_demand_but_decides_none() {
+        let desk = claims(Role::Agent, "m", &["MRU"], &[]);
+        assert_eq!(
+            reach(&desk, Some("a"), "POLICE_MUN", "rapo").unwrap(),
+            Access::Agent
+        );
+        assert!(handling_agent(&desk, "POLICE_MUN", "rapo").is_err());
+    }
+
+    #[test]
+    fn a_dossier_opens_to_agents_owners_and_the_contact_given_at_filing() {
+        let none = ("", "");
+        assert!(opens_dossier(Access::Agent, None, none, none));
+        // reach() already refused anyone else for an owned demand.
+        assert!(opens_dossier(Access::Resident, Some("a"), none, none));
+        let left = ("jeanne@example.fr", "06 12 34 56 78");
+        assert!(!opens_dossier(Access::Resident, None, none, left));
+        assert!(!opens_dossier(
+            Access::Resident,
+            None,
+            ("autre@example.fr", ""),
+            left
+        ));
+        assert!(opens_dossier(
+            Access::Resident,
+            None,
+            ("", "+33612345678"),
+            left
+        ));
+        assert!(!opens_dossier(Access::Resident, None, none, none));
     }
 
     #[test]

@@ -83,3 +83,23 @@ pub async fn post(
     }
     Ok(resumed)
 }
+
+/// What the timeline says when a resident attaches a demand filed without an account.
+pub const CLAIMED: &str = "Demande rattachée au compte de l'usager.";
+
+/// Records that the signed-in resident behind `caller` attached a demand to their
+/// account (the silo has stored the new owner in the same transaction): an entry in the
+/// timeline, so agents and the resident see when and where it happened, and the event.
+pub async fn claimed(
+    conn: &mut PgConnection,
+    demand: Uuid,
+    subject: &Subject<'_>,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    let resident = caller.resident().ok_or(Error::Unauthenticated)?;
+    let entry = TimelineRow::message(&resident_author(caller), caller.channel(), at, CLAIMED);
+    timeline::insert(conn, demand, &entry).await?;
+    bus::enqueue(conn, &events::claimed(subject, resident, at)).await?;
+    Ok(())
+}

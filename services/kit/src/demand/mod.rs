@@ -80,7 +80,7 @@ pub fn parse_tracking(input: &str) -> Result<String, Error> {
 /// A message's text, trimmed, or the reason it is refused.
 pub fn message_text(text: &str) -> Result<&str, Error> {
     let text = text.trim();
-    if text.is_empty() || text.chars().count() > MAX_MESSAGE {
+    if !crate::validate::has_visible_content(text) || text.chars().count() > MAX_MESSAGE {
         return Err(Error::field(
             "text",
             "Le message doit contenir entre 1 et 4 000 caractères.",
@@ -121,13 +121,15 @@ pub fn check_status_change(status: Status, reason: &str) -> Result<(), Error> {
         Status::Unspecified | Status::Submitted => {
             Err(Error::field("status", "Ce statut ne peut pas être choisi."))
         }
-        Status::Rejected if reason.trim().is_empty() => {
+        Status::Rejected if !crate::validate::has_visible_content(reason) => {
             Err(Error::field("reason", "Indiquez le motif du rejet."))
         }
-        Status::AwaitingResident if reason.trim().is_empty() => Err(Error::field(
-            "reason",
-            "Indiquez ce que l'usager doit fournir ou préciser.",
-        )),
+        Status::AwaitingResident if !crate::validate::has_visible_content(reason) => {
+            Err(Error::field(
+                "reason",
+                "Indiquez ce que l'usager doit fournir ou préciser.",
+            ))
+        }
         _ => Ok(()),
     }
 }

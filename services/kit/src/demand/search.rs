@@ -19,7 +19,7 @@ pub struct Search {
     /// National form (`0612345678`).
     pub phone: Option<String>,
     /// Words that must all appear in the name left at filing (`%`, `_` and `\` removed,
-    /// ready for `ILIKE`).
+    /// ready for `LIKE`), compared through `kit.fold` (no case, no accents) on both sides.
     pub words: Vec<String>,
     pub resident_ids: Vec<String>,
 }
