@@ -23,9 +23,9 @@ use guichet_proto::{
         ListCategoriesResponse, complaints_server::Complaints,
     },
     demand::v1::{
-        Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
-        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest,
-        SearchDemandsRequest, Status, demands_server::Demands,
+        Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Contact, Demand,
+        DemandKind, Dossier, GetDemandRequest, ListDemandsRequest, ListDemandsResponse, Piece,
+        PostMessageRequest, SearchDemandsRequest, Status, demands_server::Demands,
     },
     names,
 };
@@ -100,7 +100,7 @@ impl ComplaintsService {
         let photos = std::mem::take(&mut request.photos);
         // Every fault at once, the complaint's and the photos'.
         let (mut complaint, photos) = match (
-            NewComplaint::parse(request, category),
+            NewComplaint::parse(request, category, &self.tuning.territory),
             photos::check_all(photos),
         ) {
             (Ok(complaint), Ok(photos)) => (complaint, photos),
@@ -194,7 +194,12 @@ impl ComplaintsService {
 
     /// A complaint for `caller`, if they may see it; agents' reads are audited.
     #[tracing::instrument(name = "Read a complaint", skip_all, fields(tracking = %tracking))]
-    async fn read(&self, caller: &Caller, tracking: &str) -> Result<Demand, Error> {
+    async fn read(
+        &self,
+        caller: &Caller,
+        tracking: &str,
+        proof: (&str, &str),
+    ) -> Result<Demand, Error> {
         let (complaint, timeline) = store::load(&self.pool, tracking)
             .await?
             .ok_or(Error::NotFound)?;
@@ -205,6 +210,12 @@ impl ComplaintsService {
             &complaint.department,
             &theme,
         )?;
+        let opens = access::opens_dossier(
+            access,
+            complaint.resident_id.as_deref(),
+            proof,
+            (&complaint.contact_email, &complaint.contact_phone),
+        );
         if access == Access::Agent
             && let Some(agent) = caller.agent()
         {
@@ -216,7 +227,13 @@ impl ComplaintsService {
             .await?;
             tx.commit().await.map_err(anyhow::Error::from)?;
         }
-        Ok(to_demand(&complaint, &timeline))
+        let mut demand = to_demand(&complaint, &timeline);
+        if opens {
+            let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;
+            let photos = store::photos(&mut conn, complaint.id).await?;
+            demand.dossier = Some(dossier(&complaint, &photos));
+        }
+        Ok(demand)
     }
 
     #[tracing::instrument(name = "Change a complaint's status", skip_all, fields(tracking = %request.tracking_number))]
@@ -355,8 +372,7 @@ impl ComplaintsService {
             title: "",
             theme: "",
         };
-        let event = demand_events::claimed(&subject, &resident, self.clock.now());
-        bus::enqueue(&mut tx, &event).await?;
+        message::claimed(&mut tx, row.id, &subject, caller, self.clock.now()).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
@@ -383,6 +399,32 @@ pub(crate) fn title_of(complaint: &ComplaintRow) -> String {
     domain::title(&complaint.category_label, &complaint.address)
 }
 
+/// What the resident reported and how to reach them, for those entitled to it.
+fn dossier(complaint: &ComplaintRow, photos: &[store::PhotoRow]) -> Dossier {
+    Dossier {
+        description: complaint.description.clone(),
+        contact: Some(Contact {
+            name: complaint.contact_name.clone(),
+            email: complaint.contact_email.clone(),
+            phone: complaint.contact_phone.clone(),
+        }),
+        address: complaint.address.clone(),
+        latitude: complaint.latitude,
+        longitude: complaint.longitude,
+        answers_json: String::new(),
+        pieces: photos
+            .iter()
+            .map(|p| Piece {
+                id: p.id.to_string(),
+                filename: format!("photo-{}", p.id),
+                mime_type: p.mime_type.clone(),
+                size: u64::try_from(p.size).unwrap_or_default(),
+                sha256: p.sha256.clone(),
+            })
+            .collect(),
+    }
+}
+
 pub(crate) fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> Demand {
     Demand {
         business: complaint.business_siret.clone().map(|siret| {
@@ -401,6 +443,7 @@ pub(crate) fn to_demand(complaint: &ComplaintRow, timeline: &[TimelineRow]) -> D
         created_at: Some(timestamp(complaint.created_at)),
         due_at: Some(timestamp(complaint.due_at)),
         timeline: timeline.iter().map(TimelineRow::to_proto).collect(),
+        dossier: None,
     }
 }
 
@@ -597,8 +640,12 @@ impl Demands for ComplaintsService {
         request: Request<GetDemandRequest>,
     ) -> Result<Response<Demand>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let tracking = parse_tracking(&request.get_ref().tracking_number)?;
-        Ok(Response::new(self.read(&caller, &tracking).await?))
+        let request = request.get_ref();
+        let tracking = parse_tracking(&request.tracking_number)?;
+        Ok(Response::new(
+            self.read(&caller, &tracking, (&request.email, &request.phone))
+                .await?,
+        ))
     }
 
     async fn list_demands(

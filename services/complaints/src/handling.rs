@@ -186,7 +186,9 @@ impl ComplaintsService {
                 "Choisissez le service destinataire.",
             ));
         }
-        if reason.is_empty() || reason.chars().count() > shared::MAX_MESSAGE {
+        if !guichet_kit::validate::has_visible_content(&reason)
+            || reason.chars().count() > shared::MAX_MESSAGE
+        {
             faults.push(guichet_kit::grpc::Violation::new(
                 "reason",
                 "Indiquez pourquoi le signalement change de service.",
@@ -200,6 +202,14 @@ impl ComplaintsService {
             .await?
             .ok_or(Error::NotFound)?;
         let agent = agent_for(caller, &complaint)?;
+        // A department that handles no category would never see it: the complaint would
+        // vanish from every feed.
+        if department != domain::DESK && !store::handles_complaints(&mut tx, &department).await? {
+            return Err(Error::field(
+                "department",
+                "Ce service ne traite pas les signalements : choisissez un service existant qui en traite.",
+            ));
+        }
         if complaint.department == department {
             return Err(Error::field(
                 "department",

@@ -34,6 +34,9 @@ pub struct Tuning {
     pub nearby_default_radius_m: u32,
     /// Largest radius a map may ask for: a neighbourhood, not the whole city.
     pub nearby_max_radius_m: u32,
+    /// Where complaints are taken (`[complaints.territory]`): Aix-en-Provence unless
+    /// configured.
+    pub territory: domain::geo::Territory,
 }
 
 impl Default for Tuning {
@@ -42,6 +45,7 @@ impl Default for Tuning {
             duplicate_radius_m: 50,
             nearby_default_radius_m: 300,
             nearby_max_radius_m: 2_000,
+            territory: domain::geo::Territory::default(),
         }
     }
 }

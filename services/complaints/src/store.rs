@@ -33,6 +33,8 @@ pub struct ComplaintRow {
     pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
+    /// The resident's own words; shown only with the dossier.
+    pub description: String,
 }
 
 /// The complaint columns every read needs; a macro so queries stay `&'static str`.
@@ -40,7 +42,7 @@ macro_rules! select_complaint {
     () => {
         "SELECT c.id, c.tracking_number, c.category, k.label AS category_label, c.resident_id, c.business_siret, c.business_name, c.address,
         c.channel, c.department, c.status, c.sub_status, c.created_at, c.due_at, c.latitude, c.longitude,
-        c.contact_name, c.contact_email, c.contact_phone
+        c.contact_name, c.contact_email, c.contact_phone, c.description
      FROM complaints c JOIN categories k ON k.code = c.category "
     };
 }
@@ -609,6 +611,15 @@ pub async fn overdue(
     .context("listing overdue complaints")
 }
 
+/// Whether some complaint category routes to `department`.
+pub async fn handles_complaints(conn: &mut PgConnection, department: &str) -> anyhow::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM categories WHERE department = $1)")
+        .bind(department)
+        .fetch_one(conn)
+        .await
+        .context("checking a department")
+}
+
 pub async fn search(
     pool: &PgPool,
     reach: &Reach<'_>,
@@ -624,7 +635,7 @@ pub async fn search(
         guichet_kit::national_phone_sql!("c.contact_phone"),
         r" = $6)
              OR (cardinality($7::text[]) > 0 AND c.contact_name <> ''
-                 AND (SELECT bool_and(c.contact_name ILIKE '%' || w || '%') FROM unnest($7::text[]) AS w))
+                 AND (SELECT bool_and(kit.fold(c.contact_name) LIKE '%' || kit.fold(w) || '%') FROM unnest($7::text[]) AS w))
              OR c.resident_id = ANY($8))
          ORDER BY c.created_at DESC LIMIT $9"
     ))

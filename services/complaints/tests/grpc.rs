@@ -114,6 +114,7 @@ impl Service {
     ) -> Result<Demand, tonic::Status> {
         let request = GetDemandRequest {
             tracking_number: tracking_number.into(),
+            ..GetDemandRequest::default()
         };
         self.demands
             .get_demand(with_bearer(tonic::Request::new(request), token))

@@ -13,7 +13,7 @@ use guichet_proto::{
     demand::v1::Channel,
 };
 
-use guichet_kit::validate::{is_email, is_french_phone};
+use guichet_kit::validate::{has_visible_content, is_email, is_french_phone};
 
 /// A complaint category from the city's catalogue.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -56,6 +56,7 @@ impl NewComplaint {
     pub fn parse(
         request: FileComplaintRequest,
         category: Option<Category>,
+        territory: &geo::Territory,
     ) -> Result<Self, Vec<Violation>> {
         let mut problems = Vec::new();
         let mut fault = |field: &str, text: &str| problems.push(Violation::new(field, text));
@@ -66,7 +67,7 @@ impl NewComplaint {
             fault("category", "Cette catégorie n'existe pas.");
         }
         let description = request.description.trim().to_owned();
-        if description.is_empty() {
+        if !has_visible_content(&description) {
             fault("description", "Décrivez le problème constaté.");
         } else if description.chars().count() > MAX_DESCRIPTION {
             fault(
@@ -90,6 +91,14 @@ impl NewComplaint {
                     "La longitude doit être comprise entre -180 et 180.",
                 );
             }
+            (Some(lat), Some(lon)) if !territory.contains(lat, lon) => fault(
+                "location",
+                &format!(
+                    "Ce lieu est hors de la commune de {0} : la ville ne peut pas y intervenir. \
+                     Adressez votre signalement à la mairie de la commune où il se trouve.",
+                    territory.name
+                ),
+            ),
             (Some(_), None) => fault("location.longitude", "La longitude manque."),
             (None, Some(_)) => fault("location.latitude", "La latitude manque."),
             (None, None) if address.is_empty() => fault(
@@ -164,7 +173,7 @@ pub fn title(label: &str, address: &str) -> String {
 pub use guichet_kit::demand::Error;
 
 /// The desk every complaint theme belongs to (MRU and Allô Mairie).
-pub const DESK: &str = "MRU";
+pub use guichet_kit::auth::DESK;
 
 /// MRU supervisors see and act on every complaint of the city, whatever its department.
 pub fn sees_every_complaint(claims: &Claims) -> bool {
@@ -285,7 +294,8 @@ mod tests {
 
     #[test]
     fn a_complete_complaint_is_accepted_and_trimmed() {
-        let complaint = NewComplaint::parse(request(), Some(pothole())).expect("valid");
+        let complaint = NewComplaint::parse(request(), Some(pothole()), &geo::Territory::default())
+            .expect("valid");
         assert_eq!(complaint.description, "Un trou profond devant le numéro 12");
         assert_eq!(
             complaint.title(),
@@ -300,7 +310,7 @@ mod tests {
             address: "Place de l'Hôtel de Ville".into(),
             ..Default::default()
         });
-        assert!(NewComplaint::parse(req, Some(pothole())).is_ok());
+        assert!(NewComplaint::parse(req, Some(pothole()), &geo::Territory::default()).is_ok());
     }
 
     #[test]
@@ -319,7 +329,7 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(
-            fields(NewComplaint::parse(req, None)),
+            fields(NewComplaint::parse(req, None, &geo::Territory::default())),
             [
                 "category",
                 "description",
@@ -335,7 +345,11 @@ mod tests {
         let mut req = request();
         req.location = None;
         assert_eq!(
-            fields(NewComplaint::parse(req, Some(pothole()))),
+            fields(NewComplaint::parse(
+                req,
+                Some(pothole()),
+                &geo::Territory::default()
+            )),
             ["location"]
         );
         let mut req = request();
@@ -345,7 +359,11 @@ mod tests {
             address: String::new(),
         });
         assert_eq!(
-            fields(NewComplaint::parse(req, Some(pothole()))),
+            fields(NewComplaint::parse(
+                req,
+                Some(pothole()),
+                &geo::Territory::default()
+            )),
             ["location.longitude"]
         );
         let mut req = request();
@@ -355,7 +373,11 @@ mod tests {
             address: String::new(),
         });
         assert_eq!(
-            fields(NewComplaint::parse(req, Some(pothole()))),
+            fields(NewComplaint::parse(
+                req,
+                Some(pothole()),
+                &geo::Territory::default()
+            )),
             ["location.longitude"]
         );
     }
