@@ -19,9 +19,10 @@ use guichet_kit::{
 };
 use guichet_proto::{
     demand::v1::{
-        Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
-        GetDemandRequest, ListDemandsRequest, ListDemandsResponse, PostMessageRequest,
-        SearchDemandsRequest, Status, demands_server::Demands,
+        Author, AuthorRole, ChangeStatusRequest, Channel, ClaimDemandRequest, Contact, Demand,
+        DemandKind, Dossier, GetDemandRequest, ListDemandsRequest, ListDemandsResponse,
+        Piece as DemandPiece, PostMessageRequest, SearchDemandsRequest, Status,
+        demands_server::Demands,
     },
     names,
     privacy::v1::{ExportPersonalDataRequest, PersonalData, privacy_server::Privacy},
@@ -275,12 +276,7 @@ impl RapoService {
     }
 
     /// A dispute for `caller`, if they may see it; agents' reads are audited as `action`.
-    async fn read(
-        &self,
-        caller: &Caller,
-        tracking: &str,
-        action: &str,
-    ) -> Result<(DisputeRow, Vec<TimelineRow>, Vec<PieceRow>), Error> {
+    async fn read(&self, caller: &Caller, tracking: &str, action: &str) -> Result<Read, Error> {
         let tracking = parse_tracking(tracking)?;
         let (row, timeline, pieces) = store::load(&self.pool, &tracking)
             .await?
@@ -291,7 +287,12 @@ impl RapoService {
         {
             self.audit(agent, action, &tracking).await?;
         }
-        Ok((row, timeline, pieces))
+        Ok(Read {
+            row,
+            timeline,
+            pieces,
+            access,
+        })
     }
 
     #[tracing::instrument(name = "Decide a RAPO dispute", skip_all, fields(tracking = %request.tracking_number))]
@@ -503,12 +504,8 @@ impl RapoService {
             .await
             .map_err(anyhow::Error::from)?;
         let title = events::title(&dispute.notice_number);
-        let event = demand_events::claimed(
-            &events::subject(&dispute, &title),
-            &resident,
-            self.clock.now(),
-        );
-        bus::enqueue(&mut tx, &event).await?;
+        let subject = events::subject(&dispute, &title);
+        message::claimed(&mut tx, dispute.id, &subject, caller, self.clock.now()).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         self.demand(&tracking).await
     }
@@ -518,6 +515,57 @@ impl RapoService {
             .await?
             .ok_or(Error::NotFound)?;
         Ok(to_demand(&row, &timeline))
+    }
+}
+
+/// A dispute the caller reached, and how.
+struct Read {
+    row: DisputeRow,
+    timeline: Vec<TimelineRow>,
+    pieces: Vec<PieceRow>,
+    access: Access,
+}
+
+impl Read {
+    /// Whether the caller may read the dossier (what the resident wrote, their contact).
+    fn opens_dossier(&self, proof: (&str, &str)) -> bool {
+        access::opens_dossier(
+            self.access,
+            self.row.resident_id.as_deref(),
+            proof,
+            (&self.row.contact_email, &self.row.contact_phone),
+        )
+    }
+}
+
+/// The contact the resident gave at filing.
+fn contact(row: &DisputeRow) -> Contact {
+    Contact {
+        name: row.holder_name.clone(),
+        email: row.contact_email.clone(),
+        phone: row.contact_phone.clone(),
+    }
+}
+
+/// The dispute's dossier: the resident's own words, their contact and the pieces.
+fn dossier(row: &DisputeRow, pieces: &[PieceRow]) -> Dossier {
+    Dossier {
+        description: format!("Faits : {}\n\nMotifs : {}", row.facts, row.grounds),
+        contact: Some(contact(row)),
+        address: row.place.clone(),
+        latitude: None,
+        longitude: None,
+        answers_json: String::new(),
+        pieces: pieces
+            .iter()
+            .map(|p| DemandPiece {
+                id: p.id.to_string(),
+                filename: p.name.clone(),
+                mime_type: p.content_type.clone(),
+                size: u64::try_from(p.size).unwrap_or_default(),
+                sha256: p.sha256.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -535,6 +583,7 @@ fn to_demand(row: &DisputeRow, timeline: &[TimelineRow]) -> Demand {
         due_at: Some(timestamp(row.due_at)),
         timeline: timeline.iter().map(TimelineRow::to_proto).collect(),
         business: None,
+        dossier: None,
     }
 }
 
@@ -602,6 +651,7 @@ fn to_dispute(
         overdue: (row.decision.is_none() && now >= row.due_at)
             || kind == DecisionKind::ImplicitRejection,
         channel: names::parse_channel(&row.channel).unwrap_or_default() as i32,
+        contact: None,
     }
 }
 
@@ -632,10 +682,16 @@ impl Rapo for RapoService {
         request: Request<GetDisputeRequest>,
     ) -> Result<Response<Dispute>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let (row, _, pieces) = self
+        let read = self
             .read(&caller, &request.get_ref().tracking_number, "read")
             .await?;
-        Ok(Response::new(to_dispute(&row, &pieces, self.clock.now())))
+        let mut dispute = to_dispute(&read.row, &read.pieces, self.clock.now());
+        // The police call the resident back to check what happened; the number alone
+        // does not show how to reach them.
+        if read.opens_dossier(("", "")) {
+            dispute.contact = Some(contact(&read.row));
+        }
+        Ok(Response::new(dispute))
     }
 
     async fn list_disputes(
@@ -674,7 +730,7 @@ impl Rapo for RapoService {
         request: Request<GetLetterRequest>,
     ) -> Result<Response<Letter>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let (row, _, _) = self
+        let Read { row, .. } = self
             .read(&caller, &request.get_ref().tracking_number, "read_letter")
             .await?;
         let text = row.letter.ok_or(Error::Conflict(
@@ -694,7 +750,7 @@ impl Rapo for RapoService {
         let caller = self.caller(request.metadata()).await?;
         let request = request.into_inner();
         let piece_id: Uuid = request.piece_id.parse().map_err(|_| Error::NotFound)?;
-        let (row, _, _) = self
+        let Read { row, .. } = self
             .read(&caller, &request.tracking_number, "read_piece")
             .await?;
         let (piece, data) = store::piece(&self.pool, row.id, piece_id)
@@ -722,10 +778,13 @@ impl Demands for RapoService {
         request: Request<GetDemandRequest>,
     ) -> Result<Response<Demand>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let (row, timeline, _) = self
-            .read(&caller, &request.get_ref().tracking_number, "read")
-            .await?;
-        Ok(Response::new(to_demand(&row, &timeline)))
+        let request = request.get_ref();
+        let read = self.read(&caller, &request.tracking_number, "read").await?;
+        let mut demand = to_demand(&read.row, &read.timeline);
+        if read.opens_dossier((&request.email, &request.phone)) {
+            demand.dossier = Some(dossier(&read.row, &read.pieces));
+        }
+        Ok(Response::new(demand))
     }
 
     async fn list_demands(

@@ -470,8 +470,8 @@ pub async fn search(
         guichet_kit::national_phone_sql!("d.contact_phone"),
         " = $6)
              OR (cardinality($7::text[]) > 0
-                 AND (SELECT bool_and(d.holder_name ILIKE '%' || w || '%'
-                                      OR d.representative_name ILIKE '%' || w || '%')
+                 AND (SELECT bool_and(kit.fold(d.holder_name) LIKE '%' || kit.fold(w) || '%'
+                                      OR kit.fold(d.representative_name) LIKE '%' || kit.fold(w) || '%')
                       FROM unnest($7::text[]) AS w))
              OR d.resident_id = ANY($8))
          ORDER BY d.received_at DESC LIMIT $9"

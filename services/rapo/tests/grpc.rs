@@ -220,6 +220,7 @@ async fn an_undecided_dispute_is_rejected_implicitly_once_the_month_has_passed_a
         .demands
         .get_demand(tonic::Request::new(GetDemandRequest {
             tracking_number: tracking.clone(),
+            ..GetDemandRequest::default()
         }))
         .await
         .unwrap()

@@ -351,7 +351,7 @@ fn piece(
 }
 
 /// The pieces' accepted types, as sniffed from their bytes.
-const ACCEPTED: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
+const ACCEPTED: &[&str] = guichet_kit::upload::DOCUMENTS;
 
 #[cfg(test)]
 mod tests {
