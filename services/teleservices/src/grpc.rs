@@ -195,6 +195,18 @@ impl teleservices_server::Teleservices for Service {
             self.inner.attachment(&caller, request.get_ref()).await?,
         ))
     }
+
+    async fn add_demand_attachment(
+        &self,
+        request: Request<pb::AddDemandAttachmentRequest>,
+    ) -> Result<Response<Demand>, Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.inner
+                .add_demand_attachment(&caller, request.into_inner())
+                .await?,
+        ))
+    }
 }
 
 #[tonic::async_trait]
@@ -204,9 +216,14 @@ impl Demands for Service {
         request: Request<GetDemandRequest>,
     ) -> Result<Response<Demand>, Status> {
         let caller = self.caller(request.metadata()).await?;
+        let request = request.get_ref();
         Ok(Response::new(
             self.inner
-                .read(&caller, &request.get_ref().tracking_number)
+                .read(
+                    &caller,
+                    &request.tracking_number,
+                    (&request.email, &request.phone),
+                )
                 .await?,
         ))
     }

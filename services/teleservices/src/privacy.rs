@@ -16,6 +16,15 @@ impl Anonymise for Anonymiser {
         account_id: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<u64> {
+        // Documents sent after filing belong to no draft: found through the demand.
+        sqlx::query(
+            "DELETE FROM attachments WHERE draft_id IS NULL
+               AND demand_id IN (SELECT id FROM demands WHERE resident_id = $1)",
+        )
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await
+        .context("erasing documents sent after filing")?;
         // Answers hold the person's identity: the demand keeps its status and timeline.
         let demands = sqlx::query(
             "UPDATE demands SET resident_id = NULL, contact_name = '', contact_email = '',

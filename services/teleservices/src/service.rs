@@ -23,8 +23,8 @@ use guichet_kit::{
 };
 use guichet_proto::{
     demand::v1::{
-        Business, ChangeStatusRequest, Channel, ClaimDemandRequest, Demand, DemandKind,
-        PostMessageRequest, SearchDemandsRequest, Status,
+        Business, ChangeStatusRequest, Channel, ClaimDemandRequest, Contact, Demand, DemandKind,
+        Dossier, Piece, PostMessageRequest, SearchDemandsRequest, Status,
     },
     identity::v1::accounts_client::AccountsClient,
     names,
@@ -45,6 +45,8 @@ const SERVICE: &str = "teleservices";
 /// Largest upload kept; each file field may set a lower limit.
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 const MAX_UPLOADS_PER_DRAFT: usize = 30;
+/// Documents sent after filing, on top of the draft's: enough for every piece asked.
+const MAX_UPLOADS_PER_DEMAND: usize = 60;
 /// Largest answers document (JSON text) kept in a draft or a demand.
 const MAX_ANSWERS: usize = 512 * 1024;
 
@@ -482,7 +484,8 @@ impl Teleservices {
             &mut tx,
             &NewAttachment {
                 id,
-                draft: draft.id,
+                draft: Some(draft.id),
+                demand: None,
                 filename: &filename,
                 mime_type,
                 sha256: &sha256,
@@ -664,15 +667,129 @@ impl Teleservices {
         Ok(to_demand(&demand, &entries))
     }
 
-    /// A demand for `caller`, if they may see it; agents' reads are audited.
-    pub async fn read(&self, caller: &Caller, tracking: &str) -> Result<Demand, Error> {
+    /// A demand for `caller`, if they may see it, with its dossier for those entitled
+    /// (`proof`: the contact a holder of the number gives); agents' reads are audited.
+    pub async fn read(
+        &self,
+        caller: &Caller,
+        tracking: &str,
+        proof: (&str, &str),
+    ) -> Result<Demand, Error> {
         let tracking = parse_tracking(tracking)?;
         let mut conn = self.pool.acquire().await?;
-        let demand = store::demand(&mut conn, &tracking, false)
+        let row = store::demand(&mut conn, &tracking, false)
             .await?
             .ok_or(Error::NotFound)?;
         drop(conn);
-        self.audit_read(caller, &demand).await?;
+        let access = self.audit_read(caller, &row).await?;
+        let mut demand = self.load(&tracking).await?;
+        if access::opens_dossier(
+            access,
+            row.resident_id.as_deref(),
+            proof,
+            (&row.contact_email, &row.contact_phone),
+        ) {
+            let mut conn = self.pool.acquire().await?;
+            let data = store::demand_data(&mut conn, row.id).await?;
+            let attachments = store::demand_attachments(&mut conn, row.id).await?;
+            demand.dossier = Some(Dossier {
+                contact: Some(Contact {
+                    name: row.contact_name.clone(),
+                    email: row.contact_email.clone(),
+                    phone: row.contact_phone.clone(),
+                }),
+                answers_json: data.to_string(),
+                pieces: attachments
+                    .iter()
+                    .map(|a| Piece {
+                        id: a.id.to_string(),
+                        filename: a.filename.clone(),
+                        mime_type: a.mime_type.clone(),
+                        size: u64::try_from(a.size).unwrap_or_default(),
+                        sha256: a.sha256.clone(),
+                    })
+                    .collect(),
+                ..Dossier::default()
+            });
+        }
+        Ok(demand)
+    }
+
+    /// A document sent for a demand already filed — most often the piece an agent asked
+    /// for: checked as an upload at filing is, kept with the demand's files, and written
+    /// in the timeline; a resident's document answers a demand awaiting them, as a
+    /// message does.
+    #[tracing::instrument(name = "Add a document to a teleservice demand", skip_all, fields(tracking = %request.tracking_number))]
+    pub async fn add_demand_attachment(
+        &self,
+        caller: &Caller,
+        request: pb::AddDemandAttachmentRequest,
+    ) -> Result<Demand, Error> {
+        let tracking = parse_tracking(&request.tracking_number)?;
+        let mime_type = check_document(&request.content)?;
+        let note = request.text.trim();
+        if note.chars().count() > shared::MAX_MESSAGE {
+            return Err(Error::field(
+                "text",
+                "Le message doit contenir au plus 4 000 caractères.",
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        let demand = store::demand(&mut tx, &tracking, true)
+            .await?
+            .ok_or(Error::NotFound)?;
+        // Reached first: a stranger learns nothing, not even that the demand is closed.
+        access::reach(
+            caller,
+            demand.resident_id.as_deref(),
+            &demand.department,
+            &demand.theme,
+        )?;
+        if shared::is_final(&demand.status) {
+            return Err(Error::Conflict(
+                "Cette demande est terminée : elle ne reçoit plus de documents.",
+            ));
+        }
+        if store::demand_attachments(&mut tx, demand.id).await?.len() >= MAX_UPLOADS_PER_DEMAND {
+            return Err(Error::field(
+                "content",
+                "Cette demande a atteint le nombre maximal de fichiers.",
+            ));
+        }
+        let filename = upload::safe_name(&request.filename, "document", mime_type);
+        let sha256 = upload::sha256_hex(&request.content);
+        let now = self.clock.now();
+        store::insert_attachment(
+            &mut tx,
+            &NewAttachment {
+                id: Uuid::now_v7(),
+                draft: None,
+                demand: Some(demand.id),
+                filename: &filename,
+                mime_type,
+                sha256: &sha256,
+                content: &request.content,
+                at: now,
+            },
+        )
+        .await?;
+        let text = if note.is_empty() {
+            format!("Document ajouté : {filename}")
+        } else {
+            format!("Document ajouté : {filename}\n{note}")
+        };
+        let locked = Locked {
+            id: demand.id,
+            owner: demand.resident_id.as_deref(),
+            status: &demand.status,
+            subject: subject(&tracking, &demand.department, &demand.title, &demand.theme),
+        };
+        if message::post(&mut tx, &locked, caller, &text, now).await? {
+            let in_progress = names::status(Status::InProgress);
+            store::set_status(&mut tx, demand.id, &in_progress, "", None).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(mime_type, "document added to a demand");
         self.load(&tracking).await
     }
 
@@ -915,8 +1032,7 @@ impl Teleservices {
             .ok_or_else(unknown)?;
         store::claim(&mut tx, demand.id, &resident).await?;
         let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
-        let event = demand_events::claimed(&subject, &resident, self.clock.now());
-        bus::enqueue(&mut tx, &event).await?;
+        message::claimed(&mut tx, demand.id, &subject, caller, self.clock.now()).await?;
         tx.commit().await?;
         self.load(&tracking).await
     }
@@ -1081,6 +1197,26 @@ fn catalog_entry(t: &LiveRow) -> pb::CatalogEntry {
     }
 }
 
+/// A document sent after filing: not empty, within the upload limit, and of a type a
+/// piece may be (PDF, JPEG, PNG), judged from its bytes.
+fn check_document(content: &[u8]) -> Result<&'static str, Error> {
+    if content.is_empty() {
+        return Err(Error::field("content", "Le fichier est vide."));
+    }
+    if content.len() > MAX_UPLOAD {
+        return Err(Error::field(
+            "content",
+            "Le fichier dépasse la taille maximale de 10 Mo.",
+        ));
+    }
+    upload::sniff_among(content, upload::DOCUMENTS).ok_or_else(|| {
+        Error::field(
+            "content",
+            "Ce type de fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG.",
+        )
+    })
+}
+
 fn attachment_proto(a: &AttachmentRow) -> pb::Attachment {
     pb::Attachment {
         id: a.id.to_string(),
@@ -1107,5 +1243,6 @@ fn to_demand(d: &DemandRow, entries: &[TimelineRow]) -> Demand {
             siret,
             name: d.business_name.clone().unwrap_or_default(),
         }),
+        dossier: None,
     }
 }

@@ -329,7 +329,10 @@ pub struct AttachmentRow {
 
 pub struct NewAttachment<'a> {
     pub id: Uuid,
-    pub draft: Uuid,
+    /// The draft it was uploaded to, or none when sent for a demand already filed.
+    pub draft: Option<Uuid>,
+    /// The demand it belongs to, once filed.
+    pub demand: Option<Uuid>,
     pub filename: &'a str,
     pub mime_type: &'a str,
     pub sha256: &'a str,
@@ -342,11 +345,12 @@ pub async fn insert_attachment(
     upload: &NewAttachment<'_>,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO attachments (id, draft_id, filename, mime_type, size, sha256, content, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO attachments (id, draft_id, demand_id, filename, mime_type, size, sha256, content, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(upload.id)
     .bind(upload.draft)
+    .bind(upload.demand)
     .bind(upload.filename)
     .bind(upload.mime_type)
     .bind(i64::try_from(upload.content.len()).unwrap_or(i64::MAX))
@@ -435,6 +439,7 @@ pub struct DemandRow {
     pub theme: String,
     pub department: String,
     pub resident_id: Option<String>,
+    pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
     pub business_siret: Option<String>,
@@ -449,7 +454,7 @@ pub struct DemandRow {
 macro_rules! select_demand {
     () => {
         "SELECT d.id, d.tracking_number, d.teleservice_id, t.slug, d.version, d.title, d.theme,
-            d.department, d.resident_id, d.contact_email, d.contact_phone, d.business_siret,
+            d.department, d.resident_id, d.contact_name, d.contact_email, d.contact_phone, d.business_siret,
             d.business_name, d.channel, d.status, d.sub_status, d.created_at, d.due_at
          FROM demands d JOIN teleservices t ON t.id = d.teleservice_id "
     };
@@ -511,7 +516,7 @@ pub async fn search(
         guichet_kit::national_phone_sql!("d.contact_phone"),
         " = $5)
              OR (cardinality($6::text[]) > 0 AND d.contact_name <> ''
-                 AND (SELECT bool_and(d.contact_name ILIKE '%' || w || '%') FROM unnest($6::text[]) AS w))
+                 AND (SELECT bool_and(kit.fold(d.contact_name) LIKE '%' || kit.fold(w) || '%') FROM unnest($6::text[]) AS w))
              OR d.resident_id = ANY($7))
          ORDER BY d.created_at DESC LIMIT $8"
     ))
