@@ -95,10 +95,13 @@ impl From<Error> for tonic::Status {
                 guichet_kit::grpc::invalid_argument("La demande contient des erreurs.", &violations)
             }
             Error::Unauthenticated(text) => tonic::Status::unauthenticated(text),
-            Error::Throttled { retry_after_secs } => tonic::Status::resource_exhausted(format!(
-                "Trop de tentatives. Réessayez dans {} minute(s).",
-                (retry_after_secs + 59) / 60
-            )),
+            Error::Throttled { retry_after_secs } => guichet_kit::grpc::resource_exhausted(
+                &format!(
+                    "Trop de tentatives. Réessayez dans {} minute(s).",
+                    (retry_after_secs + 59) / 60
+                ),
+                std::time::Duration::from_secs(retry_after_secs.max(1).unsigned_abs()),
+            ),
             Error::Forbidden(text) => tonic::Status::permission_denied(text),
             Error::NotFound(text) => tonic::Status::not_found(text),
             Error::Conflict(text) => tonic::Status::already_exists(text),

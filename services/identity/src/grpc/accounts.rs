@@ -162,8 +162,8 @@ impl AccountsService {
     async fn login(&self, request: LoginRequest) -> Result<TokenPair, Error> {
         let core = &self.0;
         let email = request.email.trim().to_lowercase();
-        let keys = throttle::keys(&email, address(request.client.as_ref()));
-        core.throttle.check(&keys).await?;
+        let attempt = throttle::Attempt::new(&email, address(request.client.as_ref()));
+        let gate = core.throttle.check(&attempt).await?;
         let account: Option<(Uuid, Option<String>)> = sqlx::query_as(
             "SELECT id, password_hash FROM accounts WHERE email = $1 AND erased_at IS NULL",
         )
@@ -178,10 +178,12 @@ impl AccountsService {
             }
         };
         let Some((id, _)) = account.filter(|_| verified) else {
-            core.throttle.failed(&keys).await?;
-            return Err(Error::Unauthenticated(WRONG_CREDENTIALS));
+            return Err(core
+                .throttle
+                .failed(&attempt, gate, WRONG_CREDENTIALS)
+                .await);
         };
-        core.throttle.succeeded(&keys[0]).await?;
+        core.throttle.succeeded(&attempt).await?;
         let (channel, device_id) = core.channel_of(request.client.as_ref()).await?;
         let mut tx = core.pool.begin().await?;
         let session = NewSession {

@@ -114,11 +114,11 @@ impl Devices for DevicesService {
     ) -> Result<Response<TokenPair>, Status> {
         let core = &self.0;
         let request = request.into_inner();
-        let keys = throttle::keys(
+        let attempt = throttle::Attempt::new(
             &format!("device/{}", request.device_id.trim()),
             address(request.client.as_ref()),
         );
-        core.throttle.check(&keys).await?;
+        let gate = core.throttle.check(&attempt).await?;
         let id: Option<Uuid> = request.device_id.trim().parse().ok();
         let device: Option<(Uuid, String)> = match id {
             Some(id) => sqlx::query_as(
@@ -133,10 +133,13 @@ impl Devices for DevicesService {
         };
         let Some((id, kind)) = device else {
             password::dummy_verify(&request.secret);
-            core.throttle.failed(&keys).await?;
-            return Err(Error::Unauthenticated("Appareil inconnu ou secret incorrect.").into());
+            return Err(core
+                .throttle
+                .failed(&attempt, gate, "Appareil inconnu ou secret incorrect.")
+                .await
+                .into());
         };
-        core.throttle.succeeded(&keys[0]).await?;
+        core.throttle.succeeded(&attempt).await?;
         let mut tx = core.pool.begin().await.map_err(Error::from)?;
         let session = NewSession {
             subject: id,

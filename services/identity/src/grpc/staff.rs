@@ -180,8 +180,9 @@ impl Staff for StaffService {
         let core = &self.0;
         let request = request.into_inner();
         let login = request.login.trim().to_lowercase();
-        let keys = throttle::keys(&format!("agent/{login}"), address(request.client.as_ref()));
-        core.throttle.check(&keys).await?;
+        let attempt =
+            throttle::Attempt::new(&format!("agent/{login}"), address(request.client.as_ref()));
+        let gate = core.throttle.check(&attempt).await?;
         let agent: Option<(Uuid, String, bool)> =
             sqlx::query_as("SELECT id, password_hash, active FROM agents WHERE login = $1")
                 .bind(&login)
@@ -196,10 +197,13 @@ impl Staff for StaffService {
             }
         };
         let Some((id, _, _)) = agent.filter(|_| verified) else {
-            core.throttle.failed(&keys).await?;
-            return Err(Error::Unauthenticated(WRONG_CREDENTIALS).into());
+            return Err(core
+                .throttle
+                .failed(&attempt, gate, WRONG_CREDENTIALS)
+                .await
+                .into());
         };
-        core.throttle.succeeded(&keys[0]).await?;
+        core.throttle.succeeded(&attempt).await?;
         let (channel, device_id) = core.channel_of(request.client.as_ref()).await?;
         let mut tx = core.pool.begin().await.map_err(Error::from)?;
         let session = NewSession {
@@ -583,7 +587,7 @@ impl Staff for StaffService {
                    lower(a.email) = lower($1)
                 OR ($2 AND regexp_replace(regexp_replace(coalesce(p.value, ''), '[ . -]', '', 'g'), '^(\+33|0033)', '0') = $3)
                 OR (NOT $2 AND position('@' in $1) = 0 AND (
-                    SELECT bool_and(coalesce(g.value, '') || ' ' || coalesce(f.value, '') ILIKE '%' || w || '%')
+                    SELECT bool_and(kit.fold(coalesce(g.value, '') || ' ' || coalesce(f.value, '')) LIKE '%' || kit.fold(w) || '%')
                     FROM unnest(regexp_split_to_array($1, '\s+')) AS w)))
              ORDER BY f.value, g.value LIMIT $4",
         )
