@@ -11,8 +11,10 @@ pub use guichet_kit::config::ServiceSettings;
 pub struct Settings {
     #[serde(flatten)]
     pub service: ServiceSettings,
-    /// The residents' site, for the follow links in messages
-    /// (`{public_url}/suivi/{number}`); the same key the identity service reads.
+    /// Where residents' pages live, for the links in messages
+    /// (`{public_url}/suivi/{number}`, `{public_url}/signalements/{id}`); the same key
+    /// the identity service reads. The gateway's public address until a portal exists:
+    /// it serves those pages.
     pub public_url: PublicUrl,
     pub smtp: SmtpConfig,
     pub sms: SmsConfig,
@@ -120,6 +122,13 @@ pub struct DeliveryConfig {
     /// The worker looks for due deliveries at least this often (it is also woken by
     /// every new delivery).
     pub poll_ms: u64,
+    /// Entries one agent writes in a demand's timeline within this many seconds of the
+    /// previous one reach the resident as one message, sent this long after the last
+    /// entry (a counter visit: a photo, then a note). 0 sends each entry alone, at once.
+    pub grouping_window_seconds: u64,
+    /// However busy the agent, a grouped message waits at most this long after its
+    /// first entry.
+    pub grouping_longest_seconds: u64,
 }
 
 impl Default for DeliveryConfig {
@@ -128,6 +137,8 @@ impl Default for DeliveryConfig {
             max_attempts: 8,
             retry_base_ms: 30_000,
             poll_ms: 5_000,
+            grouping_window_seconds: 60,
+            grouping_longest_seconds: 600,
         }
     }
 }

@@ -6,6 +6,9 @@
 //! with back-off until `max_attempts`, then fails for good — agents see both on the
 //! demand.
 //!
+//! A message grouping an agent's entries ([`crate::grouping`]) is due when its group's
+//! time comes; taking it closes the group, so no entry joins a message once sent.
+//!
 //! A worker killed between the server's acceptance and its commit sends that message
 //! again on the next attempt (at-least-once, like any mailer): each e-mail's
 //! `Message-ID` is the delivery's id, so mail systems can tell the copies apart.
@@ -257,7 +260,8 @@ pub async fn attempt_one(
     };
     sqlx::query(
         "UPDATE deliveries SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5,
-             sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END
+             sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END,
+             group_until = NULL
          WHERE id = $1",
     )
     .bind(due.id)

@@ -5,7 +5,8 @@
 //!   concerned, listed with read marks and unread counts, and streamed live
 //!   ([`feed`], [`live`]);
 //! - residents: e-mail (SMTP), SMS (an HTTP provider) and messages in their space, in
-//!   French, on the channels they chose, with retries ([`residents`], [`delivery`]);
+//!   French, on the channels they chose, with retries ([`residents`], [`delivery`]),
+//!   an agent's entries of one visit told in one message ([`grouping`]);
 //! - satisfaction ratings of resolved demands, and the city's announcements;
 //! - residents' RGPD rights over all of the above: export and erasure ([`privacy`]).
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod delivery;
 mod error;
 pub mod feed;
+pub mod grouping;
 mod grpc;
 pub mod live;
 pub mod privacy;
@@ -107,6 +109,7 @@ impl Application {
                 residents::Notifier {
                     public_url: self.settings.public_url.clone(),
                     clock: self.clock.clone(),
+                    window: grouping::Window::from_config(&self.settings.delivery),
                 },
                 stop.clone(),
             )),

@@ -149,8 +149,8 @@ pub async fn export(pool: &PgPool, account: &str) -> anyhow::Result<String> {
 /// The account is gone: its contact, preferences and messages are deleted; what stays
 /// for the city's records no longer names anyone. Deliveries keep their channel, status
 /// and subject (which speak of the demand, not the person) for the agents' history, but
-/// lose the address, the body and the last error (an SMTP refusal quotes the address);
-/// a pending one fails. Ratings keep the score for the statistics and lose the comment,
+/// lose the address, the body, the grouped entries it was rendered from and the last
+/// error (an SMTP refusal quotes the address); a pending one fails. Ratings keep the score for the statistics and lose the comment,
 /// free text that may say who wrote it. Demands lose the account and the contact.
 /// Deliveries and ratings go before the demands, which are how the earlier ones are
 /// found.
@@ -160,6 +160,7 @@ pub async fn erase(conn: &mut PgConnection, account: &str) -> anyhow::Result<()>
         "DELETE FROM preferences WHERE account_id = $1",
         "DELETE FROM messages WHERE account_id = $1",
         "UPDATE deliveries SET recipient = 'effacé:' || id::text, body = '', account_id = NULL,
+             entries = '[]', group_until = NULL,
              last_error = CASE WHEN status = 'pending' THEN 'compte supprimé' ELSE '' END,
              status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END
          WHERE account_id = $1

@@ -27,7 +27,8 @@ use uuid::Uuid;
 
 use crate::{
     config::PublicUrl,
-    templates::{self, About, Rendered},
+    grouping,
+    templates::{self, About, Entry, Rendered},
 };
 
 /// The queue of residents' notifications, and the events it needs.
@@ -56,6 +57,8 @@ pub const DEFAULT_CHANNELS: &[&str] = &["email", "app"];
 pub struct Notifier {
     pub public_url: PublicUrl,
     pub clock: Clock,
+    /// How long an agent's entries wait for the next one ([`crate::grouping`]).
+    pub window: grouping::Window,
 }
 
 /// What the service knows of a demand.
@@ -145,9 +148,27 @@ impl Handler for Notifier {
                 let invite = matches!(status, Status::Resolved | Status::Closed)
                     && invite_to_rate(conn, &changed.tracking_number, now).await?;
                 let topic = templates::status_topic(status);
-                self.notify_demand(conn, event, &changed.tracking_number, &topic, |about| {
-                    templates::status_changed(about, status, &changed.reason, invite)
-                })
+                let entry = Entry::Status {
+                    status: names::status(status),
+                    reason: changed.reason.clone(),
+                    invite,
+                };
+                // The resident must hear at once of an outcome, or of questions they
+                // must answer: the agent's earlier entries go with it.
+                let flush = matches!(
+                    status,
+                    Status::Resolved | Status::Rejected | Status::Closed | Status::AwaitingResident
+                );
+                let by = grouping::author(changed.author.as_ref());
+                self.notify_entry(
+                    conn,
+                    event,
+                    &changed.tracking_number,
+                    &topic,
+                    by,
+                    entry,
+                    flush,
+                )
                 .await?;
             }
             "demand.message_posted" => {
@@ -167,9 +188,19 @@ impl Handler for Notifier {
                         status: None,
                     };
                     upsert(conn, &seen, now).await?;
-                    self.notify_demand(conn, event, &posted.tracking_number, "message", |about| {
-                        templates::message_posted(about, &posted.text)
-                    })
+                    let entry = Entry::Message {
+                        text: posted.text.clone(),
+                    };
+                    let by = grouping::author(posted.author.as_ref());
+                    self.notify_entry(
+                        conn,
+                        event,
+                        &posted.tracking_number,
+                        "message",
+                        by,
+                        entry,
+                        false,
+                    )
                     .await?;
                 }
             }
@@ -267,6 +298,50 @@ impl Notifier {
         .await?;
         self.notify_demand(conn, event, number, "filed", templates::filed)
             .await
+    }
+
+    /// Tells the resident of one timeline entry on every channel they want `topic` on:
+    /// alone and at once, or, when an agent wrote it (`by`), in the message that groups
+    /// that agent's entries of the last moments (sent at once when `flush`).
+    #[allow(clippy::too_many_arguments)] // one call per event kind, each naming them all
+    async fn notify_entry(
+        &self,
+        conn: &mut PgConnection,
+        event: &Event,
+        tracking_number: &str,
+        topic: &str,
+        by: Option<&str>,
+        entry: Entry,
+        flush: bool,
+    ) -> anyhow::Result<()> {
+        let Some(author) = by else {
+            return self
+                .notify_demand(conn, event, tracking_number, topic, |about| {
+                    templates::entries(about, std::slice::from_ref(&entry))
+                })
+                .await;
+        };
+        let Some(demand) = demand(conn, tracking_number).await? else {
+            return Ok(());
+        };
+        let targets = targets(conn, &demand, topic).await?;
+        let link = self.public_url.follow(tracking_number);
+        let about = About {
+            tracking_number,
+            title: &demand.title,
+            link: &link,
+        };
+        let now = self.clock.now();
+        for target in &targets {
+            let added = grouping::Added {
+                author,
+                entry: &entry,
+                flush,
+                now,
+            };
+            grouping::add(conn, event, target, &about, &added, &self.window).await?;
+        }
+        Ok(())
     }
 
     /// Queues one notification of `topic` about a demand to its resident, on every
@@ -523,7 +598,8 @@ pub async fn default_channels(
         .unwrap_or_else(|| DEFAULT_CHANNELS.iter().map(|c| (*c).to_owned()).collect()))
 }
 
-/// Queues one delivery; an in-app message is stored at once and counts as sent.
+/// Queues one delivery, to send at once; an in-app message is stored at once and
+/// counts as sent.
 async fn queue(
     conn: &mut PgConnection,
     event: &Event,
@@ -532,16 +608,42 @@ async fn queue(
     rendered: &Rendered,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    queue_grouped(conn, event, target, tracking_number, rendered, now, None).await
+}
+
+/// A delivery that opens a group of an agent's entries ([`crate::grouping`]).
+pub struct NewGroup<'a> {
+    pub author: &'a str,
+    /// When the message goes out (e-mail, SMS) unless more entries join it before.
+    pub until: DateTime<Utc>,
+    /// The entries so far, as JSON.
+    pub entries: &'a str,
+}
+
+/// Queues one delivery: at once, or when its group's time comes; an in-app message is
+/// stored at once (later entries of its group are added to it) and counts as sent.
+pub async fn queue_grouped(
+    conn: &mut PgConnection,
+    event: &Event,
+    target: &Target,
+    tracking_number: &str,
+    rendered: &Rendered,
+    now: DateTime<Utc>,
+    group: Option<&NewGroup<'_>>,
+) -> anyhow::Result<()> {
     let in_app = target.channel == "app";
-    let body = if target.channel == "sms" {
-        &rendered.sms
-    } else {
-        &rendered.body
+    let body = body_for(target.channel, rendered);
+    let due = match group {
+        Some(group) if !in_app => group.until,
+        _ => now,
     };
     let queued = sqlx::query(
         "INSERT INTO deliveries (id, event_id, event_type, tracking_number, account_id, channel,
-             recipient, subject, body, status, attempts, next_attempt_at, created_at, sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+             recipient, subject, body, status, attempts, next_attempt_at, created_at, sent_at,
+             group_author, group_until, entries, event_ids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+             $15, $16, coalesce($17::jsonb, '[]'),
+             CASE WHEN $15::text IS NULL THEN '{}'::uuid[] ELSE ARRAY[$2::uuid] END)
          ON CONFLICT (event_id, recipient, channel) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -555,8 +657,12 @@ async fn queue(
     .bind(body)
     .bind(if in_app { "sent" } else { "pending" })
     .bind(i32::from(in_app))
+    .bind(due)
     .bind(now)
     .bind(in_app.then_some(now))
+    .bind(group.map(|g| g.author))
+    .bind(group.map(|g| g.until))
+    .bind(group.map(|g| g.entries))
     .execute(&mut *conn)
     .await
     .context("queuing a delivery")?
@@ -580,6 +686,15 @@ async fn queue(
         .context("storing an in-app message")?;
     }
     Ok(())
+}
+
+/// What a channel sends of a rendered notification: the SMS text, or the body.
+pub fn body_for<'a>(channel: &str, rendered: &'a Rendered) -> &'a str {
+    if channel == "sms" {
+        &rendered.sms
+    } else {
+        &rendered.body
+    }
 }
 
 async fn remember_email(

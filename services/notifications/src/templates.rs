@@ -2,7 +2,8 @@
 //! body), SMS (one short text) and the in-app message. Every demand message carries the
 //! tracking number and the follow link.
 
-use guichet_proto::demand::v1::Status;
+use guichet_proto::{demand::v1::Status, names};
+use serde::{Deserialize, Serialize};
 
 /// Topics a resident chooses channels for.
 pub const TOPICS: &[&str] = &[
@@ -48,6 +49,18 @@ pub struct About<'a> {
 const SIGNATURE: &str = "Le guichet unique de la ville\n\nCe message est envoyé automatiquement : merci de ne pas y répondre. Pour écrire au service, utilisez le lien ci-dessus.";
 
 fn demand_message(about: &About<'_>, subject: String, lead: &str, extra: &str) -> Rendered {
+    demand_message_with_sms(about, subject, lead, extra, lead)
+}
+
+/// `sms_lead` is what the SMS says before the number: the lead, or the entries
+/// themselves when they are short enough to read on a phone.
+fn demand_message_with_sms(
+    about: &About<'_>,
+    subject: String,
+    lead: &str,
+    extra: &str,
+    sms_lead: &str,
+) -> Rendered {
     let title = if about.title.is_empty() {
         String::new()
     } else {
@@ -64,7 +77,7 @@ fn demand_message(about: &About<'_>, subject: String, lead: &str, extra: &str) -
         link = about.link,
     );
     let sms = format!(
-        "Mairie : {lead} N° {number}. Suivi : {link}",
+        "Mairie : {sms_lead} N° {number}. Suivi : {link}",
         number = about.tracking_number,
         link = about.link,
     );
@@ -89,10 +102,9 @@ pub fn filed(about: &About<'_>) -> Rendered {
     )
 }
 
-/// A status change; `reason` is the agent's explanation, if any. `invite` adds the
-/// invitation to rate the answer (resolved or closed demands).
-pub fn status_changed(about: &About<'_>, status: Status, reason: &str, invite: bool) -> Rendered {
-    let (subject, lead) = match status {
+/// What a status change says: the end of the subject, and the lead sentence.
+fn status_words(status: Status) -> (&'static str, &'static str) {
+    match status {
         Status::Received => (
             "a été prise en compte",
             "Votre demande a été reçue par le service compétent.",
@@ -114,7 +126,15 @@ pub fn status_changed(about: &About<'_>, status: Status, reason: &str, invite: b
         Status::Submitted | Status::Unspecified => {
             ("a été mise à jour", "Votre demande a été mise à jour.")
         }
-    };
+    }
+}
+
+const INVITATION: &str = "Votre avis nous aide à améliorer le service : notez la réponse apportée (de 1 à 5) et laissez un commentaire depuis la page de suivi.";
+
+/// A status change; `reason` is the agent's explanation, if any. `invite` adds the
+/// invitation to rate the answer (resolved or closed demands).
+pub fn status_changed(about: &About<'_>, status: Status, reason: &str, invite: bool) -> Rendered {
+    let (subject, lead) = status_words(status);
     let mut extra = String::new();
     if !reason.trim().is_empty() {
         extra.push_str(&format!("Précision du service : {}", reason.trim()));
@@ -123,9 +143,7 @@ pub fn status_changed(about: &About<'_>, status: Status, reason: &str, invite: b
         if !extra.is_empty() {
             extra.push_str("\n\n");
         }
-        extra.push_str(
-            "Votre avis nous aide à améliorer le service : notez la réponse apportée (de 1 à 5) et laissez un commentaire depuis la page de suivi.",
-        );
+        extra.push_str(INVITATION);
     }
     demand_message(
         about,
@@ -135,21 +153,121 @@ pub fn status_changed(about: &About<'_>, status: Status, reason: &str, invite: b
     )
 }
 
-/// An agent wrote to the resident.
-pub fn message_posted(about: &About<'_>, text: &str) -> Rendered {
-    let quoted: String = text
-        .trim()
+/// An agent's message quoted in an e-mail.
+fn quote(text: &str) -> String {
+    text.trim()
         .lines()
         .map(|line| format!("> {line}\n"))
-        .collect();
-    demand_message(
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+/// Longest piece of an agent's text an SMS carries; the rest is on the follow page.
+const SMS_EXCERPT: usize = 160;
+
+/// Free text on one line, shortened for an SMS.
+fn excerpt(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= SMS_EXCERPT {
+        return line;
+    }
+    let cut: String = line.chars().take(SMS_EXCERPT - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// An agent wrote to the resident.
+pub fn message_posted(about: &About<'_>, text: &str) -> Rendered {
+    demand_message_with_sms(
         about,
         format!(
             "Nouveau message concernant votre demande {}",
             about.tracking_number
         ),
         "Le service traitant votre demande vous a écrit :",
-        quoted.trim_end(),
+        &quote(text),
+        &format!("message du service : « {} »", excerpt(text)),
+    )
+}
+
+/// One entry of a demand's timeline a resident is told about. An agent's entries within
+/// a short window are told together ([`entries`]); they are kept in this form until the
+/// message goes out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    /// An agent's message (`Photo ajoutée.`, a note).
+    Message { text: String },
+    /// A status change, its reason, and whether it invites the resident to rate.
+    Status {
+        /// The shared status's name (`in_progress`).
+        status: String,
+        reason: String,
+        invite: bool,
+    },
+}
+
+/// The message telling one or more entries: one entry reads exactly as
+/// [`message_posted`] or [`status_changed`]; several make one message listing each, in
+/// order, under the subject of the last status change (else « nouveaux messages »).
+pub fn entries(about: &About<'_>, entries: &[Entry]) -> Rendered {
+    let status_of = |name: &str| names::parse_status(name).unwrap_or_default();
+    match entries {
+        [Entry::Message { text }] => return message_posted(about, text),
+        [
+            Entry::Status {
+                status,
+                reason,
+                invite,
+            },
+        ] => return status_changed(about, status_of(status), reason, *invite),
+        _ => {}
+    }
+    let mut blocks = Vec::new();
+    let mut sms = Vec::new();
+    let mut subject = None;
+    let mut invited = false;
+    for entry in entries {
+        match entry {
+            Entry::Message { text } => {
+                blocks.push(quote(text));
+                sms.push(excerpt(text));
+            }
+            Entry::Status {
+                status,
+                reason,
+                invite,
+            } => {
+                let (end, lead) = status_words(status_of(status));
+                subject = Some(end);
+                invited |= *invite;
+                let reason = reason.trim();
+                if reason.is_empty() {
+                    blocks.push(lead.to_owned());
+                    sms.push(lead.to_owned());
+                } else {
+                    blocks.push(format!("{lead}\nPrécision du service : {reason}"));
+                    sms.push(format!("{lead} {}", excerpt(reason)));
+                }
+            }
+        }
+    }
+    if invited {
+        blocks.push(INVITATION.to_owned());
+    }
+    let subject = match subject {
+        Some(end) => format!("Votre demande {} {end}", about.tracking_number),
+        None => format!(
+            "Nouveaux messages concernant votre demande {}",
+            about.tracking_number
+        ),
+    };
+    demand_message_with_sms(
+        about,
+        subject,
+        "Le service traitant votre demande vous a écrit :",
+        &blocks.join("\n\n"),
+        &format!("du nouveau sur votre demande : {}", sms.join(" / ")),
     )
 }
 
@@ -207,6 +325,8 @@ pub fn follower_outcome(title: &str, status: Status, reason: &str, link: &str) -
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly
+
     use super::*;
 
     fn about() -> About<'static> {
@@ -248,6 +368,87 @@ mod tests {
         assert!(rendered.body.contains("notez la réponse"));
         let rendered = status_changed(&about(), Status::InProgress, "", false);
         assert!(!rendered.body.contains("notez"));
+    }
+
+    #[test]
+    fn one_entry_reads_as_it_always_did_and_an_sms_carries_the_agents_words() {
+        let note = Entry::Message {
+            text: "Nous passons demain.".to_owned(),
+        };
+        assert_eq!(
+            entries(&about(), std::slice::from_ref(&note)),
+            message_posted(&about(), "Nous passons demain.")
+        );
+        let done = Entry::Status {
+            status: "resolved".to_owned(),
+            reason: "Trou rebouché.".to_owned(),
+            invite: true,
+        };
+        assert_eq!(
+            entries(&about(), &[done]),
+            status_changed(&about(), Status::Resolved, "Trou rebouché.", true)
+        );
+        assert!(
+            message_posted(&about(), "Nous passons demain.")
+                .sms
+                .contains("Nous passons demain.")
+        );
+        let long = "a".repeat(1000);
+        assert!(message_posted(&about(), &long).sms.chars().count() < 300);
+    }
+
+    #[test]
+    fn an_agents_entries_of_one_visit_make_one_message_listing_each() {
+        let visit = [
+            Entry::Message {
+                text: "Photo ajoutée.".to_owned(),
+            },
+            Entry::Message {
+                text: "Le trou sera rebouché jeudi.".to_owned(),
+            },
+        ];
+        let rendered = entries(&about(), &visit);
+        assert_eq!(
+            rendered.subject,
+            "Nouveaux messages concernant votre demande CK7Q-M2XH-D9WP-AR"
+        );
+        for text in [&rendered.body, &rendered.sms] {
+            assert!(text.contains("Photo ajoutée."), "{text}");
+            assert!(text.contains("Le trou sera rebouché jeudi."), "{text}");
+            assert!(text.contains("CK7Q-M2XH-D9WP-AR"), "{text}");
+            assert!(text.contains(&rendered.link), "{text}");
+        }
+        let mut closed = visit.to_vec();
+        closed.push(Entry::Status {
+            status: "resolved".to_owned(),
+            reason: String::new(),
+            invite: true,
+        });
+        let rendered = entries(&about(), &closed);
+        assert_eq!(
+            rendered.subject,
+            "Votre demande CK7Q-M2XH-D9WP-AR est résolue"
+        );
+        assert!(rendered.body.contains("Photo ajoutée."));
+        assert!(rendered.body.contains("elle est résolue"));
+        assert!(rendered.body.contains("notez la réponse"));
+    }
+
+    #[test]
+    fn entries_are_kept_as_json_and_read_back() {
+        let kept = vec![
+            Entry::Message {
+                text: "Photo ajoutée.".to_owned(),
+            },
+            Entry::Status {
+                status: "in_progress".to_owned(),
+                reason: String::new(),
+                invite: false,
+            },
+        ];
+        let json = serde_json::to_string(&kept).unwrap();
+        assert!(json.contains(r#""kind":"message""#), "{json}");
+        assert_eq!(serde_json::from_str::<Vec<Entry>>(&json).unwrap(), kept);
     }
 
     #[test]

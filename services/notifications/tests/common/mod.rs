@@ -30,11 +30,19 @@ impl Drop for Service {
 
 /// Starts the service and waits until `queue` (the consumer under test) exists, so
 /// nothing published afterwards is lost.
+#[allow(dead_code)] // each test binary uses part of it
 pub async fn start(hint: &str, queue: &str) -> Service {
+    start_with(hint, queue, Clock::system()).await
+}
+
+/// The same on `clock`, sending e-mail and SMS nowhere (deliveries stay visible in the
+/// database, and fail).
+#[allow(dead_code)] // each test binary uses part of it
+pub async fn start_with(hint: &str, queue: &str, clock: Clock) -> Service {
     testing::init_logs();
     let amqp = testing::vhost(hint).await.unwrap();
     let issuer = TokenIssuer::start().await.unwrap();
-    let settings = Settings {
+    let mut settings = Settings {
         service: ServiceSettings {
             database: testing::database(hint),
             amqp: amqp.clone(),
@@ -46,7 +54,12 @@ pub async fn start(hint: &str, queue: &str) -> Service {
         },
         ..Settings::default()
     };
-    let app = Application::build(settings, Clock::system()).await.unwrap();
+    // Port 9 (discard): nothing answers, nothing leaves the machine.
+    settings.smtp.port = 9;
+    settings.sms.endpoint = "http://127.0.0.1:9/sms".to_owned();
+    // Due deliveries are found at once when a test moves the clock.
+    settings.delivery.poll_ms = 50;
+    let app = Application::build(settings, clock).await.unwrap();
     let pool = app.pool().clone();
     let channel = grpc::connect_lazy(&format!("http://127.0.0.1:{}", app.port())).unwrap();
     let stop = CancellationToken::new();
