@@ -84,10 +84,16 @@ impl ApiError {
     }
 
     pub fn too_many_requests(retry_after: u64) -> Self {
+        let wait = match retry_after {
+            0..=1 => "une seconde".to_owned(),
+            2..=59 => format!("{retry_after} secondes"),
+            60..=119 => "une minute".to_owned(),
+            _ => format!("{} minutes", retry_after.div_ceil(60)),
+        };
         let mut error = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
-            "Trop de demandes en peu de temps. Réessayez dans une minute.",
+            format!("Trop de demandes en peu de temps. Réessayez dans {wait}."),
         );
         error.retry_after = Some(retry_after);
         error

@@ -1,17 +1,17 @@
 //! What every handler shares: one gRPC client per service, the token verifier and the
 //! rate limiters.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
+use std::{hash::Hash, net::IpAddr, num::NonZeroU32, sync::Arc};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use guichet_kit::{
     Owner,
-    auth::Verifier,
+    auth::{Role, Verifier},
     grpc::{TracedChannel, connect_lazy},
 };
 use guichet_proto::{
     complaints::v1::complaints_client::ComplaintsClient,
-    demand::v1::demands_client::DemandsClient,
+    demand::v1::{Channel, demands_client::DemandsClient},
     identity::v1::{
         accounts_client::AccountsClient, audit_client::AuditClient, devices_client::DevicesClient,
         france_connect_client::FranceConnectClient, keys_client::KeysClient,
@@ -26,7 +26,11 @@ use guichet_proto::{
     teleservices::v1::teleservices_client::TeleservicesClient,
 };
 
-use crate::{config::Settings, error::ApiError};
+use crate::{
+    auth::Bearer,
+    config::{Limits, Settings},
+    error::ApiError,
+};
 
 /// Uploads travel inside gRPC messages: room for the largest file the teleservices
 /// service keeps (10 MiB) and its envelope.
@@ -74,7 +78,41 @@ pub struct AppState {
     teleservices_channel: TracedChannel,
     complaints_channel: TracedChannel,
     rapo: TracedChannel,
-    lookups: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    lookups: Arc<Lookups>,
+}
+
+/// Tracking-number lookups left to each caller, counted apart (see [`Limits`]).
+struct Lookups {
+    /// Callers without a valid token, and app installations: by address.
+    anonymous: DefaultKeyedRateLimiter<IpAddr>,
+    /// Residents, and the kiosks, counters and phone desks the city registered: by
+    /// account or device id.
+    residents: DefaultKeyedRateLimiter<String>,
+    /// Agents: by account.
+    agents: DefaultKeyedRateLimiter<String>,
+}
+
+impl Lookups {
+    fn new(limits: &Limits) -> Self {
+        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        Self {
+            anonymous: RateLimiter::keyed(per_minute(limits.lookups_per_minute)),
+            residents: RateLimiter::keyed(per_minute(limits.resident_lookups_per_minute)),
+            agents: RateLimiter::keyed(per_minute(limits.agent_lookups_per_minute)),
+        }
+    }
+}
+
+/// Counts one lookup for `key`; 429 with the true wait, in whole seconds, when its
+/// quota is spent.
+fn count<K: Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), ApiError> {
+    limiter.check_key(key).map_err(|refused| {
+        let wait = refused.wait_time_from(limiter.clock().now());
+        ApiError::too_many_requests((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+    })
 }
 
 impl AppState {
@@ -85,8 +123,6 @@ impl AppState {
         let complaints = connect_lazy(&urls.complaints)?;
         let rapo = connect_lazy(&urls.rapo)?;
         let notifications = connect_lazy(&urls.notifications)?;
-        let per_minute =
-            NonZeroU32::new(settings.limits.lookups_per_minute).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             accounts: AccountsClient::new(identity.clone()),
             franceconnect: FranceConnectClient::new(identity.clone()),
@@ -119,7 +155,7 @@ impl AppState {
             teleservices_channel: teleservices,
             complaints_channel: complaints,
             rapo,
-            lookups: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            lookups: Arc::new(Lookups::new(&settings.limits)),
         })
     }
 
@@ -141,10 +177,24 @@ impl AppState {
             .collect()
     }
 
-    /// Counts one tracking-number lookup for `client`.
-    pub fn check_lookup(&self, client: IpAddr) -> Result<(), ApiError> {
-        self.lookups
-            .check_key(&client)
-            .map_err(|_| ApiError::too_many_requests(60))
+    /// Counts one tracking-number lookup: against the account of a caller whose token
+    /// verifies (agents and residents each with their own quota), else against the
+    /// `address`. A token that fails verification buys nothing more than no token; the
+    /// service called refuses it anyway.
+    pub async fn check_lookup(&self, bearer: &Bearer, address: IpAddr) -> Result<(), ApiError> {
+        let claims = match bearer.token() {
+            Some(token) => self.verifier.verify(token).await.ok(),
+            None => None,
+        };
+        let lookups = &self.lookups;
+        match claims {
+            Some(claims) if claims.role == Role::Agent => count(&lookups.agents, &claims.sub),
+            // App installations register themselves: anyone can have as many as they
+            // like, so they count as anonymous.
+            Some(claims) if claims.role == Role::Resident || claims.channel() != Channel::App => {
+                count(&lookups.residents, &claims.sub)
+            }
+            _ => count(&lookups.anonymous, &address),
+        }
     }
 }
