@@ -15,6 +15,8 @@ mod me;
 mod notifications;
 mod open311;
 mod open311_format;
+// Residents' pages until the portal exists; they call the API's own handlers.
+mod pages;
 mod privacy;
 mod rapo;
 mod residents;
@@ -80,6 +82,7 @@ fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(complaints::routes())
         .routes(routes!(demands::get_demand))
+        .routes(routes!(demands::dossier))
         .routes(routes!(agent::feed))
         .routes(routes!(sse::feed_stream))
         .routes(routes!(notifications::unread))
@@ -154,6 +157,7 @@ fn api() -> OpenApiRouter<AppState> {
 fn uploads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(teleservices::upload))
+        .routes(routes!(teleservices::add_document))
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY))
 }
 
@@ -178,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         // Open311 GeoReport v2 speaks its own formats, outside `/api/v1` and its document.
         .merge(open311::router())
+        .merge(pages::router())
         .fallback(health::not_found)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

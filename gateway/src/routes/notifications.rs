@@ -415,13 +415,14 @@ pub async fn rate(
     ApiJson(body): ApiJson<NewRating>,
 ) -> Result<(StatusCode, Json<Rating>), ApiError> {
     // A rating is a lookup by number: the same limit keeps guessing hopeless.
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let number = parse_number(&tracking_number)?;
     // The service owning the demand decides who may reach it, as for reading it.
     let demand = state
         .demands_for(number.owner())
         .get_demand(bearer.request(GetDemandRequest {
             tracking_number: number.to_string(),
+            ..GetDemandRequest::default()
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
