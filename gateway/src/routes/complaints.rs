@@ -517,7 +517,7 @@ pub async fn add_photo(
     Path(tracking_number): Path<String>,
     ApiJson(body): ApiJson<PhotoUpload>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photo = decode_photo(body, "content_base64")?;
     let photos = state
@@ -561,7 +561,7 @@ pub async fn list_photos(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Vec<PhotoInfo>>, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photos = state
         .complaints
@@ -594,7 +594,7 @@ pub async fn photo_content(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((tracking_number, photo_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photo = state
         .complaints

@@ -47,17 +47,87 @@ pub async fn get_demand(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Demand>, ApiError> {
-    state.check_lookup(client.ip())?;
-    let number = parse_number(&tracking_number)?;
+    state.check_lookup(&bearer, client.ip()).await?;
+    read(
+        &state,
+        &bearer,
+        &tracking_number,
+        GetDemandRequest::default(),
+    )
+    .await
+}
+
+/// Asks the owning silo for one demand (with `proof`, the contact a holder gives).
+async fn read(
+    state: &AppState,
+    bearer: &Bearer,
+    tracking_number: &str,
+    proof: GetDemandRequest,
+) -> Result<Json<Demand>, ApiError> {
+    let number = parse_number(tracking_number)?;
     let demand = state
         .demands_for(number.owner())
         .get_demand(bearer.request(GetDemandRequest {
             tracking_number: number.to_string(),
+            ..proof
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
     Ok(Json(Demand::from(demand)))
+}
+
+/// The contact left when filing without an account, given back as proof.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ContactProof {
+    /// The e-mail given at filing (case does not matter)…
+    pub email: String,
+    /// …or the phone number (any French form).
+    pub phone: String,
+}
+
+/// A demand filed without an account, with its dossier (what was written, the
+/// contact, the files) for whoever gives the e-mail or phone left at filing. A wrong
+/// contact answers as an unknown number does. Signed-in owners and agents get the
+/// dossier from `GET /api/v1/demands/{tracking_number}` already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/demands/{tracking_number}/dossier",
+    tag = "demands",
+    params(("tracking_number" = String, Path)),
+    request_body = ContactProof,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Demand),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dossier(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(tracking_number): Path<String>,
+    ApiJson(proof): ApiJson<ContactProof>,
+) -> Result<Json<Demand>, ApiError> {
+    state.check_lookup(&bearer, client.ip()).await?;
+    let demand = read(
+        &state,
+        &bearer,
+        &tracking_number,
+        GetDemandRequest {
+            tracking_number: String::new(),
+            email: proof.email,
+            phone: proof.phone,
+        },
+    )
+    .await?;
+    if demand.dossier.is_none() {
+        return Err(ApiError::not_found("demand_not_found"));
+    }
+    Ok(demand)
 }
 
 /// Every silo that owns demands.
@@ -141,7 +211,7 @@ pub async fn post_message(
     Path(tracking_number): Path<String>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<Json<Demand>, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let number = parse_number(&tracking_number)?;
     let demand = state
         .demands_for(number.owner())

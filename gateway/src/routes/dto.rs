@@ -109,6 +109,45 @@ pub struct Demand {
     /// The business it was filed for, if a professional filed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub business: Option<DemandBusiness>,
+    /// What the resident wrote and how to reach them: only for its handling agents and
+    /// the desk, the resident who owns it, or whoever gave the contact left at filing
+    /// (`POST /api/v1/demands/{tracking_number}/dossier`). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<Dossier>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dossier {
+    /// The resident's own words: a complaint's description, a dispute's facts and
+    /// grounds (teleservices: see `answers`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The contact left at filing (by the resident, or the desk agent for them).
+    pub contact: Contact,
+    /// What it is about: a complaint's address, an FPS's place.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    /// A teleservice's answers (field id → value), judged by the version filled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<serde_json::Value>,
+    /// The files that came with it; each `href` serves the bytes to the same people.
+    pub pieces: Vec<DossierPiece>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierPiece {
+    pub id: String,
+    pub filename: String,
+    pub mime_type: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Where to download it.
+    pub href: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -142,8 +181,13 @@ pub struct Author {
 }
 
 impl From<demand::Demand> for Demand {
-    fn from(d: demand::Demand) -> Self {
+    fn from(mut d: demand::Demand) -> Self {
+        let dossier = d
+            .dossier
+            .take()
+            .map(|dossier| Dossier::new(dossier, &d.tracking_number, d.kind()));
         Self {
+            dossier,
             kind: names::kind(d.kind()),
             channel: names::channel(d.channel()),
             status: names::status(d.status()),
@@ -158,6 +202,47 @@ impl From<demand::Demand> for Demand {
                 siret: b.siret,
                 name: b.name,
             }),
+        }
+    }
+}
+
+impl Dossier {
+    fn new(d: demand::Dossier, tracking_number: &str, kind: demand::DemandKind) -> Self {
+        let contact = d.contact.unwrap_or_default();
+        let href = |id: &str| match kind {
+            demand::DemandKind::Complaint => {
+                format!("/api/v1/demands/{tracking_number}/photos/{id}")
+            }
+            demand::DemandKind::Rapo => {
+                format!("/api/v1/rapo/disputes/{tracking_number}/pieces/{id}")
+            }
+            _ => format!("/api/v1/demands/{tracking_number}/attachments/{id}"),
+        };
+        Self {
+            description: d.description,
+            contact: Contact {
+                name: contact.name,
+                email: contact.email,
+                phone: contact.phone,
+            },
+            address: d.address,
+            latitude: d.latitude,
+            longitude: d.longitude,
+            answers: (!d.answers_json.is_empty())
+                .then(|| serde_json::from_str(&d.answers_json).ok())
+                .flatten(),
+            pieces: d
+                .pieces
+                .into_iter()
+                .map(|p| DossierPiece {
+                    href: href(&p.id),
+                    id: p.id,
+                    filename: p.filename,
+                    mime_type: p.mime_type,
+                    size: p.size,
+                    sha256: p.sha256,
+                })
+                .collect(),
         }
     }
 }

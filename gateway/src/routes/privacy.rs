@@ -81,7 +81,7 @@ pub async fn claim(
     ApiJson(body): ApiJson<Claim>,
 ) -> Result<Json<Demand>, ApiError> {
     // A claim is a lookup by number: the same limit keeps guessing hopeless.
-    state.check_lookup(client.ip())?;
+    state.check_lookup(signed_in.bearer(), client.ip()).await?;
     // An unparsable number goes to the complaints service, which answers exactly as for
     // an unknown one.
     let owner =

@@ -209,6 +209,10 @@ pub struct Dispute {
     /// The month passed with no explicit decision.
     pub overdue: bool,
     pub channel: String,
+    /// The e-mail and phone the resident gave, for the police to call back: agents
+    /// and the resident who owns it only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<super::dto::Contact>,
 }
 
 fn paris_time(at: DateTime<Utc>) -> String {
@@ -243,6 +247,11 @@ impl From<pb::Dispute> for Dispute {
                     notified_on: f.notified_on,
                     notification_channel: f.notification_channel,
                 }
+            }),
+            contact: d.contact.map(|c| super::dto::Contact {
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
             }),
             holder: d.holder.map(|p| Person {
                 name: p.name,
@@ -507,7 +516,7 @@ pub async fn get_dispute(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Dispute>, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let dispute = state
         .disputes
@@ -585,7 +594,7 @@ pub async fn letter(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let letter = state
         .disputes
@@ -627,7 +636,7 @@ pub async fn piece(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((tracking_number, piece_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let content = state
         .disputes

@@ -403,7 +403,7 @@ pub async fn get_draft(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> Result<Json<Draft>, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let draft = state
         .teleservices
         .clone()
@@ -517,6 +517,76 @@ pub async fn upload(
         &format!("/api/v1/drafts/{id}/attachments/{}", attachment.id),
         Attachment::from(attachment),
     )
+}
+
+/// A document for a demand already filed — the piece an agent asked for — from the
+/// resident who owns it, whoever holds the number of one filed without account, or an
+/// agent handling it for a caller. Checked from its bytes (PDF, JPEG or PNG, 10 MiB at
+/// most), kept with the demand's files and written in the timeline; a demand awaiting
+/// the resident goes back to the agents. Teleservice demands (complaints take photos
+/// at `…/photos`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/demands/{tracking_number}/attachments",
+    tag = "demands",
+    params(("tracking_number" = String, Path)),
+    request_body = DemandDocument,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 201, body = Demand),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_document(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<DemandDocument>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.check_lookup(&bearer, client.ip()).await?;
+    let tracking_number = number_of(&number, guichet_kit::Owner::Teleservices)?;
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(body.content_base64.trim())
+        .map_err(|_| {
+            ApiError::bad_field(
+                "validation_failed",
+                "content_base64",
+                "Le contenu du fichier doit être encodé en base64.",
+            )
+        })?;
+    let demand = state
+        .teleservices
+        .clone()
+        .add_demand_attachment(bearer.request(pb::AddDemandAttachmentRequest {
+            tracking_number,
+            filename: body.filename,
+            content,
+            text: body.text,
+        }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
+        .into_inner();
+    let demand = Demand::from(demand);
+    created(
+        &format!("/api/v1/demands/{}", demand.tracking_number),
+        demand,
+    )
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DemandDocument {
+    /// As the device named it; made safe before it is kept.
+    pub filename: String,
+    /// The file's bytes, base64 (standard alphabet).
+    pub content_base64: String,
+    /// Optional words to go with it (up to 4,000 characters).
+    pub text: String,
 }
 
 /// Submits a draft: judged by the version it was filled against; answers the
@@ -636,7 +706,7 @@ pub async fn answers(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
 ) -> Result<Json<Answers>, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let answers = state
         .teleservices
         .clone()
@@ -674,7 +744,7 @@ pub async fn attachment(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((number, id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(client.ip())?;
+    state.check_lookup(&bearer, client.ip()).await?;
     let file = state
         .teleservices
         .clone()
