@@ -67,6 +67,8 @@ pub struct Options {
     pub outbox: bool,
     /// The notifications service's clock (announcements' validity, deliveries' retries).
     pub notifications_clock: Option<Clock>,
+    /// The identity service's clock (failed logins' waits).
+    pub identity_clock: Option<Clock>,
 }
 
 /// Every consumer's queue in the platform.
@@ -112,15 +114,16 @@ impl Platform {
         let amqp = testing::vhost(hint).await?;
         let stop = CancellationToken::new();
 
-        // The provider sends browsers back to the gateway, so identity must know the
-        // gateway's port before either starts: hold a free one until the gateway binds it.
-        let mut gateway_port = None;
+        // Links in e-mails and SMS, and the provider, send browsers to the gateway, so
+        // identity and notifications must know the gateway's port before any starts: hold
+        // a free one until the gateway binds it.
+        let reserved = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let public_url = url(reserved.local_addr()?.port());
         let mut franceconnect = None;
         let mut franceconnect_config =
             guichet_identity::franceconnect::FranceConnectConfig::default();
         if let Some(flags) = options.franceconnect {
-            let reserved = std::net::TcpListener::bind("127.0.0.1:0")?;
-            let base = url(reserved.local_addr()?.port());
+            let base = &public_url;
             let redirect_uri = format!("{base}/api/v1/auth/franceconnect/callback");
             let post_logout_redirect_uri = format!("{base}/api/v1/auth/franceconnect/logged-out");
             let provider =
@@ -132,7 +135,6 @@ impl Platform {
                 redirect_uri,
                 post_logout_redirect_uri,
             };
-            gateway_port = Some(reserved);
             franceconnect = Some(provider);
         }
 
@@ -144,9 +146,10 @@ impl Platform {
                     ..Default::default()
                 },
                 franceconnect: franceconnect_config,
+                public_url: Some(public_url.clone()),
                 ..Default::default()
             },
-            Clock::system(),
+            options.identity_clock.clone().unwrap_or_default(),
         )
         .await?;
         let teleservices = guichet_teleservices::Application::build(
@@ -174,13 +177,19 @@ impl Platform {
         };
         let mut notifications_settings = guichet_notifications::Settings {
             service: verifying(&format!("{hint}_ntf"), &amqp, identity.port()),
-            public_url: guichet_notifications::config::PublicUrl(
-                "https://guichet.ville.example".to_owned(),
-            ),
+            public_url: guichet_notifications::config::PublicUrl(public_url.clone()),
             delivery: guichet_notifications::config::DeliveryConfig {
                 max_attempts: 3,
                 retry_base_ms: 50,
                 poll_ms: 50,
+                // On the system clock a test cannot wait a minute for an agent's grouped
+                // message; a test moving the clock gets the real window.
+                grouping_window_seconds: if options.notifications_clock.is_some() {
+                    60
+                } else {
+                    1
+                },
+                ..Default::default()
             },
             ..Default::default()
         };
@@ -234,15 +243,9 @@ impl Platform {
         let notifications_task =
             tokio::spawn(notifications.run(notifications_stop.clone().cancelled_owned()));
 
-        let port = match gateway_port {
-            Some(reserved) => {
-                let port = reserved.local_addr()?.port();
-                // Released just before the gateway binds it again.
-                drop(reserved);
-                port
-            }
-            None => 0,
-        };
+        let port = reserved.local_addr()?.port();
+        // Released just before the gateway binds it again.
+        drop(reserved);
         let gateway = guichet_gateway::Application::build(guichet_gateway::Settings {
             http: guichet_gateway::HttpConfig {
                 host: "127.0.0.1".to_owned(),
@@ -251,6 +254,7 @@ impl Platform {
             services,
             limits: Limits {
                 lookups_per_minute: options.lookups_per_minute.unwrap_or(1_000),
+                ..Limits::default()
             },
             ..Default::default()
         })

@@ -390,7 +390,7 @@ async fn a_resident_gets_one_french_email_for_the_status_change_they_chose_and_n
         "{text}"
     );
     assert!(
-        text.contains(&format!("https://guichet.ville.example/suivi/{number}")),
+        text.contains(&platform.url(&format!("/suivi/{number}"))),
         "{text}"
     );
     assert!(text.contains("notez la réponse"), "{text}");
