@@ -9,7 +9,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use guichet_kit::grpc::violations;
+use guichet_kit::{demand::IDEMPOTENCY_KEY_REUSED, grpc::violations};
 use http::request::Parts;
 use serde::{Serialize, de::DeserializeOwned};
 use tonic::Code;
@@ -116,9 +116,14 @@ impl ApiError {
         };
         match status.code() {
             Code::InvalidArgument => {
+                // A reason clients must tell apart keeps its own stable code.
+                let code = match guichet_kit::grpc::reason(&status).as_deref() {
+                    Some(IDEMPOTENCY_KEY_REUSED) => IDEMPOTENCY_KEY_REUSED,
+                    _ => "validation_failed",
+                };
                 let mut error = Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
+                    code,
                     or("La demande contient des erreurs."),
                 );
                 error.errors = violations(&status)

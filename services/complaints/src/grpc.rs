@@ -13,6 +13,7 @@ use guichet_kit::{
         events::{self as demand_events, Act},
         message::{self, Locked},
         parse_tracking,
+        retry::Retry,
         timeline::{self, TimelineRow},
     },
     grpc::{Violation, timestamp},
@@ -89,11 +90,12 @@ impl ComplaintsService {
             None if agent.is_some() => request.resident_id = request.resident_id.trim().to_owned(),
             None => request.resident_id.clear(),
         }
-        if !request.idempotency_key.is_empty()
-            && let Some(existing) =
-                store::by_idempotency_key(&self.pool, &request.idempotency_key).await?
+        let key = std::mem::take(&mut request.idempotency_key);
+        let retry = Retry::of(caller, &key, &request)?;
+        if let Some(retry) = &retry
+            && let Some(earlier) = retry.earlier(&self.pool).await?
         {
-            return self.filed(&existing).await;
+            return self.filed(&earlier).await;
         }
         let business = business_of(caller, &request.siret)?;
         let category = store::category(&self.pool, &request.category).await?;
@@ -115,20 +117,23 @@ impl ComplaintsService {
         let now = self.clock.now();
         let due_at = now + Duration::days(i64::from(complaint.category.sla_days));
         let tracking = TrackingNumber::generate(Owner::Complaints).to_string();
-        tracing::Span::current().record("tracking", tracking.as_str());
+        tracing::Span::current().record(
+            "tracking",
+            guichet_kit::tracking::redacted(&tracking).as_str(),
+        );
         let id = Uuid::now_v7();
 
         let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
         let status = names::status(Status::Submitted);
-        if !store::insert(&mut tx, id, &tracking, &complaint, &status, now, due_at).await? {
-            // Another request with the same key won the race: answer with its complaint.
+        if let Some(retry) = &retry
+            && !retry.record(&mut tx, &tracking).await?
+        {
+            // A concurrent retry with the same key won the race: answer with its complaint.
             drop(tx);
-            let key = complaint.idempotency_key.as_deref().unwrap_or_default();
-            let existing = store::by_idempotency_key(&self.pool, key)
-                .await?
-                .ok_or(Error::NotFound)?;
-            return self.filed(&existing).await;
+            let earlier = retry.earlier(&self.pool).await?.ok_or(Error::NotFound)?;
+            return self.filed(&earlier).await;
         }
+        store::insert(&mut tx, id, &tracking, &complaint, &status, now, due_at).await?;
         let author = agent.map(agent_author).unwrap_or_else(|| Author {
             role: AuthorRole::Resident as i32,
             name: complaint.contact_name.clone(),
@@ -193,7 +198,7 @@ impl ComplaintsService {
     }
 
     /// A complaint for `caller`, if they may see it; agents' reads are audited.
-    #[tracing::instrument(name = "Read a complaint", skip_all, fields(tracking = %tracking))]
+    #[tracing::instrument(name = "Read a complaint", skip_all, fields(tracking = %guichet_kit::tracking::redacted(tracking)))]
     async fn read(
         &self,
         caller: &Caller,
@@ -236,7 +241,7 @@ impl ComplaintsService {
         Ok(demand)
     }
 
-    #[tracing::instrument(name = "Change a complaint's status", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Change a complaint's status", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     async fn change_status(
         &self,
         caller: &Caller,
@@ -296,7 +301,7 @@ impl ComplaintsService {
         self.load(&tracking).await
     }
 
-    #[tracing::instrument(name = "Post a message on a complaint", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Post a message on a complaint", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     async fn post_message(
         &self,
         caller: &Caller,

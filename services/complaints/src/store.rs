@@ -166,16 +166,7 @@ pub async fn category(pool: &PgPool, code: &str) -> anyhow::Result<Option<Catego
     .context("reading a category")
 }
 
-/// The tracking number already filed under an idempotency key, if any.
-pub async fn by_idempotency_key(pool: &PgPool, key: &str) -> anyhow::Result<Option<String>> {
-    sqlx::query_scalar("SELECT tracking_number FROM complaints WHERE idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await
-        .context("looking up an idempotency key")
-}
-
-/// Inserts a complaint; `false` when another request with the same idempotency key won.
+/// Inserts a complaint.
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,
@@ -184,15 +175,13 @@ pub async fn insert(
     status: &str,
     at: DateTime<Utc>,
     due_at: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let inserted = sqlx::query(
+) -> anyhow::Result<()> {
+    sqlx::query(
         "INSERT INTO complaints (id, tracking_number, category, description, latitude, longitude,
             address, contact_name, contact_email, contact_phone, resident_id, channel, department,
-            status, created_at, due_at, idempotency_key, business_siret, business_name, updated_at,
-            open311_client)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $15,
-            $20)
-         ON CONFLICT (idempotency_key) DO NOTHING",
+            status, created_at, due_at, business_siret, business_name, updated_at, open311_client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $15,
+            $19)",
     )
     .bind(id)
     .bind(tracking_number)
@@ -210,14 +199,13 @@ pub async fn insert(
     .bind(status)
     .bind(at)
     .bind(due_at)
-    .bind(&complaint.idempotency_key)
     .bind(complaint.business.as_ref().map(|b| &b.0))
     .bind(complaint.business.as_ref().map(|b| &b.1))
     .bind(&complaint.open311_client)
     .execute(conn)
     .await
     .context("storing a complaint")?;
-    Ok(inserted.rows_affected() == 1)
+    Ok(())
 }
 
 /// A complaint and its timeline, oldest entry first.

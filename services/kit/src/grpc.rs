@@ -126,6 +126,24 @@ pub fn invalid_argument(message: &str, violations: &[Violation]) -> Status {
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
+/// `InvalidArgument` with a stable reason (`google.rpc.ErrorInfo`) beside the field
+/// violations, for a refusal clients must tell apart from ordinary validation.
+pub fn invalid_argument_because(reason: &str, message: &str, violations: &[Violation]) -> Status {
+    let mut details = ErrorDetails::with_bad_request(
+        violations
+            .iter()
+            .map(|v| FieldViolation::new(v.field.clone(), v.description.clone()))
+            .collect::<Vec<_>>(),
+    );
+    details.set_error_info(reason, "guichet", std::collections::HashMap::new());
+    Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// The reason a status carries (`google.rpc.ErrorInfo`), if any.
+pub fn reason(status: &Status) -> Option<String> {
+    status.get_details_error_info().map(|info| info.reason)
+}
+
 /// `ResourceExhausted` saying how long to wait (`google.rpc.RetryInfo`), so the gateway
 /// answers `Retry-After` with the true wait rather than a guess.
 pub fn resource_exhausted(message: &str, retry_after: std::time::Duration) -> Status {

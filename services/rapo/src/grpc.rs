@@ -12,6 +12,7 @@ use guichet_kit::{
         events::{self as demand_events, Act},
         message::{self, Locked},
         parse_tracking,
+        retry::Retry,
         search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
@@ -147,16 +148,17 @@ impl RapoService {
     async fn file(
         &self,
         caller: &Caller,
-        request: FileDisputeRequest,
+        mut request: FileDisputeRequest,
     ) -> Result<FileDisputeResponse, Error> {
         // Who files, and through which channel, comes from the verified token only.
         let channel = caller.channel();
         let resident = caller.resident().map(str::to_owned);
-        if !request.idempotency_key.trim().is_empty()
-            && let Some(existing) =
-                store::by_idempotency_key(&self.pool, request.idempotency_key.trim()).await?
+        let key = std::mem::take(&mut request.idempotency_key);
+        let retry = Retry::of(caller, &key, &request)?;
+        if let Some(retry) = &retry
+            && let Some(earlier) = retry.earlier(&self.pool).await?
         {
-            return self.filed(&existing).await;
+            return self.filed(&earlier).await;
         }
         let form = filing::parse(&request);
         let mut violations = form.as_ref().err().cloned().unwrap_or_default();
@@ -176,8 +178,14 @@ impl RapoService {
             Ok(dispute) if violations.is_empty() => dispute,
             _ => return Err(Error::Invalid(violations)),
         };
-        self.store_filing(caller, channel, resident.as_deref(), &dispute)
-            .await
+        self.store_filing(
+            caller,
+            channel,
+            resident.as_deref(),
+            &dispute,
+            retry.as_ref(),
+        )
+        .await
     }
 
     async fn store_filing(
@@ -186,11 +194,15 @@ impl RapoService {
         channel: Channel,
         resident: Option<&str>,
         dispute: &NewDispute,
+        retry: Option<&Retry>,
     ) -> Result<FileDisputeResponse, Error> {
         let now = self.clock.now();
         let (answer_by, due_at) = answer_deadline(now);
         let tracking = TrackingNumber::generate(Owner::Rapo).to_string();
-        tracing::Span::current().record("tracking", tracking.as_str());
+        tracing::Span::current().record(
+            "tracking",
+            guichet_kit::tracking::redacted(&tracking).as_str(),
+        );
         let id = Uuid::now_v7();
         let status = names::status(Status::Submitted);
         let channel_name = names::channel(channel);
@@ -205,14 +217,16 @@ impl RapoService {
             due_at,
         };
         let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        if let Some(retry) = retry
+            && !retry.record(&mut tx, &tracking).await?
+        {
+            // A concurrent retry with the same key won the race: answer with its dispute.
+            drop(tx);
+            let earlier = retry.earlier(&self.pool).await?.ok_or(Error::NotFound)?;
+            return self.filed(&earlier).await;
+        }
         if !store::insert_dispute(&mut tx, &filing, dispute, DEPARTMENT).await? {
             drop(tx);
-            // A retry with the same key, or a dispute for the same notice, won the race.
-            if let Some(key) = &dispute.idempotency_key
-                && let Some(existing) = store::by_idempotency_key(&self.pool, key).await?
-            {
-                return self.filed(&existing).await;
-            }
             return Err(Error::field(
                 "notice_number",
                 "Un recours administratif préalable a déjà été déposé pour cet avis de paiement : \
@@ -295,7 +309,7 @@ impl RapoService {
         })
     }
 
-    #[tracing::instrument(name = "Decide a RAPO dispute", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Decide a RAPO dispute", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     async fn decide(
         &self,
         caller: &Caller,
@@ -383,7 +397,7 @@ impl RapoService {
         Ok(to_dispute(&row, &pieces, self.clock.now()))
     }
 
-    #[tracing::instrument(name = "Change a dispute's status", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Change a dispute's status", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     async fn change_status(
         &self,
         caller: &Caller,
@@ -441,7 +455,7 @@ impl RapoService {
         self.demand(&tracking).await
     }
 
-    #[tracing::instrument(name = "Post a message on a dispute", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Post a message on a dispute", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     async fn post_message(
         &self,
         caller: &Caller,

@@ -191,15 +191,6 @@ pub async fn registered_notice(
     })
 }
 
-/// The tracking number already filed under an idempotency key, if any.
-pub async fn by_idempotency_key(pool: &PgPool, key: &str) -> anyhow::Result<Option<String>> {
-    sqlx::query_scalar("SELECT tracking_number FROM disputes WHERE idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await
-        .context("looking up an idempotency key")
-}
-
 /// Where a new dispute comes from and when it is due.
 #[derive(Debug, Clone)]
 pub struct Filing<'a> {
@@ -213,8 +204,7 @@ pub struct Filing<'a> {
     pub due_at: DateTime<Utc>,
 }
 
-/// Inserts a dispute; `false` when a unique constraint (idempotency key, or the one
-/// dispute per notice) stopped it.
+/// Inserts a dispute; `false` when the one dispute per notice already exists.
 pub async fn insert_dispute(
     conn: &mut PgConnection,
     filing: &Filing<'_>,
@@ -225,8 +215,8 @@ pub async fn insert_dispute(
         "INSERT INTO disputes (id, tracking_number, notice_number, plate, holder_name,
             holder_address, representative_name, representative_address, contact_email,
             contact_phone, facts, grounds, resident_id, channel, department, status,
-            received_at, answer_by, due_at, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+            received_at, answer_by, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT DO NOTHING",
     )
     .bind(filing.id)
@@ -248,7 +238,6 @@ pub async fn insert_dispute(
     .bind(filing.received_at)
     .bind(filing.answer_by)
     .bind(filing.due_at)
-    .bind(&dispute.idempotency_key)
     .execute(&mut *conn)
     .await
     .context("storing a dispute")?;

@@ -14,6 +14,7 @@ use guichet_kit::{
         events::{self as demand_events, Act, Filing, Subject},
         message::{self, Locked},
         parse_tracking, resident_author,
+        retry::Retry,
         search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
@@ -512,14 +513,15 @@ impl Teleservices {
     pub async fn submit(
         &self,
         who: &Requester<'_>,
-        request: pb::SubmitRequest,
+        mut request: pb::SubmitRequest,
     ) -> Result<Demand, Error> {
         let caller = who.caller;
-        if !request.idempotency_key.is_empty()
-            && let Some(existing) =
-                store::by_idempotency_key(&self.pool, &request.idempotency_key).await?
+        let key = std::mem::take(&mut request.idempotency_key);
+        let retry = Retry::of(caller, &key, &request)?;
+        if let Some(retry) = &retry
+            && let Some(earlier) = retry.earlier(&self.pool).await?
         {
-            return self.load(&existing).await;
+            return self.load(&earlier).await;
         }
         let mut tx = self.pool.begin().await?;
         let draft = if request.draft_id.is_empty() {
@@ -583,7 +585,10 @@ impl Teleservices {
             .filter(|r| !r.is_empty());
 
         let tracking = TrackingNumber::generate(Owner::Teleservices).to_string();
-        tracing::Span::current().record("tracking", tracking.as_str());
+        tracing::Span::current().record(
+            "tracking",
+            guichet_kit::tracking::redacted(&tracking).as_str(),
+        );
         let id = Uuid::now_v7();
         let due_at = now + Duration::days(i64::from(definition.sla_days));
         let theme = theme(&definition);
@@ -594,7 +599,15 @@ impl Teleservices {
             .filter_map(|a| Uuid::parse_str(&a.id).ok())
             .collect();
         let data = clean.into_value();
-        let inserted = store::insert_demand(
+        if let Some(retry) = &retry
+            && !retry.record(&mut tx, &tracking).await?
+        {
+            // A concurrent retry with the same key won the race: answer with its demand.
+            drop(tx);
+            let earlier = retry.earlier(&self.pool).await?.ok_or(Error::NotFound)?;
+            return self.load(&earlier).await;
+        }
+        store::insert_demand(
             &mut tx,
             &NewDemand {
                 id,
@@ -615,17 +628,9 @@ impl Teleservices {
                 channel: &names::channel(channel),
                 at: now,
                 due_at,
-                idempotency_key: Some(request.idempotency_key.as_str()).filter(|k| !k.is_empty()),
             },
         )
         .await?;
-        if !inserted {
-            drop(tx);
-            let existing = store::by_idempotency_key(&self.pool, &request.idempotency_key)
-                .await?
-                .ok_or(Error::NotFound)?;
-            return self.load(&existing).await;
-        }
         store::attach(&mut tx, id, &kept).await?;
         if let Some(d) = &draft {
             store::mark_submitted(&mut tx, d.id, &tracking).await?;
@@ -719,7 +724,7 @@ impl Teleservices {
     /// for: checked as an upload at filing is, kept with the demand's files, and written
     /// in the timeline; a resident's document answers a demand awaiting them, as a
     /// message does.
-    #[tracing::instrument(name = "Add a document to a teleservice demand", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Add a document to a teleservice demand", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     pub async fn add_demand_attachment(
         &self,
         caller: &Caller,
@@ -900,7 +905,7 @@ impl Teleservices {
 
     /// An agent takes (in progress), asks the resident (awaiting resident, with what
     /// to provide), accepts (resolved), rejects with a reason, or closes a demand.
-    #[tracing::instrument(name = "Change a demand's status", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Change a demand's status", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     pub async fn change_status(
         &self,
         caller: &Caller,
@@ -976,7 +981,7 @@ impl Teleservices {
 
     /// A message in the timeline. When the demand waits for the resident, their answer
     /// (from any channel) hands it back to the agents: it is in progress again.
-    #[tracing::instrument(name = "Post a message", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Post a message", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     pub async fn post_message(
         &self,
         caller: &Caller,

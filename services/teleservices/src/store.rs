@@ -533,14 +533,6 @@ pub async fn search(
     .context("searching demands")
 }
 
-pub async fn by_idempotency_key(pool: &PgPool, key: &str) -> anyhow::Result<Option<String>> {
-    sqlx::query_scalar("SELECT tracking_number FROM demands WHERE idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await
-        .context("looking up an idempotency key")
-}
-
 /// A demand about to be stored.
 pub struct NewDemand<'a> {
     pub id: Uuid,
@@ -557,18 +549,15 @@ pub struct NewDemand<'a> {
     pub channel: &'a str,
     pub at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
-    pub idempotency_key: Option<&'a str>,
 }
 
-/// Stores a submitted demand; `false` when another request with the same idempotency
-/// key won.
-pub async fn insert_demand(conn: &mut PgConnection, d: &NewDemand<'_>) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+/// Stores a submitted demand.
+pub async fn insert_demand(conn: &mut PgConnection, d: &NewDemand<'_>) -> anyhow::Result<()> {
+    sqlx::query(
         "INSERT INTO demands (id, tracking_number, teleservice_id, version, title, theme, department,
             data, resident_id, contact_name, contact_email, contact_phone, business_siret, business_name,
-            channel, status, created_at, due_at, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'submitted', $16, $17, $18)
-         ON CONFLICT (idempotency_key) DO NOTHING",
+            channel, status, created_at, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'submitted', $16, $17)",
     )
     .bind(d.id)
     .bind(d.tracking_number)
@@ -587,11 +576,10 @@ pub async fn insert_demand(conn: &mut PgConnection, d: &NewDemand<'_>) -> anyhow
     .bind(d.channel)
     .bind(d.at)
     .bind(d.due_at)
-    .bind(d.idempotency_key)
     .execute(conn)
     .await
     .context("storing a demand")?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }
 
 pub async fn demand_data(conn: &mut PgConnection, id: Uuid) -> anyhow::Result<Value> {

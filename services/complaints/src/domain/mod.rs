@@ -43,7 +43,6 @@ pub struct NewComplaint {
     pub contact_phone: String,
     pub channel: Channel,
     pub resident_id: Option<String>,
-    pub idempotency_key: Option<String>,
     /// The business (SIRET, name) a professional filed for.
     pub business: Option<(String, String)>,
     /// The Open311 client (API key label) it came through.
@@ -143,7 +142,6 @@ impl NewComplaint {
                 contact_phone,
                 channel,
                 resident_id: Some(request.resident_id).filter(|r| !r.is_empty()),
-                idempotency_key: Some(request.idempotency_key).filter(|k| !k.is_empty()),
                 business: None,
                 open311_client: None,
             }),

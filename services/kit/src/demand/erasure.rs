@@ -41,6 +41,7 @@ impl<A: Anonymise> Handler for Eraser<A> {
             .unwrap_or(event.time);
         let demands = self.0.anonymise(conn, &erased.account_id, at).await?;
         super::timeline::anonymise_resident(conn, &erased.account_id).await?;
+        super::retry::forget(conn, &erased.account_id).await?;
         tracing::info!(demands, "erased resident's demands anonymised");
         Ok(())
     }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod erasure;
 pub mod events;
 pub mod message;
+pub mod retry;
 pub mod search;
 pub mod timeline;
 
@@ -17,6 +18,10 @@ use crate::{
     auth::{Caller, Claims},
     grpc::Violation,
 };
+
+/// The reason (`google.rpc.ErrorInfo`) of a key sent again with another request; the
+/// gateway answers it as its own problem code.
+pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
 
 /// Longest message kept in a timeline.
 pub const MAX_MESSAGE: usize = 4_000;
@@ -32,6 +37,9 @@ pub enum Error {
     Forbidden(&'static str),
     #[error("not signed in")]
     Unauthenticated,
+    /// An `Idempotency-Key` sent again with a different request.
+    #[error("idempotency key reused")]
+    Reused,
     /// The request is valid but the demand's state does not allow it now.
     #[error("conflict")]
     Conflict(&'static str),
@@ -61,6 +69,15 @@ impl From<Error> for tonic::Status {
             Error::NotFound => {
                 tonic::Status::not_found("Aucune demande ne correspond à ce numéro.")
             }
+            Error::Reused => crate::grpc::invalid_argument_because(
+                IDEMPOTENCY_KEY_REUSED,
+                "Cette clé d'idempotence a déjà servi pour une autre demande : \
+                 utilisez une nouvelle clé pour une nouvelle demande.",
+                &[Violation::new(
+                    "Idempotency-Key",
+                    "Clé déjà utilisée avec un contenu différent.",
+                )],
+            ),
             Error::Forbidden(text) => tonic::Status::permission_denied(text),
             Error::Unauthenticated => tonic::Status::unauthenticated("Veuillez vous identifier."),
             Error::Conflict(text) => tonic::Status::failed_precondition(text),

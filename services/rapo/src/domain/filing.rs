@@ -47,7 +47,6 @@ pub struct NewDispute {
     pub facts: String,
     pub grounds: String,
     pub pieces: Vec<NewPiece>,
-    pub idempotency_key: Option<String>,
 }
 
 /// The form's problems, or the dispute. A classic fine (PV) is refused on its own, with
@@ -142,7 +141,6 @@ pub fn parse(request: &FileDisputeRequest) -> Result<NewDispute, Vec<Violation>>
         facts,
         grounds,
         pieces,
-        idempotency_key: Some(request.idempotency_key.trim().to_owned()).filter(|k| !k.is_empty()),
     })
 }
 
