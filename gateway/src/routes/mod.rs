@@ -24,7 +24,7 @@ mod sse;
 mod teleservices;
 mod themes;
 
-use axum::{Json, Router, http::Request, routing::get};
+use axum::{Json, Router, http::Request, middleware, routing::get};
 use tower_http::trace::TraceLayer;
 use utoipa::{
     Modify, OpenApi,
@@ -183,18 +183,41 @@ pub fn router(state: AppState) -> Router {
         // Open311 GeoReport v2 speaks its own formats, outside `/api/v1` and its document.
         .merge(open311::router())
         .merge(pages::router())
+        // Inside routing, where the matched route is known.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::writes,
+        ))
+        .route_layer(middleware::from_fn(name_route))
         .fallback(health::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::client::real_address,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                // The route is recorded once matched (`name_route`): the raw path holds
+                // tracking numbers and tokens, which are credentials.
                 let span = tracing::info_span!(
                     "http request",
                     otel.kind = "server",
                     http.method = %request.method(),
-                    http.route = %request.uri().path(),
+                    http.route = tracing::field::Empty,
                 );
                 guichet_kit::telemetry::adopt_http(&span, request.headers());
                 span
             }),
         )
         .with_state(state)
+}
+
+/// Names the request's span after its matched route (`/api/v1/demands/{tracking_number}`),
+/// never its path.
+async fn name_route(
+    route: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    tracing::Span::current().record("http.route", route.as_str());
+    next.run(request).await
 }

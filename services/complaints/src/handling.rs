@@ -78,7 +78,7 @@ pub fn photo_info(row: &store::PhotoRow) -> pb::PhotoInfo {
 impl ComplaintsService {
     /// Adds a photo to a complaint, for whoever may reach it: its owner, the holder of
     /// its number (the caller back in the app), an agent handling it.
-    #[tracing::instrument(name = "Add a photo to a complaint", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Add a photo to a complaint", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     pub(crate) async fn add_photo(
         &self,
         caller: &Caller,
@@ -170,7 +170,7 @@ impl ComplaintsService {
     }
 
     /// Sends a complaint to another department, with the reason, in the timeline.
-    #[tracing::instrument(name = "Reassign a complaint", skip_all, fields(tracking = %request.tracking_number))]
+    #[tracing::instrument(name = "Reassign a complaint", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
     pub(crate) async fn reassign(
         &self,
         caller: &Caller,

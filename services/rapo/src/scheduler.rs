@@ -50,7 +50,7 @@ pub async fn run_once(pool: &PgPool, clock: &Clock) -> anyhow::Result<u32> {
             tx.commit()
                 .await
                 .context("committing an implicit rejection")?;
-            tracing::info!(tracking = %dispute.tracking_number, "implicit rejection recorded");
+            tracing::info!(tracking = %guichet_kit::tracking::redacted(&dispute.tracking_number), "implicit rejection recorded");
             recorded += 1;
         } else {
             // Decided meanwhile (cannot happen under the lock): nothing to do.

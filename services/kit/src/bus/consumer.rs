@@ -253,7 +253,7 @@ async fn process<H: Handler>(
                 consumer = %subscription.name,
                 event.kind = %event.kind,
                 event.id = %event.id,
-                tracking = %event.subject,
+                subject = %crate::tracking::redacted(&event.subject),
             );
             crate::telemetry::adopt_traceparent(&span, event.traceparent.as_deref());
             apply(pool, subscription, handler, &event)
