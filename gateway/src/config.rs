@@ -18,6 +18,11 @@ pub struct HttpConfig {
     pub host: String,
     /// 0 picks a free port (tests).
     pub port: u16,
+    /// Reverse proxies (addresses or CIDR blocks, `10.0.0.0/8`) whose `Forwarded` and
+    /// `X-Forwarded-For` headers name the real client; none by default, so a client
+    /// cannot choose the address limits count it under. Set it to exactly the ingress
+    /// controller's addresses.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -25,6 +30,7 @@ impl Default for HttpConfig {
         Self {
             host: "127.0.0.1".to_owned(),
             port: 8080,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -70,6 +76,8 @@ pub struct Limits {
     /// the phone does in a busy hour, so limits never stop their work, while a stolen
     /// agent token still cannot walk the whole city at machine speed.
     pub agent_lookups_per_minute: u32,
+    /// Writes per hour (filings, uploads, drafts, messages, sign-ups, password resets).
+    pub writes: WriteLimits,
 }
 
 impl Default for Limits {
@@ -78,6 +86,41 @@ impl Default for Limits {
             lookups_per_minute: 30,
             resident_lookups_per_minute: 120,
             agent_lookups_per_minute: 1_200,
+            writes: WriteLimits::default(),
+        }
+    }
+}
+
+/// Writes per hour, for each client address without a valid token, each resident
+/// account and each device the city registered; agents get `agent_factor` times more.
+/// A burst up to the quota is allowed, then one more every hour / quota.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WriteLimits {
+    /// Complaints, teleservice demands, RAPO disputes, Open311 requests.
+    pub filings_per_hour: u32,
+    /// Photos, draft attachments, documents added to a demand.
+    pub uploads_per_hour: u32,
+    /// Drafts started or saved (a form saves as the resident types).
+    pub drafts_per_hour: u32,
+    /// Messages to the agents on a demand.
+    pub messages_per_hour: u32,
+    pub sign_ups_per_hour: u32,
+    /// Reset requests and confirmations (each request sends a mail).
+    pub password_resets_per_hour: u32,
+    pub agent_factor: u32,
+}
+
+impl Default for WriteLimits {
+    fn default() -> Self {
+        Self {
+            filings_per_hour: 30,
+            uploads_per_hour: 120,
+            drafts_per_hour: 600,
+            messages_per_hour: 60,
+            sign_ups_per_hour: 10,
+            password_resets_per_hour: 10,
+            agent_factor: 50,
         }
     }
 }

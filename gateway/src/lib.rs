@@ -3,8 +3,10 @@
 //! failure into a problem document, and calls the domain services over gRPC.
 
 mod auth;
+mod client;
 mod config;
 pub mod error;
+mod limits;
 mod routes;
 mod state;
 
@@ -13,7 +15,7 @@ use std::{future::Future, net::SocketAddr};
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-pub use config::{HttpConfig, Limits, ServiceUrls, Settings};
+pub use config::{HttpConfig, Limits, ServiceUrls, Settings, WriteLimits};
 pub use routes::openapi;
 
 /// The gateway's whole HTTP router, as `Application` serves it, with lazy connections

@@ -1,17 +1,16 @@
 //! What every handler shares: one gRPC client per service, the token verifier and the
 //! rate limiters.
 
-use std::{hash::Hash, net::IpAddr, num::NonZeroU32, sync::Arc};
+use std::sync::Arc;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use guichet_kit::{
     Owner,
-    auth::{Role, Verifier},
+    auth::Verifier,
     grpc::{TracedChannel, connect_lazy},
 };
 use guichet_proto::{
     complaints::v1::complaints_client::ComplaintsClient,
-    demand::v1::{Channel, demands_client::DemandsClient},
+    demand::v1::demands_client::DemandsClient,
     identity::v1::{
         accounts_client::AccountsClient, audit_client::AuditClient, devices_client::DevicesClient,
         france_connect_client::FranceConnectClient, keys_client::KeysClient,
@@ -26,11 +25,7 @@ use guichet_proto::{
     teleservices::v1::teleservices_client::TeleservicesClient,
 };
 
-use crate::{
-    auth::Bearer,
-    config::{Limits, Settings},
-    error::ApiError,
-};
+use crate::{config::Settings, limits::Limiters};
 
 /// Uploads travel inside gRPC messages: room for the largest file the teleservices
 /// service keeps (10 MiB) and its envelope.
@@ -78,41 +73,10 @@ pub struct AppState {
     teleservices_channel: TracedChannel,
     complaints_channel: TracedChannel,
     rapo: TracedChannel,
-    lookups: Arc<Lookups>,
-}
-
-/// Tracking-number lookups left to each caller, counted apart (see [`Limits`]).
-struct Lookups {
-    /// Callers without a valid token, and app installations: by address.
-    anonymous: DefaultKeyedRateLimiter<IpAddr>,
-    /// Residents, and the kiosks, counters and phone desks the city registered: by
-    /// account or device id.
-    residents: DefaultKeyedRateLimiter<String>,
-    /// Agents: by account.
-    agents: DefaultKeyedRateLimiter<String>,
-}
-
-impl Lookups {
-    fn new(limits: &Limits) -> Self {
-        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        Self {
-            anonymous: RateLimiter::keyed(per_minute(limits.lookups_per_minute)),
-            residents: RateLimiter::keyed(per_minute(limits.resident_lookups_per_minute)),
-            agents: RateLimiter::keyed(per_minute(limits.agent_lookups_per_minute)),
-        }
-    }
-}
-
-/// Counts one lookup for `key`; 429 with the true wait, in whole seconds, when its
-/// quota is spent.
-fn count<K: Hash + Eq + Clone>(
-    limiter: &DefaultKeyedRateLimiter<K>,
-    key: &K,
-) -> Result<(), ApiError> {
-    limiter.check_key(key).map_err(|refused| {
-        let wait = refused.wait_time_from(limiter.clock().now());
-        ApiError::too_many_requests((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
-    })
+    /// Abuse limits, shared by every clone of the state.
+    pub(crate) limiters: Arc<Limiters>,
+    /// The reverse proxies whose forwarding headers name the client.
+    pub(crate) proxies: Arc<crate::client::TrustedProxies>,
 }
 
 impl AppState {
@@ -155,7 +119,10 @@ impl AppState {
             teleservices_channel: teleservices,
             complaints_channel: complaints,
             rapo,
-            lookups: Arc::new(Lookups::new(&settings.limits)),
+            limiters: Arc::new(Limiters::new(&settings.limits)),
+            proxies: Arc::new(crate::client::TrustedProxies::parse(
+                &settings.http.trusted_proxies,
+            )?),
         })
     }
 
@@ -175,26 +142,5 @@ impl AppState {
             .iter()
             .map(|(_, channel)| PrivacyClient::new(channel.clone()))
             .collect()
-    }
-
-    /// Counts one tracking-number lookup: against the account of a caller whose token
-    /// verifies (agents and residents each with their own quota), else against the
-    /// `address`. A token that fails verification buys nothing more than no token; the
-    /// service called refuses it anyway.
-    pub async fn check_lookup(&self, bearer: &Bearer, address: IpAddr) -> Result<(), ApiError> {
-        let claims = match bearer.token() {
-            Some(token) => self.verifier.verify(token).await.ok(),
-            None => None,
-        };
-        let lookups = &self.lookups;
-        match claims {
-            Some(claims) if claims.role == Role::Agent => count(&lookups.agents, &claims.sub),
-            // App installations register themselves: anyone can have as many as they
-            // like, so they count as anonymous.
-            Some(claims) if claims.role == Role::Resident || claims.channel() != Channel::App => {
-                count(&lookups.residents, &claims.sub)
-            }
-            _ => count(&lookups.anonymous, &address),
-        }
     }
 }

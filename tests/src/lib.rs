@@ -69,6 +69,10 @@ pub struct Options {
     pub notifications_clock: Option<Clock>,
     /// The identity service's clock (failed logins' waits).
     pub identity_clock: Option<Clock>,
+    /// The gateway's trusted reverse proxies (`127.0.0.1` makes the test client one).
+    pub trusted_proxies: Vec<String>,
+    /// Write limits; by default far above what any test writes.
+    pub write_limits: Option<guichet_gateway::WriteLimits>,
 }
 
 /// Every consumer's queue in the platform.
@@ -250,10 +254,23 @@ impl Platform {
             http: guichet_gateway::HttpConfig {
                 host: "127.0.0.1".to_owned(),
                 port,
+                trusted_proxies: options.trusted_proxies.clone(),
             },
             services,
             limits: Limits {
                 lookups_per_minute: options.lookups_per_minute.unwrap_or(1_000),
+                writes: options
+                    .write_limits
+                    .clone()
+                    .unwrap_or(guichet_gateway::WriteLimits {
+                        filings_per_hour: 100_000,
+                        uploads_per_hour: 100_000,
+                        drafts_per_hour: 100_000,
+                        messages_per_hour: 100_000,
+                        sign_ups_per_hour: 100_000,
+                        password_resets_per_hour: 100_000,
+                        agent_factor: 1,
+                    }),
                 ..Limits::default()
             },
             ..Default::default()

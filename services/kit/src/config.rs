@@ -41,6 +41,9 @@ fn environment() -> config::Environment {
         .prefix_separator("__")
         .separator("__")
         .try_parsing(true)
+        // The few list settings, comma-separated in the environment.
+        .list_separator(",")
+        .with_list_parse_key("http.trusted_proxies")
 }
 
 /// The settings every domain service has: its database, the broker, telemetry and
@@ -174,5 +177,34 @@ impl ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self::on_port(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Http {
+        trusted_proxies: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Settings {
+        http: Http,
+    }
+
+    #[test]
+    fn trusted_proxies_come_comma_separated_from_the_environment() {
+        let variables = [(
+            "GUICHET__HTTP__TRUSTED_PROXIES".to_owned(),
+            "10.0.0.0/8,192.168.1.1".to_owned(),
+        )];
+        let settings: Settings = config::Config::builder()
+            .add_source(environment().source(Some(variables.into_iter().collect())))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .unwrap();
+        assert_eq!(settings.http.trusted_proxies, ["10.0.0.0/8", "192.168.1.1"]);
     }
 }
