@@ -4,6 +4,7 @@
 //! identity service signs residents in with FranceConnect against the local stand-in
 //! provider (`infra/oidc`), registered for the gateway's callback routes.
 
+pub mod capture;
 pub mod outbox;
 
 use guichet_gateway::{Limits, ServiceUrls};
@@ -563,5 +564,29 @@ impl Platform {
             )
             .await;
         Self::access_token(response, "agent login on a device").await
+    }
+}
+
+/// What the city's staff set up before residents come.
+impl Platform {
+    /// Saves a teleservice definition as `designer` and publishes it to everyone.
+    pub async fn publish_teleservice(&self, designer: &str, definition: &serde_json::Value) {
+        let saved = self
+            .post_json_as(designer, "/api/v1/agent/teleservices", definition)
+            .await;
+        assert!(saved.status().is_success(), "saving: {}", saved.status());
+        let slug = definition["slug"].as_str().unwrap_or_default();
+        let published = self
+            .post_json_as(
+                designer,
+                &format!("/api/v1/agent/teleservices/{slug}/state"),
+                &serde_json::json!({"state": "published"}),
+            )
+            .await;
+        assert!(
+            published.status().is_success(),
+            "publishing: {}",
+            published.status()
+        );
     }
 }

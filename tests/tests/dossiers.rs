@@ -275,24 +275,7 @@ async fn a_resident_asked_for_a_document_sends_it_from_a_kiosk_by_number() {
             {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true}
         ]}]
     });
-    let (status, saved) = json_of(
-        platform
-            .post_json_as(&designer, "/api/v1/agent/teleservices", &definition)
-            .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
-    assert_eq!(
-        platform
-            .post_json_as(
-                &designer,
-                "/api/v1/agent/teleservices/acte-essai/state",
-                &json!({"state": "published"}),
-            )
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    platform.publish_teleservice(&designer, &definition).await;
     let (status, filed) = json_of(
         platform
             .post_json(

@@ -4,43 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
-use guichet_tests::Platform;
+use guichet_tests::{Platform, capture::Capture};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tracing_subscriber::fmt::format::FmtSpan;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn spans_name_the_matched_route_and_never_a_tracking_number() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,h2=info,hyper=info,hyper_util=info,tower=info,sqlx=info,lapin=info,\
-             amq_protocol=info,rustls=info,tokio=info,runtime=info,want=info,mio=info,reqwest=info",
-        ))
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install();
 
     let platform = Platform::start("no_numbers").await.unwrap();
     let filed = platform
@@ -84,7 +54,7 @@ async fn spans_name_the_matched_route_and_never_a_tracking_number() {
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     drop(platform);
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let logs = capture.text();
     assert!(
         logs.contains(r#"http.route="/api/v1/demands/{tracking_number}""#),
         "the lookup's span names its route"

@@ -3,40 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
-use guichet_tests::Platform;
+use guichet_tests::{Platform, capture::Capture};
 use serde_json::{Value, json};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn passwords_and_tokens_never_appear_in_logs() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,h2=info,hyper=info,hyper_util=info,tower=info,sqlx=info,lapin=info,\
-             amq_protocol=info,rustls=info,tokio=info,runtime=info,want=info,mio=info,reqwest=info",
-        ))
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install();
 
     let platform = Platform::start("secrets").await.unwrap();
     let password = "phrase secrète très longue 42";
@@ -81,7 +53,7 @@ async fn passwords_and_tokens_never_appear_in_logs() {
     let admin = platform.admin().await;
     drop(platform);
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let logs = capture.text();
     assert!(
         logs.contains("resident signed up"),
         "the capture recorded the platform's events"

@@ -139,18 +139,7 @@ async fn a_teleservice_key_is_refused_with_another_request() {
             {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true}
         ]}]
     });
-    let saved = platform
-        .post_json_as(&designer, "/api/v1/agent/teleservices", &definition)
-        .await;
-    assert_eq!(saved.status(), StatusCode::OK);
-    let published = platform
-        .post_json_as(
-            &designer,
-            "/api/v1/agent/teleservices/acte-retry/state",
-            &json!({"state": "published"}),
-        )
-        .await;
-    assert_eq!(published.status(), StatusCode::OK);
+    platform.publish_teleservice(&designer, &definition).await;
 
     let path = "/api/v1/teleservices/acte-retry/demands";
     let hers = json!({"data": {"nom": "Durand"}, "contact": {"email": "alice@example.org"}});
