@@ -201,6 +201,36 @@ ensure_python_packages() {
 
 # --- (b) PostgreSQL --------------------------------------------------------------------
 
+# The dependency audit's tool, pinned so every machine judges alike. Built from
+# crates.io by cargo itself (a few minutes, once per machine).
+readonly CARGO_DENY_VERSION=0.20.2
+ensure_cargo_deny() {
+  if have cargo-deny && [[ "$(cargo deny --version 2>/dev/null)" == *"$CARGO_DENY_VERSION"* ]]; then
+    ok "cargo-deny $CARGO_DENY_VERSION"
+    return
+  fi
+  step "Installing cargo-deny $CARGO_DENY_VERSION with cargo (once per machine)"
+  cargo install --locked --quiet "cargo-deny@$CARGO_DENY_VERSION" ||
+    die "could not install cargo-deny." "Run: cargo install --locked cargo-deny@$CARGO_DENY_VERSION"
+  ok "cargo-deny $CARGO_DENY_VERSION installed"
+}
+
+# Licences, sources and bans always; RustSec advisories when their database (on GitHub)
+# can be fetched, saying so plainly when it cannot.
+audit_dependencies() {
+  step "Auditing dependencies (cargo deny, deny.toml)"
+  cargo deny --log-level error check --hide-inclusion-graph bans licenses sources ||
+    die "the dependency audit failed (see above; exceptions go in deny.toml with their reason)."
+  ok "licences, sources and bans"
+  if cargo deny --log-level error fetch >/dev/null 2>&1; then
+    cargo deny --log-level error check --hide-inclusion-graph --disable-fetch advisories ||
+      die "a dependency has a security advisory (see above)."
+    ok "no RustSec advisory"
+  else
+    warn "the RustSec advisory database (github.com) cannot be reached: advisories not checked"
+  fi
+}
+
 pg_answers() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
 
 # The Debian cluster ("15 main") that owns port 5432, if any.
