@@ -27,8 +27,10 @@ impl TrustedProxies {
     pub fn parse(entries: &[String]) -> anyhow::Result<Self> {
         entries
             .iter()
+            .map(|entry| entry.trim())
+            // An empty setting (`GUICHET__HTTP__TRUSTED_PROXIES=""`) trusts nobody.
+            .filter(|entry| !entry.is_empty())
             .map(|entry| {
-                let entry = entry.trim();
                 entry
                     .parse::<IpNet>()
                     .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
@@ -182,5 +184,7 @@ mod tests {
         let unknown = headers(&[("forwarded", "for=unknown")]);
         assert_eq!(proxies.client(ip("10.0.0.9"), &unknown), ip("10.0.0.9"));
         assert!(TrustedProxies::parse(&["10.0.0.0/33".to_owned()]).is_err());
+        let nobody = TrustedProxies::parse(&[String::new()]).unwrap_or_default();
+        assert!(!nobody.trusts(ip("10.0.0.9")));
     }
 }
