@@ -83,6 +83,10 @@ pub struct DatabaseConfig {
     pub name: String,
     /// Pool size: a service is small, a handful of connections is plenty.
     pub max_connections: u32,
+    /// How long a request or a consumer waits for a connection before the database
+    /// counts as unavailable (503 for a request, the delivery handed back for a
+    /// consumer), in milliseconds.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -91,6 +95,7 @@ impl Default for DatabaseConfig {
             url: SecretString::from("postgres://postgres@127.0.0.1:5432"),
             name: "guichet".to_owned(),
             max_connections: 10,
+            acquire_timeout_ms: 5_000,
         }
     }
 }

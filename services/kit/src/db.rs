@@ -20,6 +20,7 @@ pub async fn connect(cfg: &DatabaseConfig, migrator: &Migrator) -> anyhow::Resul
     create_database_if_missing(&server, &cfg.name).await?;
     let pool = PgPoolOptions::new()
         .max_connections(cfg.max_connections)
+        .acquire_timeout(std::time::Duration::from_millis(cfg.acquire_timeout_ms))
         .connect_with(server.database(&cfg.name))
         .await
         .with_context(|| format!("connecting to database {}", cfg.name))?;
@@ -72,4 +73,52 @@ async fn create_database_if_missing(server: &PgConnectOptions, name: &str) -> an
 /// Readiness: the database answers.
 pub async fn ping(pool: &PgPool) -> bool {
     sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
+/// Whether an error comes from the database being away (restarting, unreachable, out of
+/// connections, shutting down) rather than from what was asked: worth retrying later,
+/// never a fault of the data or a reason to give up on a message.
+pub fn is_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        match cause.downcast_ref::<sqlx::Error>() {
+            Some(
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::BeginFailed,
+            ) => true,
+            // Class 08: connection exception; 57P01-03: shutting down, crashed,
+            // cannot connect now; 53: insufficient resources.
+            Some(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
+                code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
+            }),
+            _ => cause.downcast_ref::<std::io::Error>().is_some(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_is_told_from_a_fault() {
+        let refused = anyhow::Error::from(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )))
+        .context("starting the consumer transaction");
+        assert!(is_unavailable(&refused));
+        assert!(is_unavailable(&anyhow::Error::from(
+            sqlx::Error::PoolTimedOut
+        )));
+        assert!(!is_unavailable(&anyhow::Error::from(
+            sqlx::Error::RowNotFound
+        )));
+        assert!(!is_unavailable(&anyhow::anyhow!(
+            "a handler refused the event"
+        )));
+    }
 }

@@ -167,10 +167,20 @@ pub fn violations(status: &Status) -> Vec<Violation> {
         .unwrap_or_default()
 }
 
-/// Logs an unexpected error once, with its chain, and hides it from the caller.
+/// The message of every `Internal` a service answers: the gateway tells a service's own
+/// failure from a connection that broke off by it.
+pub const INTERNAL: &str = "erreur interne";
+
+/// Logs an unexpected error once, with its chain, and hides it from the caller. The
+/// database being away (restarting, unreachable) is no fault of the request: that is
+/// `Unavailable`, which the gateway answers 503 with `Retry-After`.
 pub fn internal(error: &anyhow::Error) -> Status {
+    if crate::db::is_unavailable(error) {
+        tracing::warn!(error = format!("{error:#}"), "database unavailable");
+        return Status::unavailable("base de données indisponible");
+    }
     tracing::error!(error = format!("{error:#}"), "unexpected error");
-    Status::internal("erreur interne")
+    Status::internal(INTERNAL)
 }
 
 /// A protobuf timestamp for a domain time.

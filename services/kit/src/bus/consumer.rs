@@ -3,7 +3,8 @@
 //! records the event id in `kit.inbox`, and acknowledged only after that commit: a second
 //! delivery of the same event changes nothing. A failure is retried through delay queues
 //! (`<queue>.retry.<n>`, back-off doubling each time), then parked in `<queue>.dead`, and
-//! the queue keeps flowing.
+//! the queue keeps flowing. Only the handler's own refusals count: while the database is
+//! away, deliveries go back to the queue untouched, after a pause.
 
 use std::{future::Future, time::Duration};
 
@@ -29,6 +30,8 @@ const ATTEMPT_HEADER: &str = "x-guichet-attempt";
 /// Header saying why a message was dead-lettered.
 const ERROR_HEADER: &str = "x-guichet-error";
 const BACKOFF: Duration = Duration::from_secs(1);
+/// How long a consumer waits before handing a delivery back while the database is away.
+const OUTAGE_PAUSE: Duration = Duration::from_secs(2);
 
 /// What a consumer listens to.
 #[derive(Debug, Clone)]
@@ -261,6 +264,23 @@ async fn process<H: Handler>(
                 .await
         }
     };
+    if let Err(error) = &outcome
+        && crate::db::is_unavailable(error)
+    {
+        // The database is away: no fault of the message. Wait, then give it back to the
+        // broker as it was, without counting an attempt, so an outage of any length
+        // dead-letters nothing.
+        tracing::warn!(consumer = %subscription.name, error = format!("{error:#}"), "database unavailable; delivery requeued");
+        tokio::time::sleep(OUTAGE_PAUSE).await;
+        delivery
+            .nack(BasicNackOptions {
+                requeue: true,
+                ..BasicNackOptions::default()
+            })
+            .await
+            .context("requeueing a delivery")?;
+        return Ok(());
+    }
     if let Err(error) = outcome {
         let max = bus.config().max_retries;
         let reason = format!("{error:#}");
