@@ -3,21 +3,34 @@
 //! people and, for validation errors, the path of each field at fault. Internal causes
 //! are logged once and never sent.
 
+use std::fmt;
+
 use axum::{
     Json,
     extract::{FromRequest, FromRequestParts, Query, Request},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use guichet_kit::{demand::IDEMPOTENCY_KEY_REUSED, grpc::violations};
+use guichet_kit::{
+    demand::IDEMPOTENCY_KEY_REUSED,
+    grpc::violations,
+    validate::{first_non_xml_char, is_xml_char, non_xml_char_message},
+};
 use http::request::Parts;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{
+    Serialize,
+    de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor},
+};
 use tonic::Code;
 use tonic_types::StatusExt as _;
 use utoipa::ToSchema;
 
 /// `Retry-After` when a service throttles without saying for how long.
 const DEFAULT_RETRY_AFTER: u64 = 60;
+
+/// Seconds a client waits before retrying a call a service could not answer: services
+/// restart and reconnect within seconds.
+const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
 /// A problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -164,6 +177,13 @@ impl ApiError {
                 tracing::warn!(%status, "a service is unavailable");
                 Self::unavailable()
             }
+            // A service's own failure always says `kit::grpc::INTERNAL`; anything else
+            // unknown or internal is the connection dropping under the call (a service
+            // killed or restarting): worth a retry, not an error of ours.
+            Code::Unknown | Code::Internal if message != guichet_kit::grpc::INTERNAL => {
+                tracing::warn!(%status, "a call to a service broke off");
+                Self::unavailable()
+            }
             _ => {
                 tracing::error!(%status, "a service failed");
                 Self::new(
@@ -180,12 +200,15 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, code, not_found_detail(code))
     }
 
+    /// 503 with `Retry-After`, so clients (and their `Idempotency-Key`) retry.
     pub fn unavailable() -> Self {
-        Self::new(
+        let mut error = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
             "Le service est momentanément indisponible. Réessayez dans quelques instants.",
-        )
+        );
+        error.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
+        error
     }
 
     pub fn status(&self) -> StatusCode {
@@ -277,7 +300,10 @@ where
             })?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut deserializer) {
-            Ok(value) => Ok(Self(value)),
+            Ok(value) => {
+                refuse_unservable_text(&bytes)?;
+                Ok(Self(value))
+            }
             Err(error) if error.inner().is_data() => {
                 let field = error.path().to_string();
                 Err(ApiError::bad_field(
@@ -295,7 +321,167 @@ where
     }
 }
 
-/// Query-string extractor whose failures are problems (`400 invalid_query`).
+/// The 422 for a text holding a character XML 1.0 forbids, naming where it is.
+fn invalid_character(field: &str, c: char) -> ApiError {
+    let detail = non_xml_char_message(c);
+    let mut error = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_character",
+        format!(
+            "Le champ « {field} » contient un caractère non autorisé (U+{:04X}).",
+            u32::from(c)
+        ),
+    );
+    error.errors.push(FieldError {
+        field: field.to_owned(),
+        detail,
+    });
+    error
+}
+
+/// Refuses a JSON document any of whose texts, values or object keys, holds a character
+/// XML 1.0 forbids (NUL and the other C0 controls but tab and line breaks, U+FFFE,
+/// U+FFFF): what the platform accepts must be servable in every output, Open311 XML and
+/// the Atom feed included. One streaming pass over the bytes, no tree built.
+fn refuse_unservable_text(bytes: &[u8]) -> Result<(), ApiError> {
+    let mut walk = Walk::default();
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // The document already parsed: the walk fails only where it stops at what it found.
+    let _stopped = Scan(&mut walk).deserialize(&mut deserializer);
+    match walk.found {
+        Some((field, c)) => Err(invalid_character(&field, c)),
+        None => Ok(()),
+    }
+}
+
+/// A step of the path to a value in a JSON document.
+#[derive(Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Where the walk is, and the first forbidden character it met with its field path.
+#[derive(Debug, Default)]
+struct Walk {
+    steps: Vec<Step>,
+    found: Option<(String, char)>,
+}
+
+impl Walk {
+    /// The path as `serde_path_to_error` writes it (`photos[0].filename`), `.` for the
+    /// document itself.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for step in &self.steps {
+            match step {
+                Step::Key(key) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                }
+                Step::Index(index) => path.push_str(&format!("[{index}]")),
+            }
+        }
+        if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path
+        }
+    }
+
+    /// Records `c` found at the current path and stops the walk.
+    fn stop<E: de::Error>(&mut self, c: char) -> E {
+        self.found = Some((self.path(), c));
+        E::custom("forbidden character")
+    }
+}
+
+/// Visits every value of a document, checking each text.
+struct Scan<'w>(&'w mut Walk);
+
+impl<'de> DeserializeSeed<'de> for Scan<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Scan<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        match first_non_xml_char(text) {
+            Some(c) => Err(self.0.stop(c)),
+            None => Ok(()),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        for index in 0.. {
+            self.0.steps.push(Step::Index(index));
+            let item = seq.next_element_seed(Scan(&mut *self.0))?;
+            self.0.steps.pop();
+            if item.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if let Some(c) = first_non_xml_char(&key) {
+                // Named with the character shown as U+FFFD, so the answer is servable too.
+                self.0.steps.push(Step::Key(shown(&key)));
+                return Err(self.0.stop(c));
+            }
+            self.0.steps.push(Step::Key(key));
+            map.next_value_seed(Scan(&mut *self.0))?;
+            self.0.steps.pop();
+        }
+        Ok(())
+    }
+}
+
+/// A name holding a forbidden character, that character shown as U+FFFD, so the problem
+/// naming it can be served too.
+fn shown(name: &str) -> String {
+    name.replace(|c: char| !is_xml_char(c), "\u{FFFD}")
+}
+
+/// Query-string extractor whose failures are problems (`400 invalid_query`; `422
+/// invalid_character` for a parameter holding a character XML 1.0 forbids, as in bodies).
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
 
@@ -307,6 +493,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(Query(pairs)) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri) {
+            for (name, value) in &pairs {
+                if let Some(c) = first_non_xml_char(name).or_else(|| first_non_xml_char(value)) {
+                    return Err(invalid_character(&shown(name), c));
+                }
+            }
+        }
         Query::try_from_uri(&parts.uri)
             .map(|Query(value)| Self(value))
             .map_err(|_| {
@@ -316,5 +509,62 @@ where
                     "Les paramètres de l'adresse sont invalides.",
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(json: &str) -> Option<(String, char)> {
+        let mut walk = Walk::default();
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let _stopped = Scan(&mut walk).deserialize(&mut deserializer);
+        walk.found
+    }
+
+    #[test]
+    fn the_walk_names_the_first_text_holding_a_forbidden_character() {
+        assert_eq!(
+            found(r#"{"location": {"address": "Cours\uFFFF"}}"#),
+            Some(("location.address".to_owned(), '\u{FFFF}'))
+        );
+        assert_eq!(
+            found(r#"{"photos": [{"filename": "a.png"}, {"filename": "b\u0000.png"}]}"#),
+            Some(("photos[1].filename".to_owned(), '\u{0}'))
+        );
+        assert_eq!(
+            found("{\"data\": {\"nom\": \"Durand\u{FFFE}\"}}"),
+            Some(("data.nom".to_owned(), '\u{FFFE}'))
+        );
+        assert_eq!(
+            found(r#"{"contact": {"note\u001b": 1}}"#),
+            Some(("contact.note\u{FFFD}".to_owned(), '\u{1B}'))
+        );
+        assert_eq!(found(r#""\u0007""#), Some((".".to_owned(), '\u{7}')));
+        assert_eq!(
+            found(r#"[[1, "x"], {"a": [null, true, 2.5, "\u0001"]}]"#),
+            Some(("[1].a[3]".to_owned(), '\u{1}'))
+        );
+    }
+
+    #[test]
+    fn tabs_line_breaks_escapes_and_any_other_character_pass() {
+        assert_eq!(
+            found(
+                r#"{"description": "Trou\t<profond> & \"large\"\r\n🚧 é \u00e9 \ud83d\udea7", "n": [1, -2, 3.5, null, false], "vide": {}}"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_a_422_naming_the_field_in_french() {
+        let error = invalid_character("location.address", '\u{FFFF}');
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.code, "invalid_character");
+        assert!(error.detail.contains("« location.address »"));
+        assert_eq!(error.errors[0].field, "location.address");
+        assert!(error.errors[0].detail.contains("U+FFFF"));
     }
 }

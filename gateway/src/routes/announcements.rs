@@ -1,6 +1,8 @@
 //! The city's announcements: staff publish them, the web, app and kiosk show the current
 //! ones, and an Atom 1.0 feed serves them to social-network tooling.
 
+use std::io;
+
 use axum::{
     Json,
     extract::State,
@@ -8,8 +10,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use guichet_kit::grpc::{datetime, timestamp};
+use guichet_kit::{
+    grpc::{datetime, timestamp},
+    validate::xml_servable,
+};
 use guichet_proto::notifications::v1 as pb;
+use quick_xml::{
+    Writer,
+    events::{BytesDecl, BytesText, Event},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -177,23 +186,6 @@ pub async fn atom(
         .into_response())
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids are dropped rather than breaking the feed.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn rfc3339(at: Option<&guichet_proto::prost_types::Timestamp>, default: DateTime<Utc>) -> String {
     at.and_then(datetime)
         .unwrap_or(default)
@@ -202,52 +194,84 @@ fn rfc3339(at: Option<&guichet_proto::prost_types::Timestamp>, default: DateTime
 
 /// An Atom 1.0 document (RFC 4287): the feed's id, title, updated, author and self
 /// link; each entry's id (`urn:uuid:`), title, updated, published, author and text
-/// content.
+/// content. Written with quick-xml's writer, which escapes text; characters XML 1.0
+/// forbids, which announcements stored before intake refused them may hold, are dropped.
 pub fn atom_feed(announcements: &[pb::Announcement], now: DateTime<Utc>) -> String {
     let updated = announcements
         .iter()
         .filter_map(|a| a.updated_at.as_ref().and_then(datetime))
         .max()
         .unwrap_or(now);
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"fr\">\n");
-    xml.push_str("  <id>urn:guichet:announcements</id>\n");
-    xml.push_str("  <title>Annonces de la ville</title>\n");
-    xml.push_str(&format!(
-        "  <updated>{}</updated>\n",
-        updated.to_rfc3339_opts(SecondsFormat::Secs, true)
-    ));
-    xml.push_str("  <author><name>Ville — guichet unique</name></author>\n");
-    xml.push_str("  <link rel=\"self\" href=\"/api/v1/announcements.atom\"/>\n");
-    for a in announcements {
-        let author = if a.author_name.is_empty() {
-            "Ville"
-        } else {
-            &a.author_name
-        };
-        xml.push_str("  <entry>\n");
-        xml.push_str(&format!("    <id>urn:uuid:{}</id>\n", escape(&a.id)));
-        xml.push_str(&format!("    <title>{}</title>\n", escape(&a.title)));
-        xml.push_str(&format!(
-            "    <updated>{}</updated>\n",
-            rfc3339(a.updated_at.as_ref(), now)
-        ));
-        xml.push_str(&format!(
-            "    <published>{}</published>\n",
-            rfc3339(a.valid_from.as_ref(), now)
-        ));
-        xml.push_str(&format!(
-            "    <author><name>{}</name></author>\n",
-            escape(author)
-        ));
-        xml.push_str(&format!(
-            "    <content type=\"text\">{}</content>\n",
-            escape(&a.body)
-        ));
-        xml.push_str("  </entry>\n");
-    }
-    xml.push_str("</feed>\n");
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    write_feed(&mut writer, announcements, updated, now).expect("writing into memory cannot fail");
+    let mut xml =
+        String::from_utf8(writer.into_inner()).expect("quick-xml writes the UTF-8 it is given");
+    xml.push('\n');
     xml
+}
+
+fn write_feed<W: io::Write>(
+    writer: &mut Writer<W>,
+    announcements: &[pb::Announcement],
+    updated: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> io::Result<()> {
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    writer
+        .create_element("feed")
+        .with_attributes([("xmlns", "http://www.w3.org/2005/Atom"), ("xml:lang", "fr")])
+        .write_inner_content(|feed| {
+            text_element(feed, "id", "urn:guichet:announcements")?;
+            text_element(feed, "title", "Annonces de la ville")?;
+            text_element(
+                feed,
+                "updated",
+                &updated.to_rfc3339_opts(SecondsFormat::Secs, true),
+            )?;
+            author(feed, "Ville — guichet unique")?;
+            feed.create_element("link")
+                .with_attributes([("rel", "self"), ("href", "/api/v1/announcements.atom")])
+                .write_empty()?;
+            for a in announcements {
+                feed.create_element("entry").write_inner_content(|entry| {
+                    text_element(entry, "id", &format!("urn:uuid:{}", a.id))?;
+                    text_element(entry, "title", &a.title)?;
+                    text_element(entry, "updated", &rfc3339(a.updated_at.as_ref(), now))?;
+                    text_element(entry, "published", &rfc3339(a.valid_from.as_ref(), now))?;
+                    author(
+                        entry,
+                        if a.author_name.is_empty() {
+                            "Ville"
+                        } else {
+                            &a.author_name
+                        },
+                    )?;
+                    entry
+                        .create_element("content")
+                        .with_attribute(("type", "text"))
+                        .write_text_content(BytesText::new(&xml_servable(&a.body)))?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+/// `<name>text</name>`, the text escaped and stripped of what XML 1.0 forbids.
+fn text_element<W: io::Write>(writer: &mut Writer<W>, name: &str, text: &str) -> io::Result<()> {
+    writer
+        .create_element(name)
+        .write_text_content(BytesText::new(&xml_servable(text)))?;
+    Ok(())
+}
+
+/// `<author><name>…</name></author>`.
+fn author<W: io::Write>(writer: &mut Writer<W>, name: &str) -> io::Result<()> {
+    writer
+        .create_element("author")
+        .write_inner_content(|author| text_element(author, "name", name))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -269,6 +293,8 @@ mod tests {
         assert!(xml.contains("<title>Travaux &lt;rue&gt; &amp; &quot;place&quot;</title>"));
         assert!(xml.contains("<id>urn:uuid:0190f0c2-0000-7000-8000-000000000001</id>"));
         assert!(xml.contains("<content type=\"text\">Circulation perturbée.</content>"));
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "));
+        assert!(xml.contains("<link rel=\"self\" href=\"/api/v1/announcements.atom\"/>"));
         for required in [
             "<id>urn:guichet:announcements</id>",
             "<updated>",
@@ -276,5 +302,22 @@ mod tests {
         ] {
             assert!(xml.contains(required), "{required}");
         }
+    }
+
+    #[test]
+    fn characters_xml_forbids_in_older_rows_are_dropped() {
+        let now = Utc::now();
+        let a = pb::Announcement {
+            id: "0190f0c2-0000-7000-8000-000000000002".into(),
+            title: "Tra\u{FFFF}vaux 🚧".into(),
+            body: "Circulation\u{1B} perturbée\u{FFFE}.".into(),
+            author_name: "Ville\u{8}".into(),
+            ..Default::default()
+        };
+        let xml = atom_feed(&[a], now);
+        assert!(xml.contains("<title>Travaux 🚧</title>"), "{xml}");
+        assert!(xml.contains("<content type=\"text\">Circulation perturbée.</content>"));
+        assert!(xml.contains("<name>Ville</name>"));
+        assert!(!xml.contains(['\u{FFFF}', '\u{FFFE}', '\u{1B}', '\u{8}']));
     }
 }

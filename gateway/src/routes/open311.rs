@@ -14,7 +14,10 @@ use axum::{
     routing::get,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use guichet_kit::grpc::{datetime, timestamp, violations};
+use guichet_kit::{
+    grpc::{datetime, timestamp, violations},
+    validate::first_non_xml_char,
+};
 use guichet_proto::complaints::v1::{self as pb, FileComplaintRequest, ListCategoriesRequest};
 use tonic::Code;
 
@@ -53,6 +56,22 @@ fn not_found(format: Format) -> Response {
 
 fn bad_request(format: Format, description: &str) -> Response {
     error(format, StatusCode::BAD_REQUEST, &[description.to_owned()])
+}
+
+/// The first parameter holding a character XML 1.0 forbids, answered 400 naming it:
+/// what is filed must be servable in every output, and a filter holding one matches
+/// nothing anyway.
+fn unservable(format: Format, parameters: &[(String, String)]) -> Option<Response> {
+    parameters.iter().find_map(|(name, value)| {
+        let c = first_non_xml_char(name).or_else(|| first_non_xml_char(value))?;
+        Some(bad_request(
+            format,
+            &format!(
+                "{name} : caractère non autorisé (U+{:04X}), retirez-le.",
+                u32::from(c)
+            ),
+        ))
+    })
 }
 
 /// A service's refusal in Open311's words: 400 with one description per field at
@@ -321,6 +340,9 @@ fn comma_list(value: &str) -> Vec<String> {
 /// `GET requests`: `service_request_id` (comma list, overrides the rest),
 /// `service_code`, `start_date`, `end_date`, `status` (`open`, `closed`).
 async fn requests(state: &AppState, format: Format, query: Vec<(String, String)>) -> Response {
+    if let Some(refused) = unservable(format, &query) {
+        return refused;
+    }
     let mut request = pb::ListRequestsRequest::default();
     for (name, value) in query {
         match name.as_str() {
@@ -470,6 +492,7 @@ async fn post_requests(
     let Ok(Form(fields)) = form else {
         return bad_request(format, "Corps attendu : application/x-www-form-urlencoded.");
     };
+    let refused = unservable(format, &fields);
     let mut api_key = String::new();
     let mut complaint = FileComplaintRequest::default();
     let mut location = pb::Location::default();
@@ -511,6 +534,9 @@ async fn post_requests(
     }
     if complaint.category.trim().is_empty() {
         return bad_request(format, "service_code : paramètre requis.");
+    }
+    if let Some(refused) = refused {
+        return refused;
     }
     contact.name = format!("{} {}", first.trim(), last.trim())
         .trim()

@@ -1,12 +1,20 @@
 //! Open311 GeoReport v2 documents, written once and rendered as JSON or XML exactly as
 //! the specification shows them: JSON arrays even for one item, XML with the
 //! specification's wrappers (`<services><service>`, `<service_requests><request>`…) and
-//! an XML declaration, UTF-8 everywhere. Hand-written XML (escaping five characters) keeps
-//! the gateway free of an XML library for a dozen element names.
+//! an XML declaration, UTF-8 everywhere. XML goes through quick-xml's writer, which
+//! escapes text; characters XML 1.0 forbids, which rows stored before intake refused
+//! them may hold, are dropped, so every document stays well-formed.
+
+use std::io;
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
+};
+use guichet_kit::validate::xml_servable;
+use quick_xml::{
+    Writer,
+    events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event},
 };
 use serde_json::{Map, Number, Value};
 
@@ -67,51 +75,33 @@ impl Node {
         }
     }
 
-    /// The element's content (not the element itself).
-    fn xml(&self, out: &mut String) {
+    /// This node as the element `name`.
+    fn write_xml<W: io::Write>(&self, name: &str, writer: &mut Writer<W>) -> io::Result<()> {
+        writer.write_event(Event::Start(BytesStart::new(name)))?;
         match self {
-            Self::Text(text) => escape(text, out),
-            Self::Number(n) => out.push_str(&n.to_string()),
-            Self::Integer(n) => out.push_str(&n.to_string()),
-            Self::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Self::Text(value) => text(writer, &xml_servable(value))?,
+            Self::Number(n) => text(writer, &n.to_string())?,
+            Self::Integer(n) => text(writer, &n.to_string())?,
+            Self::Bool(b) => text(writer, if *b { "true" } else { "false" })?,
             Self::Null => {}
             Self::Object(fields) => {
-                for (name, node) in fields {
-                    element(name, node, out);
+                for (field, node) in fields {
+                    node.write_xml(field, writer)?;
                 }
             }
             Self::List(item, items) => {
                 for node in items {
-                    element(item, node, out);
+                    node.write_xml(item, writer)?;
                 }
             }
         }
+        writer.write_event(Event::End(BytesEnd::new(name)))
     }
 }
 
-fn element(name: &str, node: &Node, out: &mut String) {
-    out.push('<');
-    out.push_str(name);
-    out.push('>');
-    node.xml(out);
-    out.push_str("</");
-    out.push_str(name);
-    out.push('>');
-}
-
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters other than tab and line breaks are not allowed in XML 1.0.
-            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
+/// Text content, escaped by quick-xml (`<`, `>`, `&`, quotes, carriage returns).
+fn text<W: io::Write>(writer: &mut Writer<W>, value: &str) -> io::Result<()> {
+    writer.write_event(Event::Text(BytesText::new(value)))
 }
 
 /// A document: its root element name (XML) and its content.
@@ -119,9 +109,12 @@ pub fn render(format: Format, root: &str, node: &Node) -> String {
     match format {
         Format::Json => node.json().to_string(),
         Format::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-            element(root, node, &mut out);
-            out
+            let mut writer = Writer::new(Vec::new());
+            writer
+                .write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
+                .and_then(|()| node.write_xml(root, &mut writer))
+                .expect("writing into memory cannot fail");
+            String::from_utf8(writer.into_inner()).expect("quick-xml writes the UTF-8 it is given")
         }
     }
 }
@@ -189,6 +182,24 @@ mod tests {
              <service_request_id>a1</service_request_id><status_notes></status_notes>\
              <lat>43.53</lat><description>&lt;b&gt;&amp;&quot;&apos;</description>\
              </request></service_requests>"
+        );
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_dropped_and_the_rest_kept() {
+        let node = Node::Object(vec![(
+            "address",
+            Node::text("Cours\u{FFFF}\u{1} Mira\u{FFFE}beau 🚧 l'Étang\r"),
+        )]);
+        assert_eq!(
+            render(Format::Xml, "request", &node),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><request>\
+             <address>Cours Mirabeau 🚧 l&apos;Étang&#13;</address></request>"
+        );
+        // JSON escapes what it must: the text is kept as it is.
+        assert_eq!(
+            render(Format::Json, "request", &node),
+            "{\"address\":\"Cours\u{FFFF}\\u0001 Mira\u{FFFE}beau 🚧 l'Étang\\r\"}"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Checks on values people type that several services take: contact details (e-mail
-//! addresses, French phone numbers) and business identifiers (SIRET).
+//! addresses, French phone numbers), business identifiers (SIRET), and the characters
+//! every output can serve (XML 1.0's).
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 /// A plausible e-mail address: one `@`, something before it, a dotted domain after,
 /// no spaces. Delivery is the real test; this catches typos.
@@ -73,6 +74,46 @@ fn is_invisible(c: char) -> bool {
             | '\u{FFA0}'
             | '\u{FFF0}'..='\u{FFF8}'
             | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// Whether XML 1.0 allows `c` in a document (its `Char` production): tab, line feed,
+/// carriage return, and every character from U+0020 on except U+FFFE and U+FFFF
+/// (surrogates cannot occur in a Rust string). NUL and the other C0 controls are out.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..
+    )
+}
+
+/// The first character of `text` that XML 1.0 does not allow, if any. Text the platform
+/// accepts holds none, so every output (Open311 XML, the Atom feed) can serve it.
+pub fn first_non_xml_char(text: &str) -> Option<char> {
+    text.chars().find(|c| !is_xml_char(*c))
+}
+
+/// Whether every character of `text` is allowed in XML 1.0.
+pub fn xml_safe(text: &str) -> bool {
+    first_non_xml_char(text).is_none()
+}
+
+/// `text` without the characters XML 1.0 does not allow, for writers of XML documents:
+/// text stored before they were refused must not break a document. Borrowed when
+/// there is nothing to drop.
+pub fn xml_servable(text: &str) -> Cow<'_, str> {
+    if xml_safe(text) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|c| is_xml_char(*c)).collect())
+    }
+}
+
+/// The French sentence refusing a text that holds `c`, for the person who typed it.
+pub fn non_xml_char_message(c: char) -> String {
+    format!(
+        "Ce texte contient un caractère non autorisé (U+{:04X}) : retirez-le et réessayez.",
+        u32::from(c)
     )
 }
 
@@ -149,6 +190,25 @@ mod tests {
         assert!(!has_visible_content("\u{200B}\u{200D}\u{FEFF}\u{2060}"));
         assert!(!has_visible_content("\u{3164}\u{2800}\u{00AD}\u{0007}"));
         assert!(has_visible_content("\u{200B}x"));
+    }
+
+    #[test]
+    fn only_what_xml_allows_is_servable() {
+        assert!(xml_safe("Cours Mirabeau, l'Étang <&> \"ici\" 🚧\t\r\n"));
+        assert!(xml_safe("\u{7F}\u{85}\u{FDD0}\u{FFFD}\u{10FFFF}"));
+        for c in [
+            '\u{0}', '\u{1}', '\u{8}', '\u{B}', '\u{C}', '\u{1B}', '\u{1F}',
+        ] {
+            assert_eq!(first_non_xml_char(&format!("a{c}b")), Some(c));
+        }
+        assert_eq!(first_non_xml_char("a\u{FFFE}b\u{FFFF}"), Some('\u{FFFE}'));
+        assert_eq!(
+            xml_servable("Cours\u{FFFF}\u{1} Mirabeau"),
+            "Cours Mirabeau"
+        );
+        assert!(matches!(xml_servable("Cours Mirabeau"), Cow::Borrowed(_)));
+        assert!(non_xml_char_message('\u{FFFF}').contains("(U+FFFF)"));
+        assert!(non_xml_char_message('\u{0}').contains("(U+0000)"));
     }
 
     #[test]

@@ -13,7 +13,9 @@ use guichet_proto::{
     demand::v1::Channel,
 };
 
-use guichet_kit::validate::{has_visible_content, is_email, is_french_phone};
+use guichet_kit::validate::{
+    first_non_xml_char, has_visible_content, is_email, is_french_phone, non_xml_char_message,
+};
 
 /// A complaint category from the city's catalogue.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -73,6 +75,8 @@ impl NewComplaint {
                 "description",
                 "La description ne doit pas dépasser 4 000 caractères.",
             );
+        } else if let Some(c) = first_non_xml_char(&description) {
+            fault("description", &non_xml_char_message(c));
         }
 
         let location = request.location.unwrap_or_default();
@@ -111,9 +115,14 @@ impl NewComplaint {
                 "location.address",
                 "L'adresse ne doit pas dépasser 300 caractères.",
             );
+        } else if let Some(c) = first_non_xml_char(&address) {
+            fault("location.address", &non_xml_char_message(c));
         }
 
         let contact = request.contact.unwrap_or_default();
+        if let Some(c) = first_non_xml_char(&contact.name) {
+            fault("contact.name", &non_xml_char_message(c));
+        }
         let contact_email = contact.email.trim().to_owned();
         if !contact_email.is_empty() && !is_email(&contact_email) {
             fault("contact.email", "Cette adresse e-mail n'est pas valide.");
@@ -335,6 +344,28 @@ mod tests {
                 "contact.email",
                 "contact.phone"
             ]
+        );
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_refused_where_they_are() {
+        let mut req = request();
+        req.description = "Un trou\u{0} profond".into();
+        req.location = Some(Location {
+            address: "12 cours Mirabeau\u{FFFF}".into(),
+            ..Default::default()
+        });
+        req.contact = Some(Contact {
+            name: "Jeanne\u{1B}".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            fields(NewComplaint::parse(
+                req,
+                Some(pothole()),
+                &geo::Territory::default()
+            )),
+            ["description", "location.address", "contact.name"]
         );
     }
 

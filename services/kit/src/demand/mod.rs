@@ -103,6 +103,12 @@ pub fn message_text(text: &str) -> Result<&str, Error> {
             "Le message doit contenir entre 1 et 4 000 caractères.",
         ));
     }
+    if let Some(c) = crate::validate::first_non_xml_char(text) {
+        return Err(Error::field(
+            "text",
+            &crate::validate::non_xml_char_message(c),
+        ));
+    }
     Ok(text)
 }
 

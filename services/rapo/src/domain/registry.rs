@@ -2,7 +2,10 @@
 //! line, each bad line reported with its number and a French reason.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use guichet_kit::calendar::{paris_date, paris_offset_hours};
+use guichet_kit::{
+    calendar::{paris_date, paris_offset_hours},
+    validate::first_non_xml_char,
+};
 
 use super::{Notice, is_plate, plate_key};
 
@@ -54,10 +57,17 @@ pub fn parse(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parsed = Parsed::default();
     let separator = match text.lines().find(|l| !l.trim().is_empty()) {
-        Some(header) if header.contains(';') => ';',
-        _ => ',',
+        Some(header) if header.contains(';') => b';',
+        _ => b',',
     };
-    let mut rows = records(text, separator).into_iter();
+    let rows = match records(text, separator) {
+        Ok(rows) => rows,
+        Err(unreadable) => {
+            parsed.rejected.push(unreadable);
+            return parsed;
+        }
+    };
+    let mut rows = rows.into_iter();
     let Some((header_line, header)) = rows.next() else {
         parsed.rejected.push((
             1,
@@ -157,6 +167,11 @@ fn record(fields: [&str; 8]) -> Result<FpsRecord, Vec<String>> {
             reasons.push(format!("{what} manque."));
         } else if value.chars().count() > MAX_TEXT {
             reasons.push(format!("{what} dépasse {MAX_TEXT} caractères."));
+        } else if let Some(c) = first_non_xml_char(value) {
+            reasons.push(format!(
+                "{what} contient un caractère non autorisé (U+{:04X}).",
+                u32::from(c)
+            ));
         }
     }
     let amount_cents = amount.parse::<i64>().ok().filter(|a| *a > 0);
@@ -243,52 +258,56 @@ fn notification_channel(text: &str) -> Option<&'static str> {
     }
 }
 
-/// Splits CSV text into records, each with the line it starts on. Quoted fields may hold
-/// separators, doubled quotes and line breaks.
-fn records(text: &str, separator: char) -> Vec<(u32, Vec<String>)> {
+/// A record's fields, with the line it starts on.
+type Row = (u32, Vec<String>);
+
+/// Splits CSV text into records with the `csv` crate, each with the line it starts on:
+/// quoted fields may hold separators, doubled quotes and line breaks; blank lines are
+/// skipped. A file the reader cannot go through is refused from the line it stopped at.
+fn records(text: &str, separator: u8) -> Result<Vec<Row>, (u32, String)> {
+    let bytes = text.as_bytes();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
     let mut records = Vec::new();
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut line = 1u32;
-    let mut start = 1u32;
-    let mut chars = text.chars().peekable();
-    let mut finish = |fields: &mut Vec<String>, field: &mut String, start: u32| {
-        fields.push(std::mem::take(field));
-        let record = std::mem::take(fields);
-        if !(record.len() == 1 && record.first().is_some_and(|f| f.trim().is_empty())) {
-            records.push((start, record));
+    let mut record = csv::StringRecord::new();
+    // The reader's position is where the previous record ended, before any blank line:
+    // lines are counted here up to the record's first character.
+    let (mut line, mut counted) = (1u32, 0usize);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return Ok(records),
+            Err(error) => {
+                let at = error
+                    .position()
+                    .and_then(|p| u32::try_from(p.line()).ok())
+                    .unwrap_or(line);
+                return Err((
+                    at,
+                    format!("Le fichier n'est pas un CSV lisible à partir de la ligne {at}."),
+                ));
+            }
         }
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            '"' if quoted => quoted = false,
-            '"' if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
-            }
-            '\n' if quoted => {
-                line += 1;
-                field.push('\n');
-            }
-            '\r' if !quoted => {}
-            '\n' => {
-                finish(&mut fields, &mut field, start);
-                line += 1;
-                start = line;
-            }
-            c if c == separator && !quoted => fields.push(std::mem::take(&mut field)),
-            c => field.push(c),
+        let mut start = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(counted);
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let skipped = bytes.get(counted..start).unwrap_or_default();
+        line = line.saturating_add(
+            u32::try_from(skipped.iter().filter(|b| **b == b'\n').count()).unwrap_or(u32::MAX),
+        );
+        counted = counted.max(start);
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        if !(fields.len() == 1 && fields.first().is_some_and(|f| f.trim().is_empty())) {
+            records.push((line, fields));
         }
     }
-    if !field.is_empty() || !fields.is_empty() {
-        finish(&mut fields, &mut field, start);
-    }
-    records
 }
 
 #[cfg(test)]
@@ -301,7 +320,7 @@ mod tests {
 
     #[test]
     fn quoted_fields_keep_separators_quotes_and_line_breaks() {
-        let rows = records("a;\"b;c\";\"d \"\"e\"\"\"\r\n\"f\ng\";h\n\n", ';');
+        let rows = records("a;\"b;c\";\"d \"\"e\"\"\"\r\n\"f\ng\";h\n\n", b';').unwrap();
         assert_eq!(
             rows,
             vec![
@@ -344,6 +363,27 @@ mod tests {
         }
         assert_eq!(parsed.rejected[1].0, 4);
         assert!(parsed.rejected[1].1.contains("7 colonnes au lieu de 8"));
+    }
+
+    #[test]
+    fn lines_are_numbered_as_the_file_shows_them_past_blank_lines_and_quoted_breaks() {
+        let csv = format!(
+            "\u{feff}{HEADER}\r\n\r\n\
+             12345678901234567890123456;AB-123-CD;2026-03-12 14:35;\"12, cours\r\nMirabeau\";3300;AG-1234;2026-03-12;courrier\r\n\
+             \r\n   \r\n\
+             12345678901234567890123457;AB-123-CD;2026-03-12 14:35;Rue d'Italie\u{1};3300;AG-1234;2026-03-12;courrier\r\n"
+        );
+        let parsed = parse(&csv);
+        assert_eq!(parsed.records.len(), 1, "{:?}", parsed.rejected);
+        assert_eq!(parsed.records[0].0, 3);
+        assert_eq!(parsed.records[0].1.place, "12, cours\r\nMirabeau");
+        assert_eq!(parsed.rejected.len(), 1);
+        let (line, reason) = &parsed.rejected[0];
+        assert_eq!(*line, 7);
+        assert!(
+            reason.contains("Le lieu contient un caractère non autorisé (U+0001)"),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use guichet_kit::validate::{Siret, is_email, is_french_phone, national_phone};
+use guichet_kit::validate::{
+    Siret, first_non_xml_char, is_email, is_french_phone, national_phone, non_xml_char_message,
+};
 use serde_json::{Map, Number, Value};
 
 use super::{
@@ -97,6 +99,9 @@ fn text(raw: &Value, rules: &TextRules, cap: u32, single_line: bool) -> Parsed {
         Value::Number(n) => n.to_string(),
         _ => return fault("Saisissez un texte."),
     };
+    if let Some(c) = first_non_xml_char(&text) {
+        return fault(non_xml_char_message(c));
+    }
     if single_line && text.contains(['\n', '\r']) {
         return fault("Cette réponse tient sur une ligne.");
     }

@@ -112,6 +112,28 @@ fn a_short_text_is_trimmed_and_held_to_its_length_and_pattern() {
 }
 
 #[test]
+fn a_text_holding_a_character_xml_forbids_is_refused() {
+    let d = form(vec![
+        Field::short_text("name", "Nom").required(),
+        Field::long_text("message", "Message", 200),
+    ]);
+    assert_eq!(
+        paths(
+            &d,
+            json!({"name": "Martin\u{FFFF}", "message": "Bonjour\u{0}\tà vous"})
+        ),
+        ["name", "message"]
+    );
+    assert_eq!(
+        accepted(
+            &d,
+            json!({"name": "Martin", "message": "Bonjour,\r\n\tà vous 🚧"})
+        )["message"],
+        "Bonjour,\r\n\tà vous 🚧"
+    );
+}
+
+#[test]
 fn a_long_text_keeps_its_lines_within_its_limit() {
     let d = form(vec![Field::long_text("message", "Message", 20).required()]);
     assert_eq!(
