@@ -22,6 +22,7 @@ fn build(protoc: Option<PathBuf>) -> Result<(), Box<dyn Error>> {
         "guichet/notifications/v1/notifications.proto",
         "guichet/identity/v1/keys.proto",
         "guichet/identity/v1/identity.proto",
+        "guichet/identity/v1/links.proto",
         "guichet/privacy/v1/privacy.proto",
         "guichet/rapo/v1/rapo.proto",
         "guichet/teleservices/v1/teleservices.proto",

@@ -19,6 +19,10 @@ use tokio_util::sync::CancellationToken;
 /// The bootstrap administrator's password (login `admin`).
 pub const ADMIN_PASSWORD: &str = "mot de passe administrateur";
 
+/// The notifications service's key with the identity service (the links of identity's
+/// e-mails); tests only.
+const SERVICE_KEY: &str = "cle-de-service-des-tests-longue-assez-pour-etre-acceptee";
+
 /// A running platform; dropping it stops every process.
 pub struct Platform {
     pub base: String,
@@ -28,6 +32,8 @@ pub struct Platform {
     pub notifications_db: PgPool,
     /// The identity service's database, to check which accounts exist.
     pub identity_db: PgPool,
+    /// Every service's database, by service name, to look for what any of them keeps.
+    pub databases: Vec<(&'static str, PgPool)>,
     /// The FranceConnect stand-in, when started with `Options::franceconnect`.
     pub franceconnect: Option<oidc::Provider>,
     /// The mail and SMS outbox the notifications service sends to, when started with
@@ -152,6 +158,7 @@ impl Platform {
                 },
                 franceconnect: franceconnect_config,
                 public_url: Some(public_url.clone()),
+                service_keys: [("notifications".to_owned(), SERVICE_KEY.to_owned().into())].into(),
                 ..Default::default()
             },
             options.identity_clock.clone().unwrap_or_default(),
@@ -183,6 +190,7 @@ impl Platform {
         let mut notifications_settings = guichet_notifications::Settings {
             service: verifying(&format!("{hint}_ntf"), &amqp, identity.port()),
             public_url: guichet_notifications::config::PublicUrl(public_url.clone()),
+            service_key: SERVICE_KEY.to_owned().into(),
             delivery: guichet_notifications::config::DeliveryConfig {
                 max_attempts: 3,
                 retry_base_ms: 50,
@@ -239,6 +247,13 @@ impl Platform {
         let complaints_db = complaints.pool().clone();
         let notifications_db = notifications.pool().clone();
         let identity_db = identity.pool().clone();
+        let databases = vec![
+            ("identity", identity_db.clone()),
+            ("teleservices", teleservices.pool().clone()),
+            ("complaints", complaints_db.clone()),
+            ("rapo", rapo.pool().clone()),
+            ("notifications", notifications_db.clone()),
+        ];
 
         tokio::spawn(identity.run(stop.clone().cancelled_owned()));
         tokio::spawn(teleservices.run(stop.clone().cancelled_owned()));
@@ -286,6 +301,7 @@ impl Platform {
             complaints_db,
             notifications_db,
             identity_db,
+            databases,
             franceconnect,
             outbox,
             stop,

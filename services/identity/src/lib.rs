@@ -3,19 +3,22 @@
 //! tokens every other service verifies.
 
 mod audit;
+mod callers;
 pub mod domain;
 pub mod franceconnect;
 mod grpc;
 mod keys;
+mod links;
 mod throttle;
 pub mod tokens;
 
-use std::{future::Future, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use guichet_kit::{Clock, bus::Bus, config::ServiceSettings, db};
 use guichet_proto::identity::v1::{
     accounts_server::AccountsServer, audit_server::AuditServer, devices_server::DevicesServer,
-    france_connect_server::FranceConnectServer, keys_server::KeysServer, staff_server::StaffServer,
+    france_connect_server::FranceConnectServer, keys_server::KeysServer, links_server::LinksServer,
+    staff_server::StaffServer,
 };
 use guichet_proto::privacy::v1::privacy_server::PrivacyServer;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -24,7 +27,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{grpc::Core, throttle::Throttle, tokens::Tokens};
+use crate::{callers::Callers, grpc::Core, throttle::Throttle, tokens::Tokens};
 
 pub use tokens::TokenConfig;
 
@@ -41,6 +44,11 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub bootstrap: Bootstrap,
     pub franceconnect: franceconnect::FranceConnectConfig,
+    /// Keys of the services calling in their own name, by service name
+    /// (`GUICHET__SERVICE_KEYS__NOTIFICATIONS`): the notifications service asks for the
+    /// links of the e-mails it sends with it. 32 characters at least; none by default,
+    /// and then no such e-mail can be sent.
+    pub service_keys: HashMap<String, SecretString>,
 }
 
 /// The first administrator, created at start when a password is configured, so a fresh
@@ -68,10 +76,19 @@ pub struct Application {
     core: Core,
     bus: Bus,
     franceconnect: franceconnect::FranceConnectConfig,
+    callers: Callers,
 }
 
 impl Application {
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let callers = Callers::new(&settings.service_keys)?;
+        if callers.is_empty() {
+            tracing::warn!(
+                "no service_keys: the notifications service cannot get the links of \
+                 address-verification and password-reset e-mails; set \
+                 GUICHET__SERVICE_KEYS__NOTIFICATIONS"
+            );
+        }
         let pool = db::connect(&settings.service.database, &sqlx::migrate!("./migrations")).await?;
         let rotation = chrono::Duration::days(settings.tokens.key_rotation_days);
         keys::rotate_if_due(&pool, &clock, rotation).await?;
@@ -100,6 +117,7 @@ impl Application {
             core,
             bus: Bus::new(settings.service.amqp),
             franceconnect: settings.franceconnect,
+            callers,
         })
     }
 
@@ -142,6 +160,10 @@ impl Application {
                 .add_service(KeysServer::new(grpc::KeysService(core.clone())))
                 .add_service(AuditServer::new(grpc::AuditService(core.clone())))
                 .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))
+                .add_service(LinksServer::new(grpc::LinksService {
+                    core: core.clone(),
+                    callers: self.callers,
+                }))
                 .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
                     core,
                     self.franceconnect,
@@ -156,6 +178,7 @@ impl Application {
                 "guichet.identity.v1.Keys",
                 "guichet.identity.v1.Audit",
                 "guichet.identity.v1.FranceConnect",
+                "guichet.identity.v1.Links",
                 "guichet.privacy.v1.Privacy",
             ],
             shutdown,

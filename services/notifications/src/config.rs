@@ -20,6 +20,11 @@ pub struct Settings {
     pub sms: SmsConfig,
     pub delivery: DeliveryConfig,
     pub feed: FeedConfig,
+    /// The key this service calls the identity service with in its own name
+    /// (`GUICHET__SERVICE_KEY`, the value of identity's
+    /// `GUICHET__SERVICE_KEYS__NOTIFICATIONS`): it gets the links of address-verification
+    /// and password-reset e-mails when it sends them. Unset, those e-mails cannot go.
+    pub service_key: SecretString,
 }
 
 /// The public address of the residents' site.

@@ -12,6 +12,9 @@
 //! A worker killed between the server's acceptance and its commit sends that message
 //! again on the next attempt (at-least-once, like any mailer): each e-mail's
 //! `Message-ID` is the delivery's id, so mail systems can tell the copies apart.
+//!
+//! Identity's e-mails get their link from the identity service at each attempt, put into
+//! the message in memory only ([`crate::links`]).
 
 use std::time::Duration;
 
@@ -28,7 +31,10 @@ use sqlx::{PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::config::{DeliveryConfig, SmsConfig, SmtpConfig, SmtpTls};
+use crate::{
+    config::{DeliveryConfig, SmsConfig, SmtpConfig, SmtpTls},
+    links::Links,
+};
 
 /// Longest wait between two attempts.
 const MAX_BACKOFF_MS: u64 = 6 * 3600 * 1000;
@@ -51,6 +57,8 @@ pub struct Due {
     pub subject: String,
     pub body: String,
     pub attempts: i32,
+    /// Identity's link request, whose link goes into the body's slot when it is sent.
+    pub link_request: Option<Uuid>,
 }
 
 /// The outgoing channels.
@@ -59,6 +67,8 @@ pub struct Senders {
     from: Mailbox,
     sms: SmsConfig,
     http: reqwest::Client,
+    /// Where identity's e-mails get their links; without it they are not sent.
+    links: Option<Links>,
 }
 
 impl Senders {
@@ -91,6 +101,32 @@ impl Senders {
                 .with_context(|| format!("invalid smtp.from address {:?}", smtp.from))?,
             sms: sms.clone(),
             http,
+            links: None,
+        })
+    }
+
+    /// Gets the links of identity's e-mails from `links`.
+    #[must_use]
+    pub fn with_links(self, links: Links) -> Self {
+        Self {
+            links: Some(links),
+            ..self
+        }
+    }
+
+    /// The delivery as it goes out: with its link, for one of identity's e-mails.
+    async fn complete(&self, due: &Due) -> Result<Due, Failure> {
+        let Some(request) = due.link_request else {
+            return Ok(due.clone());
+        };
+        let Some(links) = &self.links else {
+            return Err(Failure::Transient(
+                "aucun accès au service d'identité pour le lien".to_owned(),
+            ));
+        };
+        Ok(Due {
+            body: links.fill(request, &due.body).await?,
+            ..due.clone()
         })
     }
 
@@ -224,7 +260,7 @@ pub async fn attempt_one(
 ) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await.context("starting a delivery")?;
     let due: Option<Due> = sqlx::query_as(
-        "SELECT id, channel, recipient, subject, body, attempts FROM deliveries
+        "SELECT id, channel, recipient, subject, body, attempts, link_request FROM deliveries
          WHERE status = 'pending' AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
@@ -235,7 +271,10 @@ pub async fn attempt_one(
     let Some(due) = due else {
         return Ok(false);
     };
-    let outcome = senders.send(&due).await;
+    let outcome = match senders.complete(&due).await {
+        Ok(complete) => senders.send(&complete).await,
+        Err(failure) => Err(failure),
+    };
     let attempts = u32::try_from(due.attempts).unwrap_or(0) + 1;
     let now = clock.now();
     let (status, error, next): (&str, String, DateTime<Utc>) = match outcome {

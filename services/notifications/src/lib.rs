@@ -17,6 +17,7 @@ mod error;
 pub mod feed;
 pub mod grouping;
 mod grpc;
+pub mod links;
 pub mod live;
 pub mod privacy;
 pub mod residents;
@@ -64,6 +65,7 @@ impl Application {
         let listener = guichet_kit::grpc::bind(&service.grpc).await?;
         // Fail at start, not at the first e-mail, when the SMTP settings are unusable.
         delivery::Senders::new(&settings.smtp, &settings.sms)?;
+        links::check_key(&settings.service_key)?;
         Ok(Self {
             listener,
             pool,
@@ -93,7 +95,9 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let hub = live::Hub::default();
-        let senders = delivery::Senders::new(&self.settings.smtp, &self.settings.sms)?;
+        let senders = delivery::Senders::new(&self.settings.smtp, &self.settings.sms)?.with_links(
+            links::Links::new(&self.identity_url, &self.settings.service_key)?,
+        );
         let tasks = vec![
             tokio::spawn(bus::consume(
                 self.bus.clone(),

@@ -5,7 +5,10 @@
 //! inbox. The unique key (event, recipient, channel) means a redelivered event or a
 //! restarted consumer never queues a second copy; [`crate::delivery`] sends them.
 //!
-//! Identity's e-mails (address verification, password reset) go through here too.
+//! Identity's e-mails (address verification, password reset) go through here too. Their
+//! events carry a link request, never the link: the delivery keeps the message with a
+//! slot for the link and the request's id, and the link is asked for when it is sent
+//! ([`crate::links`]).
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -222,30 +225,16 @@ impl Handler for Notifier {
             "account.verification_requested" => {
                 let asked: AccountVerificationRequested = event.decode()?;
                 remember_email(conn, &asked.account_id, &asked.email, now).await?;
-                let rendered = templates::verify_email(&asked.link);
-                queue(
-                    conn,
-                    event,
-                    &Target::email(&asked.account_id, &asked.email),
-                    "",
-                    &rendered,
-                    now,
-                )
-                .await?;
+                let rendered = templates::verify_email(templates::LINK_SLOT);
+                let target = Target::email(&asked.account_id, &asked.email);
+                queue_link(conn, event, &target, &asked.request_id, &rendered, now).await?;
             }
             "account.password_reset_requested" => {
                 let asked: PasswordResetRequested = event.decode()?;
                 remember_email(conn, &asked.account_id, &asked.email, now).await?;
-                let rendered = templates::reset_password(&asked.link);
-                queue(
-                    conn,
-                    event,
-                    &Target::email(&asked.account_id, &asked.email),
-                    "",
-                    &rendered,
-                    now,
-                )
-                .await?;
+                let rendered = templates::reset_password(templates::LINK_SLOT);
+                let target = Target::email(&asked.account_id, &asked.email);
+                queue_link(conn, event, &target, &asked.request_id, &rendered, now).await?;
             }
             "follower.outcome_reached" => {
                 let outcome: FollowerOutcome = event.decode()?;
@@ -609,6 +598,35 @@ async fn queue(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     queue_grouped(conn, event, target, tracking_number, rendered, now, None).await
+}
+
+/// Queues one of identity's e-mails: the message with [`templates::LINK_SLOT`] where the
+/// link goes, and the link request the link is asked for when it is sent. An event
+/// without a request (written before links were asked for) has nothing to send.
+async fn queue_link(
+    conn: &mut PgConnection,
+    event: &Event,
+    target: &Target,
+    request: &str,
+    rendered: &Rendered,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Ok(request) = request.parse::<Uuid>() else {
+        tracing::warn!(event = %event.id, kind = %event.kind, "account e-mail without a link request; nothing sent");
+        return Ok(());
+    };
+    queue(conn, event, target, "", rendered, now).await?;
+    sqlx::query(
+        "UPDATE deliveries SET link_request = $3
+         WHERE event_id = $1 AND channel = $2 AND link_request IS NULL",
+    )
+    .bind(event.id)
+    .bind(target.channel)
+    .bind(request)
+    .execute(conn)
+    .await
+    .context("recording a delivery's link request")?;
+    Ok(())
 }
 
 /// A delivery that opens a group of an agent's entries ([`crate::grouping`]).

@@ -271,6 +271,11 @@ pub fn entries(about: &About<'_>, entries: &[Entry]) -> Rendered {
     )
 }
 
+/// Where the link of an identity e-mail goes in the stored message: the link itself is
+/// asked of the identity service, and put in its place, only when the e-mail is sent
+/// ([`crate::links`]). What a resident's data export shows instead of the link.
+pub const LINK_SLOT: &str = "[lien personnel, envoyé par e-mail et non conservé]";
+
 /// The link confirming a new account's e-mail address.
 pub fn verify_email(link: &str) -> Rendered {
     let body = format!(
@@ -476,5 +481,23 @@ mod tests {
                 .contains("https://guichet.example/signalements/abc")
         );
         assert!(rendered.subject.contains("Cours Mirabeau"));
+    }
+
+    #[test]
+    fn identity_messages_are_stored_with_a_slot_the_link_fills_when_sent() {
+        for rendered in [verify_email(LINK_SLOT), reset_password(LINK_SLOT)] {
+            assert_eq!(
+                rendered.body.matches(LINK_SLOT).count(),
+                1,
+                "{}",
+                rendered.body
+            );
+            let sent = rendered.body.replace(
+                LINK_SLOT,
+                "https://guichet.example/compte/verifier-email?jeton=s",
+            );
+            assert!(sent.contains("\n\nhttps://guichet.example/compte/verifier-email?jeton=s\n\n"));
+            assert!(!sent.contains(LINK_SLOT));
+        }
     }
 }

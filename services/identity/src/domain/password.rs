@@ -1,13 +1,30 @@
 //! Passwords: a length policy people can live with, hashed with Argon2id.
+//!
+//! Argon2id is slow on purpose (tens of milliseconds of CPU and 19 MiB each): run on
+//! the async workers it would stall every request of the process while it computes. So
+//! every hash and verification runs on tokio's blocking pool, and only a few at a time
+//! ([`SLOTS`]): a burst of logins queues for a slot instead of growing the blocking pool
+//! to hundreds of threads, each holding Argon2's memory, in a pod limited to 256 MiB.
 
+use std::sync::LazyLock;
+
+use anyhow::Context as _;
 use argon2::{
     Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use tokio::sync::Semaphore;
 
 /// Long enough to resist guessing, short enough to type on a kiosk.
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
+
+/// Argon2 computations at once: one per core the process may use (its cgroup's CPU
+/// limit counts), at least two, at most eight.
+static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    Semaphore::new(cores.clamp(2, 8))
+});
 
 /// What is wrong with a new password, in French, if anything.
 pub fn policy_violation(password: &str) -> Option<&'static str> {
@@ -21,7 +38,54 @@ pub fn policy_violation(password: &str) -> Option<&'static str> {
     }
 }
 
-pub fn hash(password: &str) -> anyhow::Result<String> {
+/// Runs `work` on the blocking pool once a slot is free.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .context("the password slots are closed")?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("hashing a password on the blocking pool")
+}
+
+/// Hashes a new password (Argon2id, random salt) off the async workers.
+pub async fn hash(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    off_the_workers(move || hash_now(&password)).await?
+}
+
+/// Checks a password against a stored hash, in constant time, off the async workers.
+pub async fn verify(password: &str, stored: &str) -> bool {
+    let (password, stored) = (password.to_owned(), stored.to_owned());
+    match off_the_workers(move || verify_now(&password, &stored)).await {
+        Ok(verified) => verified,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "password check failed");
+            false
+        }
+    }
+}
+
+/// Checks a password against a hash of nothing, when the account does not exist, so a
+/// wrong e-mail and a wrong password take the same time.
+pub async fn dummy_verify(password: &str) {
+    let password = password.to_owned();
+    let checked = off_the_workers(move || {
+        static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        if let Some(stored) = DUMMY.get_or_init(|| hash_now("guichet-dummy-password").ok()) {
+            let _ = verify_now(&password, stored);
+        }
+    })
+    .await;
+    if let Err(error) = checked {
+        tracing::error!(error = format!("{error:#}"), "password check failed");
+    }
+}
+
+fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -29,8 +93,7 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
-/// Constant-time check of a password against a stored hash.
-pub fn verify(password: &str, stored: &str) -> bool {
+fn verify_now(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -38,26 +101,34 @@ pub fn verify(password: &str, stored: &str) -> bool {
     })
 }
 
-/// A hash of nothing, checked when the account does not exist, so a wrong e-mail and a
-/// wrong password take the same time.
-pub fn dummy_verify(password: &str) {
-    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    if let Some(stored) = DUMMY.get_or_init(|| hash("guichet-dummy-password").ok()) {
-        let _ = verify(password, stored);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_hash_verifies_only_its_password() {
-        let stored = hash("correct horse battery").unwrap();
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_password() {
+        let stored = hash("correct horse battery").await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery", &stored));
-        assert!(!verify("correct horse batterY", &stored));
-        assert!(!verify("correct horse battery", "not a hash"));
+        assert!(verify("correct horse battery", &stored).await);
+        assert!(!verify("correct horse batterY", &stored).await);
+        assert!(!verify("correct horse battery", "not a hash").await);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_leaves_the_async_worker_free() {
+        // On a one-thread runtime, a hash computed on the worker would hold this ticker
+        // back until it finished; on the blocking pool the ticker keeps running.
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = ticks.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        });
+        hash("une phrase de passe solide").await.unwrap();
+        ticker.abort();
+        assert!(ticks.load(std::sync::atomic::Ordering::Relaxed) > 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use guichet_kit::{
     bus::{self, Event},
     grpc::{Violation, timestamp},
@@ -27,13 +27,13 @@ use uuid::Uuid;
 use super::{Core, address};
 use crate::{
     domain::{Error, Level, attribute_violation, normalize_email, password},
+    links::{self, Purpose},
     throttle,
-    tokens::{Kind, NewSession, digest},
+    tokens::{Kind, NewSession},
 };
 
 const SOURCE: &str = "/guichet/identity";
 const WRONG_CREDENTIALS: &str = "Adresse e-mail ou mot de passe incorrect.";
-const LINK_HOURS: i64 = 24;
 
 pub struct AccountsService(pub Core);
 
@@ -56,7 +56,7 @@ impl AccountsService {
         let Some(email) = email.filter(|_| problems.is_empty()) else {
             return Err(Error::Invalid(problems));
         };
-        let hash = password::hash(&request.password)?;
+        let hash = password::hash(&request.password).await?;
         let now = core.now();
         let id = Uuid::now_v7();
         let mut tx = core.pool.begin().await?;
@@ -85,6 +85,8 @@ impl AccountsService {
         Ok(id)
     }
 
+    /// Asks for an e-mail with a link: records the link request and publishes its
+    /// event, which carries the request's id and never the link ([`links`]).
     async fn send_link(
         &self,
         conn: &mut PgConnection,
@@ -93,16 +95,8 @@ impl AccountsService {
         purpose: Purpose,
     ) -> Result<(), Error> {
         let core = &self.0;
-        let token = random_secret();
-        let expires_at = core.now() + Duration::hours(LINK_HOURS);
-        sqlx::query("INSERT INTO one_time_tokens (hash, account_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(digest(&token))
-            .bind(account)
-            .bind(purpose.as_str())
-            .bind(expires_at)
-            .execute(&mut *conn)
-            .await?;
-        let base = core.public_url.trim_end_matches('/');
+        let (request, expires_at) =
+            links::request(&mut *conn, account, purpose, core.now()).await?;
         let event = match purpose {
             Purpose::VerifyEmail => Event::new(
                 SOURCE,
@@ -112,8 +106,8 @@ impl AccountsService {
                 &AccountVerificationRequested {
                     account_id: account.to_string(),
                     email: email.to_owned(),
-                    link: format!("{base}/compte/verifier-email?jeton={token}"),
                     expires_at: Some(timestamp(expires_at)),
+                    request_id: request.to_string(),
                 },
             ),
             Purpose::ResetPassword => Event::new(
@@ -124,8 +118,8 @@ impl AccountsService {
                 &PasswordResetRequested {
                     account_id: account.to_string(),
                     email: email.to_owned(),
-                    link: format!("{base}/compte/nouveau-mot-de-passe?jeton={token}"),
                     expires_at: Some(timestamp(expires_at)),
+                    request_id: request.to_string(),
                 },
             ),
         };
@@ -133,29 +127,46 @@ impl AccountsService {
         Ok(())
     }
 
-    /// Spends a one-time token; the account it was for.
+    /// Spends a link's secret (and every other link of its request); the account it
+    /// was for.
     async fn spend(
         &self,
         conn: &mut PgConnection,
         token: &str,
         purpose: Purpose,
     ) -> Result<Uuid, Error> {
-        let account: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE one_time_tokens SET used_at = $3
-             WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
-             RETURNING account_id",
+        links::spend(conn, token, purpose, self.0.now()).await
+    }
+
+    /// Sets a new password with a reset link's secret. The secret is checked (its
+    /// digest looked up, unused, unexpired) and spent before `hash` runs: a bogus link
+    /// costs a lookup, never an Argon2 computation. Spent in the transaction that
+    /// stores the new hash, so a failure leaves the link usable.
+    async fn reset<H, F>(&self, token: &str, new_password: String, hash: H) -> Result<(), Error>
+    where
+        H: FnOnce(String) -> F,
+        F: Future<Output = anyhow::Result<String>>,
+    {
+        let core = &self.0;
+        let mut tx = core.pool.begin().await?;
+        let account = self.spend(&mut tx, token, Purpose::ResetPassword).await?;
+        let hash = hash(new_password).await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+            .bind(account)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        // Whoever knew the old password is signed out everywhere.
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'password reset'
+             WHERE subject = $1 AND revoked_at IS NULL",
         )
-        .bind(digest(token.trim()))
-        .bind(purpose.as_str())
-        .bind(self.0.now())
-        .fetch_optional(&mut *conn)
+        .bind(account)
+        .bind(core.now())
+        .execute(&mut *tx)
         .await?;
-        account.ok_or_else(|| {
-            Error::field(
-                "token",
-                "Ce lien n'est plus valable : demandez-en un nouveau.",
-            )
-        })
+        tx.commit().await?;
+        Ok(())
     }
 
     #[tracing::instrument(name = "Resident login", skip_all)]
@@ -171,9 +182,9 @@ impl AccountsService {
         .fetch_optional(&core.pool)
         .await?;
         let verified = match &account {
-            Some((_, Some(hash))) => password::verify(&request.password, hash),
+            Some((_, Some(hash))) => password::verify(&request.password, hash).await,
             _ => {
-                password::dummy_verify(&request.password);
+                password::dummy_verify(&request.password).await;
                 false
             }
         };
@@ -288,7 +299,7 @@ impl AccountsService {
         .await?;
         match stored {
             None => return Err(Error::Unauthenticated("Ce compte n'existe plus.")),
-            Some(Some(hash)) if !password::verify(password_text, &hash) => {
+            Some(Some(hash)) if !password::verify(password_text, &hash).await => {
                 return Err(Error::field("password", "Mot de passe incorrect."));
             }
             // FranceConnect-only accounts have no password: the fresh session suffices.
@@ -304,7 +315,12 @@ impl AccountsService {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        for table in ["attributes", "businesses", "one_time_tokens"] {
+        for table in [
+            "attributes",
+            "businesses",
+            "one_time_tokens",
+            "link_requests",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE account_id = $1"
             )))
@@ -339,29 +355,6 @@ impl AccountsService {
         tracing::info!("account erased");
         Ok(())
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Purpose {
-    VerifyEmail,
-    ResetPassword,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::ResetPassword => "reset_password",
-        }
-    }
-}
-
-fn random_secret() -> String {
-    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-    use rand::RngCore as _;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Sets an attribute unless a stronger level already vouches for another value; an
@@ -575,33 +568,17 @@ impl Accounts for AccountsService {
         &self,
         request: Request<ResetPasswordRequest>,
     ) -> Result<Response<ResetPasswordResponse>, Status> {
-        let core = &self.0;
         let request = request.into_inner();
+        // Judged first, as the pages expect: a refused password leaves the link unspent.
         if let Some(text) = password::policy_violation(&request.new_password) {
             return Err(Error::field("new_password", text).into());
         }
-        let hash = password::hash(&request.new_password).map_err(Error::from)?;
-        let mut tx = core.pool.begin().await.map_err(Error::from)?;
-        let account = self
-            .spend(&mut tx, &request.token, Purpose::ResetPassword)
-            .await?;
-        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
-            .bind(account)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::from)?;
-        // Whoever knew the old password is signed out everywhere.
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'password reset'
-             WHERE subject = $1 AND revoked_at IS NULL",
+        self.reset(
+            &request.token,
+            request.new_password,
+            |new: String| async move { password::hash(&new).await },
         )
-        .bind(account)
-        .bind(core.now())
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
+        .await?;
         Ok(Response::new(ResetPasswordResponse {}))
     }
 
@@ -705,5 +682,120 @@ impl Accounts for AccountsService {
         Ok(Response::new(
             self.add_business(account, request.into_inner()).await?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use guichet_kit::{Clock, testing};
+
+    use super::*;
+    use crate::{
+        throttle::Throttle,
+        tokens::{TokenConfig, Tokens},
+    };
+
+    const NEW_PASSWORD: &str = "un tout nouveau mot de passe";
+
+    /// The accounts service over a fresh database, with one account.
+    async fn service(hint: &str) -> (AccountsService, Uuid) {
+        let pool =
+            guichet_kit::db::connect(&testing::database(hint), &sqlx::migrate!("./migrations"))
+                .await
+                .unwrap();
+        let clock = Clock::system();
+        let account = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created_at)
+             VALUES ($1, 'jeanne@example.org', 'ancien', now())",
+        )
+        .bind(account)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let core = Core {
+            tokens: Tokens::new(pool.clone(), clock.clone(), TokenConfig::default()),
+            throttle: Throttle::new(pool.clone(), clock.clone()),
+            public_url: "https://guichet.ville.example".to_owned(),
+            pool,
+            clock,
+        };
+        (AccountsService(core), account)
+    }
+
+    /// A hasher that counts its calls instead of running Argon2.
+    fn counting(
+        calls: &AtomicU32,
+    ) -> impl FnOnce(String) -> std::future::Ready<anyhow::Result<String>> {
+        move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(Ok("nouveau".to_owned()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reset_with_an_unknown_token_is_refused_before_any_hashing() {
+        let (service, _) = service("reset_unknown").await;
+        let calls = AtomicU32::new(0);
+        let refused = service
+            .reset("inconnu", NEW_PASSWORD.to_owned(), counting(&calls))
+            .await;
+        assert!(
+            matches!(&refused, Err(Error::Invalid(v)) if v[0].field == "token"),
+            "{refused:?}"
+        );
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "no hashing for a bogus token"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_hashes_once_and_spends_every_link_of_its_request() {
+        let (service, account) = service("reset_valid").await;
+        let core = &service.0;
+        let mut tx = core.pool.begin().await.unwrap();
+        let (request, _) = links::request(&mut tx, account, Purpose::ResetPassword, core.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Two links for one request: the e-mail was retried.
+        let secret = |link: String| link.split_once("?jeton=").unwrap().1.to_owned();
+        let (first, _) = links::issue(&core.pool, &core.public_url, request, core.now())
+            .await
+            .unwrap();
+        let (second, _) = links::issue(&core.pool, &core.public_url, request, core.now())
+            .await
+            .unwrap();
+        assert!(
+            first.starts_with("https://guichet.ville.example/compte/nouveau-mot-de-passe?jeton=")
+        );
+        assert_ne!(first, second);
+
+        let calls = AtomicU32::new(0);
+        service
+            .reset(&secret(second), NEW_PASSWORD.to_owned(), counting(&calls))
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(&core.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, "nouveau");
+        // The other link of the request is spent with it, and no new one is issued.
+        let again = service
+            .reset(&secret(first), NEW_PASSWORD.to_owned(), counting(&calls))
+            .await;
+        assert!(matches!(again, Err(Error::Invalid(_))), "{again:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            links::issue(&core.pool, &core.public_url, request, core.now()).await,
+            Err(Error::NotFound(_))
+        ));
     }
 }

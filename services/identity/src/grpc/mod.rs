@@ -6,6 +6,7 @@ mod audit;
 mod devices;
 mod franceconnect;
 mod keys;
+mod links;
 mod privacy;
 mod staff;
 
@@ -26,6 +27,7 @@ pub use audit::AuditService;
 pub use devices::DevicesService;
 pub use franceconnect::FranceConnectService;
 pub use keys::KeysService;
+pub use links::LinksService;
 pub use privacy::PrivacyService;
 pub use staff::StaffService;
 pub use staff::bootstrap_admin;

@@ -190,9 +190,9 @@ impl Staff for StaffService {
                 .await
                 .map_err(Error::from)?;
         let verified = match &agent {
-            Some((_, hash, true)) => password::verify(&request.password, hash),
+            Some((_, hash, true)) => password::verify(&request.password, hash).await,
             _ => {
-                password::dummy_verify(&request.password);
+                password::dummy_verify(&request.password).await;
                 false
             }
         };
@@ -377,7 +377,9 @@ impl Staff for StaffService {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems).into());
         }
-        let hash = password::hash(&request.password).map_err(Error::from)?;
+        let hash = password::hash(&request.password)
+            .await
+            .map_err(Error::from)?;
         let id = Uuid::now_v7();
         let mut tx = core.pool.begin().await.map_err(Error::from)?;
         let inserted = sqlx::query(
@@ -628,7 +630,7 @@ pub async fn bootstrap_admin(
     password_text: &str,
     name: &str,
 ) -> Result<(), Error> {
-    let hash = password::hash(password_text)?;
+    let hash = password::hash(password_text).await?;
     let mut tx = core.pool.begin().await?;
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
