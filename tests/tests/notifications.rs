@@ -181,6 +181,65 @@ async fn an_agents_live_feed_shows_their_departments_demands_within_a_second_and
 }
 
 #[tokio::test]
+async fn a_feed_listener_cut_off_by_the_database_misses_nothing_and_repeats_nothing() {
+    let platform = Platform::start("feed_cut").await.unwrap();
+    let roads = platform.agent("karim", &["VOIRIE"]).await;
+    let mut stream = SseStream::open(&platform, &roads, None).await;
+    let first = file_complaint(&platform, "NID_DE_POULE", Value::Null).await;
+    let event = stream.next(Duration::from_secs(5)).await.expect("live");
+    assert!(event.data.contains(&first));
+
+    // Demands keep coming, twelve at a time, while the database ends the notifications
+    // service's listening connection again and again (an administrator, a failover).
+    let filing = async {
+        let mut filed = Vec::new();
+        for _ in 0..4 {
+            let batch = futures::future::join_all(
+                (0..12).map(|_| file_complaint(&platform, "NID_DE_POULE", Value::Null)),
+            )
+            .await;
+            filed.extend(batch);
+        }
+        filed
+    };
+    let cutting = async {
+        let mut cuts = 0;
+        for _ in 0..20 {
+            let cut: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND query ILIKE '%feed_items%'
+                   AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(&platform.notifications_db)
+            .await
+            .unwrap();
+            cuts += cut.len();
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        cuts
+    };
+    let (filed, cuts) = tokio::join!(filing, cutting);
+    assert!(cuts > 0, "the listener was found and cut");
+    let mut heard: Vec<String> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && !filed.iter().all(|n| heard.contains(n)) {
+        if let Some(event) = stream.next(Duration::from_secs(2)).await {
+            let item: Value = serde_json::from_str(&event.data).unwrap();
+            heard.push(item["tracking_number"].as_str().unwrap().to_owned());
+        }
+    }
+    // Anything repeated would come right behind.
+    while let Some(event) = stream.next(Duration::from_secs(1)).await {
+        let item: Value = serde_json::from_str(&event.data).unwrap();
+        heard.push(item["tracking_number"].as_str().unwrap().to_owned());
+    }
+    for number in &filed {
+        let times = heard.iter().filter(|h| *h == number).count();
+        assert_eq!(times, 1, "{number} heard {times} times in {heard:?}");
+    }
+}
+
+#[tokio::test]
 async fn feed_items_count_as_unread_per_tab_until_the_agent_marks_them_read() {
     let platform = Platform::start("unread").await.unwrap();
     let roads = platform.agent("karim", &["VOIRIE"]).await;

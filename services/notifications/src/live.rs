@@ -3,9 +3,10 @@
 //! reads the committed item and broadcasts it to the streams open on that replica, so
 //! every replica's agents hear every item whichever replica consumed the event.
 //!
-//! A listener that lost its connection catches up from the table (`seq` after the last
-//! one it saw) before listening again; a stream that fell behind the broadcast does the
-//! same for its agent.
+//! A listener that lost its connection (a database restart, a terminated backend) starts
+//! over: it listens again, then catches up from the table (`seq` after the last one it
+//! forwarded), so nothing committed meanwhile is missed and nothing is sent twice; a
+//! stream that fell behind the broadcast does the same for its agent.
 
 use std::{sync::Arc, time::Duration};
 
@@ -42,7 +43,7 @@ impl Hub {
 
     /// Listens for committed items until `stop`, reconnecting after failures.
     pub async fn run(self, pool: PgPool, stop: CancellationToken) {
-        let mut cursor = match feed::last_seq(&pool).await {
+        let mut cursor = Cursor::at(match feed::last_seq(&pool).await {
             Ok(seq) => seq,
             Err(error) => {
                 tracing::warn!(
@@ -51,7 +52,7 @@ impl Hub {
                 );
                 0
             }
-        };
+        });
         while !stop.is_cancelled() {
             if let Err(error) = self.listen(&pool, &mut cursor, &stop).await {
                 tracing::warn!(
@@ -69,7 +70,7 @@ impl Hub {
     async fn listen(
         &self,
         pool: &PgPool,
-        cursor: &mut i64,
+        cursor: &mut Cursor,
         stop: &CancellationToken,
     ) -> anyhow::Result<()> {
         let mut listener = PgListener::connect_with(pool)
@@ -80,13 +81,19 @@ impl Hub {
             .await
             .context("listening for feed items")?;
         // Whatever committed while nobody listened.
-        for item in feed::all_after(pool, *cursor, 10_000).await? {
+        for item in feed::all_after(pool, cursor.resume_after(), 10_000).await? {
             self.forward(cursor, item);
         }
         loop {
+            // `try_recv`, not `recv`: `recv` reconnects by itself and silently drops what
+            // was notified meanwhile. A lost connection ends this listen, and the next one
+            // catches up from the table once it listens again.
             let notification = tokio::select! {
                 () = stop.cancelled() => return Ok(()),
-                n = listener.recv() => n.context("receiving a feed notification")?,
+                n = listener.try_recv() => n.context("receiving a feed notification")?,
+            };
+            let Some(notification) = notification else {
+                anyhow::bail!("the feed listener's connection was lost");
             };
             let Ok(seq) = notification.payload().parse::<i64>() else {
                 continue;
@@ -97,9 +104,77 @@ impl Hub {
         }
     }
 
-    fn forward(&self, cursor: &mut i64, item: ItemRow) {
-        *cursor = (*cursor).max(item.seq);
+    fn forward(&self, cursor: &mut Cursor, item: ItemRow) {
+        // The catch-up and a late notification may bring the same item: once only.
+        if !cursor.first_time(item.seq) {
+            return;
+        }
         // No receiver is no error: nobody is watching right now.
         self.sender.send(Arc::new(item)).ok();
+    }
+}
+
+/// Where the listener stands: the items it forwarded lately, so that an item is sent
+/// once whether the catch-up or a notification brings it, even when transactions commit
+/// out of `seq` order (several consumers).
+struct Cursor {
+    highest: i64,
+    recent: std::collections::VecDeque<i64>,
+}
+
+/// Items remembered, and how far below the highest one a catch-up looks again for
+/// items that committed late.
+const REMEMBERED: usize = 4096;
+const LATE_WINDOW: i64 = 256;
+
+impl Cursor {
+    fn at(seq: i64) -> Self {
+        Self {
+            highest: seq,
+            recent: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Where a catch-up starts (remembered items below it are skipped as seen).
+    fn resume_after(&self) -> i64 {
+        match self.recent.iter().min() {
+            Some(&lowest) => (self.highest - LATE_WINDOW).max(lowest - 1),
+            None => self.highest,
+        }
+    }
+
+    /// Records `seq`; `false` if it was already forwarded.
+    fn first_time(&mut self, seq: i64) -> bool {
+        if self.recent.contains(&seq) || (self.recent.is_empty() && seq <= self.highest) {
+            return false;
+        }
+        if let Some(&lowest) = self.recent.iter().min()
+            && seq < lowest
+            && self.recent.len() >= REMEMBERED
+        {
+            return false;
+        }
+        self.recent.push_back(seq);
+        if self.recent.len() > REMEMBERED {
+            self.recent.pop_front();
+        }
+        self.highest = self.highest.max(seq);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_forwarded_once_whatever_brings_it() {
+        let mut cursor = Cursor::at(10);
+        assert!(!cursor.first_time(9), "before the start: already history");
+        assert!(cursor.first_time(12));
+        assert!(cursor.first_time(11), "committed late, still new");
+        assert!(!cursor.first_time(12));
+        assert!(!cursor.first_time(11));
+        assert_eq!(cursor.resume_after(), 10);
     }
 }
