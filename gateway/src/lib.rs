@@ -9,13 +9,14 @@ pub mod error;
 mod limits;
 mod routes;
 mod state;
+mod upload;
 
 use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-pub use config::{HttpConfig, Limits, ServiceUrls, Settings, WriteLimits};
+pub use config::{HttpConfig, Limits, ServiceUrls, Settings, Timeouts, WriteLimits};
 pub use routes::openapi;
 
 /// The gateway's whole HTTP router, as `Application` serves it, with lazy connections

@@ -22,12 +22,9 @@ fn near(north: f64, east: f64) -> (f64, f64) {
     (lat, lon)
 }
 
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,
-];
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
-];
+/// Real pictures: photos are rewritten without their metadata, so they must parse.
+const JPEG: &[u8] = guichet_kit::testing::photos::GRADIENT_JPEG;
+const PNG: &[u8] = guichet_kit::testing::photos::PNG;
 
 fn pothole(at: (f64, f64), address: &str) -> Value {
     json!({

@@ -12,9 +12,8 @@ use guichet_tests::{Options, Platform};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
-];
+/// A real picture: photos are rewritten without their metadata, so they must parse.
+const PNG: &[u8] = testing::photos::PNG;
 
 /// The texts of every SMS received, oldest first.
 fn texts(platform: &Platform) -> Vec<String> {

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 /// `%PDF-1.4` and a comment: a PDF as far as sniffing goes.
 const PDF: &str = "JVBERi0xLjQKJXRlc3QK";
-/// A PNG signature.
-const PNG: &str = "iVBORw0KGgpJSERSdGVzdA==";
+/// A 1 × 1 PNG, base64: pieces are rewritten without their metadata, so they must parse.
+const PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAACklEQVR4nGMAAQAABQABDQottAAAAABJRU5ErkJggg==";
 /// A Windows executable's first bytes.
 const EXE: &str = "TVqQAG5vdCBhIHBkZg==";
 

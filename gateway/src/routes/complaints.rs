@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::{
     Json,
     body::Bytes,
-    extract::{ConnectInfo, DefaultBodyLimit, Path, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
@@ -31,11 +31,12 @@ use crate::{
     auth::{Admin, Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
     state::AppState,
+    upload,
 };
 
-/// Filing carries up to 5 photos of 5 MiB, base64 in JSON.
+/// Filing carries up to 5 photos of 5 MiB, base64 in JSON (or as a form, smaller).
 const FILING_BODY: usize = 36 * 1024 * 1024;
-/// One photo of 5 MiB, base64 in JSON.
+/// One photo of 5 MiB, base64 in JSON (or as a form, smaller).
 const PHOTO_BODY: usize = 8 * 1024 * 1024;
 
 /// The complaint routes, with the larger body limits of the two that carry photos.
@@ -211,6 +212,84 @@ impl PublicComplaint {
     }
 }
 
+/// The photos of a JSON filing, decoded; faults name `photos[i].content_base64`.
+fn decode_photos(photos: Vec<PhotoUpload>) -> Result<Vec<pb::Photo>, ApiError> {
+    photos
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| decode_photo(p, &format!("photos[{i}].content_base64")))
+        .collect()
+}
+
+/// A complaint sent as `multipart/form-data`: the complaint as JSON, and its photos as
+/// files, each read with its limits enforced while it arrives.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Describes the form in the OpenAPI document; read part by part.
+pub struct ComplaintForm {
+    /// The complaint, as the JSON body of the JSON variant (64 KiB at most; photos may
+    /// be left out of it).
+    pub complaint: NewComplaint,
+    /// Up to 5 photos (JPEG, PNG or WebP, 5 MiB each), one part each, all named
+    /// `photos`.
+    #[schema(content_media_type = "application/octet-stream")]
+    pub photos: Vec<Vec<u8>>,
+}
+
+/// A photo sent as `multipart/form-data`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Describes the form in the OpenAPI document; read part by part.
+pub struct PhotoForm {
+    /// JPEG, PNG or WebP, 5 MiB at most; its file name is informative.
+    #[schema(content_media_type = "application/octet-stream")]
+    pub photo: Vec<u8>,
+}
+
+/// What a photo part may be, as the complaints service judges photos.
+const PHOTO: upload::Rule = upload::Rule {
+    max: 5 * 1024 * 1024,
+    accepted: &["image/jpeg", "image/png", "image/webp"],
+    refused: "Seules les photos JPEG, PNG ou WebP sont acceptées.",
+};
+/// Photos per complaint.
+const MAX_PHOTOS: usize = 5;
+/// The `complaint` part of a form: JSON, no file in it.
+const COMPLAINT_PART: usize = 64 * 1024;
+
+/// Reads a complaint sent as a form: its `complaint` part (JSON) and its `photos`.
+async fn complaint_form(form: &mut Multipart) -> Result<(NewComplaint, Vec<pb::Photo>), ApiError> {
+    let mut complaint: Option<NewComplaint> = None;
+    let mut photos = Vec::new();
+    while let Some(part) = upload::next_part(form).await? {
+        match part.name() {
+            Some("complaint") => {
+                complaint = Some(upload::read_json(part, "complaint", COMPLAINT_PART).await?);
+            }
+            Some("photos") => {
+                if photos.len() == MAX_PHOTOS {
+                    return Err(upload::invalid("photos", "Joignez 5 photos au plus."));
+                }
+                let path = format!("photos[{}]", photos.len());
+                let file = upload::read_file(part, &path, PHOTO).await?;
+                photos.push(pb::Photo {
+                    filename: file.filename,
+                    content: file.content,
+                });
+            }
+            _ => {}
+        }
+    }
+    let mut complaint = complaint.ok_or_else(|| {
+        upload::invalid(
+            "complaint",
+            "Joignez la doléance en JSON (champ « complaint »).",
+        )
+    })?;
+    // Photos also given in the JSON part (base64) come first.
+    let mut all = decode_photos(std::mem::take(&mut complaint.photos))?;
+    all.extend(photos);
+    Ok((complaint, all))
+}
+
 fn decode_photo(photo: PhotoUpload, field: &str) -> Result<pb::Photo, ApiError> {
     let content = STANDARD.decode(photo.content_base64.trim()).map_err(|_| {
         ApiError::bad_field(
@@ -225,9 +304,12 @@ fn decode_photo(photo: PhotoUpload, field: &str) -> Result<pb::Photo, ApiError> 
     })
 }
 
-/// Files a complaint, with or without an account, with up to 5 photos. The answer
-/// carries the tracking number to follow it on any channel, and open complaints of the
-/// same category within 50 m, which the resident may follow instead ("me too"). Send
+/// Files a complaint, with or without an account, with up to 5 photos: in JSON (photos
+/// in base64), or as `multipart/form-data` (a `complaint` part in JSON and one
+/// `photos` part per photo, each refused as soon as it passes 5 MiB or shows a type
+/// that is no photo). Photos are stored without their metadata (EXIF, GPS position).
+/// The answer carries the tracking number to follow it on any channel, and open
+/// complaints of the same category within 50 m, which the resident may follow instead ("me too"). Send
 /// an `Idempotency-Key` header so a retry never files twice. A signed-in resident, or a
 /// kiosk, counter or phone desk, sends its token as `Authorization: Bearer …`; the
 /// complaints service takes the account and channel from it. A desk or phone agent
@@ -236,31 +318,38 @@ fn decode_photo(photo: PhotoUpload, field: &str) -> Result<pb::Photo, ApiError> 
     post,
     path = "/api/v1/complaints",
     tag = "complaints",
-    request_body = NewComplaint,
+    request_body(content(
+        (NewComplaint = "application/json"),
+        (ComplaintForm = "multipart/form-data"),
+    )),
     params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key; the same key files once")),
     security((), ("bearer" = [])),
     responses(
         (status = 201, body = FiledComplaint, headers(("Location" = String, description = "Where to follow the demand"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Photos too large"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "A photo or the whole request too large"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "Too many uploads at once: retry"),
     )
 )]
 pub async fn file_complaint(
     bearer: Bearer,
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<NewComplaint>,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     let idempotency_key = idempotency_key(&headers)?;
-    let photos = body
-        .photos
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| decode_photo(p, &format!("photos[{i}].content_base64")))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Held until the complaints service has answered: the photos are in memory till then.
+    let _admitted = upload::admit(&headers, FILING_BODY).await?;
+    let (body, photos) = match upload::Body::<NewComplaint>::read(request, &state).await? {
+        upload::Body::Json(mut body) => {
+            let photos = decode_photos(std::mem::take(&mut body.photos))?;
+            (body, photos)
+        }
+        upload::Body::Form(mut form) => complaint_form(&mut form).await?,
+    };
     let location = body.location.unwrap_or_default();
     let contact = body.contact.unwrap_or_default();
     let request = FileComplaintRequest {
@@ -493,21 +582,29 @@ pub async fn follow(
 }
 
 /// Adds a photo to a complaint: whoever may see it (its owner, whoever holds the number
-/// of one filed without account, an agent handling it). 5 photos per complaint.
+/// of one filed without account, an agent handling it). 5 photos per complaint. In
+/// JSON (base64) or as `multipart/form-data` with one `photo` part, refused as soon as
+/// it passes 5 MiB or shows a type that is no photo. Stored without its metadata.
 #[utoipa::path(
     post,
     path = "/api/v1/demands/{tracking_number}/photos",
     tag = "complaints",
     params(("tracking_number" = String, Path)),
-    request_body = PhotoUpload,
+    request_body(content(
+        (PhotoUpload = "application/json"),
+        (PhotoForm = "multipart/form-data"),
+    )),
     security((), ("bearer" = [])),
     responses(
         (status = 201, body = Vec<PhotoInfo>),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "Too many uploads at once: retry"),
     )
 )]
 pub async fn add_photo(
@@ -515,11 +612,21 @@ pub async fn add_photo(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
-    ApiJson(body): ApiJson<PhotoUpload>,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
-    let photo = decode_photo(body, "content_base64")?;
+    let _admitted = upload::admit(request.headers(), PHOTO_BODY).await?;
+    let photo = match upload::Body::<PhotoUpload>::read(request, &state).await? {
+        upload::Body::Json(body) => decode_photo(body, "content_base64")?,
+        upload::Body::Form(mut form) => {
+            let file = upload::single_file(&mut form, "photo", PHOTO).await?;
+            pb::Photo {
+                filename: file.filename,
+                content: file.content,
+            }
+        }
+    };
     let photos = state
         .complaints
         .clone()

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::{
     Json,
     body::Bytes,
-    extract::{ConnectInfo, DefaultBodyLimit, Path, State},
+    extract::{ConnectInfo, DefaultBodyLimit, FromRequest as _, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -32,6 +32,7 @@ use crate::{
     auth::{Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
     state::AppState,
+    upload,
 };
 
 /// Largest filing body: 10 MiB of pieces, base64-encoded (4/3), plus the form.
@@ -383,15 +384,19 @@ fn attachment(value: Option<Attachment>, path: &str) -> Result<Option<pb::Attach
         (status = 413, description = "Pieces too large"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "Too many uploads at once: retry"),
     )
 )]
 pub async fn file_dispute(
     bearer: Bearer,
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<NewDispute>,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     let idempotency_key = idempotency_key(&headers)?;
+    // The pieces stay in memory until the RAPO service has answered.
+    let _admitted = upload::admit(&headers, MAX_FILING_BODY).await?;
+    let ApiJson(body) = ApiJson::<NewDispute>::from_request(request, &state).await?;
     let pieces = body.pieces.unwrap_or_default();
     let mut supporting = Vec::with_capacity(pieces.supporting.len());
     for (i, piece) in pieces.supporting.into_iter().enumerate() {

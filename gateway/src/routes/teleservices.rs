@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::{
     Json,
     body::Bytes,
-    extract::{ConnectInfo, Path, State},
+    extract::{ConnectInfo, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
@@ -22,6 +22,7 @@ use crate::{
     auth::{Admin, Agent, Bearer, SignedIn},
     error::{ApiError, ApiJson, ApiQuery, Problem},
     state::AppState,
+    upload,
 };
 
 // ------------------------------------------------------------------ JSON shapes
@@ -471,43 +472,99 @@ pub async fn my_drafts(
     Ok(Json(drafts.into_iter().map(Draft::from).collect()))
 }
 
-/// Uploads a file to a draft. Its real type is read from its bytes; the form's file
-/// field says which types and sizes it accepts, checked at submission.
-#[utoipa::path(
-    post,
-    path = "/api/v1/drafts/{id}/attachments",
-    tag = "teleservices",
-    params(("id" = String, Path)),
-    request_body = Upload,
-    security((), ("bearer" = [])),
-    responses(
-        (status = 201, body = Attachment),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn upload(
-    bearer: Bearer,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Upload>,
-) -> Result<impl IntoResponse, ApiError> {
-    let content = base64::engine::general_purpose::STANDARD
-        .decode(body.content_base64.trim())
+/// A file sent as `multipart/form-data`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Describes the form in the OpenAPI document; read part by part.
+pub struct FileForm {
+    /// The file, 10 MiB at most; its name is kept, made safe.
+    #[schema(content_media_type = "application/octet-stream")]
+    pub file: Vec<u8>,
+}
+
+/// A document sent as `multipart/form-data`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Describes the form in the OpenAPI document; read part by part.
+pub struct DocumentForm {
+    /// PDF, JPEG or PNG, 10 MiB at most; its name is kept, made safe.
+    #[schema(content_media_type = "application/octet-stream")]
+    pub file: Vec<u8>,
+    /// Optional words to go with it (up to 4,000 characters).
+    pub text: Option<String>,
+}
+
+/// A draft's file: any type here, since the form's field judges it at submission.
+const DRAFT_FILE: upload::Rule = upload::Rule {
+    max: 10 * 1024 * 1024,
+    accepted: &[],
+    refused: "",
+};
+
+/// A document after filing: what a piece may be (`kit::upload::DOCUMENTS`).
+const DOCUMENT: upload::Rule = upload::Rule {
+    max: 10 * 1024 * 1024,
+    accepted: guichet_kit::upload::DOCUMENTS,
+    refused: "Ce type de fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG.",
+};
+
+/// The words sent with a document: 4,000 characters, of up to 4 bytes each.
+const DOCUMENT_TEXT: usize = 16 * 1024;
+
+/// A file in base64 JSON, decoded.
+fn decode_content(content_base64: &str) -> Result<Vec<u8>, ApiError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(content_base64.trim())
         .map_err(|_| {
             ApiError::bad_field(
                 "validation_failed",
                 "content_base64",
                 "Le contenu du fichier doit être encodé en base64.",
             )
-        })?;
+        })
+}
+
+/// Uploads a file to a draft. Its real type is read from its bytes; the form's file
+/// field says which types and sizes it accepts, checked at submission. In JSON
+/// (base64) or as `multipart/form-data` with one `file` part, refused as soon as it
+/// passes 10 MiB. Photos and scans are stored without their metadata.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/{id}/attachments",
+    tag = "teleservices",
+    params(("id" = String, Path)),
+    request_body(content(
+        (Upload = "application/json"),
+        (FileForm = "multipart/form-data"),
+    )),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 201, body = Attachment),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "Too many uploads at once: retry"),
+    )
+)]
+pub async fn upload(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<impl IntoResponse, ApiError> {
+    let _admitted = upload::admit(request.headers(), super::UPLOAD_BODY).await?;
+    let (filename, content) = match upload::Body::<Upload>::read(request, &state).await? {
+        upload::Body::Json(body) => (body.filename, decode_content(&body.content_base64)?),
+        upload::Body::Form(mut form) => {
+            let file = upload::single_file(&mut form, "file", DRAFT_FILE).await?;
+            (file.filename, file.content)
+        }
+    };
     let attachment = state
         .teleservices
         .clone()
         .upload_attachment(bearer.request(pb::UploadAttachmentRequest {
             draft_id: id.clone(),
-            filename: body.filename,
+            filename,
             content,
         }))
         .await
@@ -524,21 +581,28 @@ pub async fn upload(
 /// agent handling it for a caller. Checked from its bytes (PDF, JPEG or PNG, 10 MiB at
 /// most), kept with the demand's files and written in the timeline; a demand awaiting
 /// the resident goes back to the agents. Teleservice demands (complaints take photos
-/// at `…/photos`).
+/// at `…/photos`). In JSON (base64) or as `multipart/form-data` with a `file` part
+/// (refused as soon as it passes 10 MiB or shows another type) and an optional `text`
+/// part. Photos and scans are stored without their metadata.
 #[utoipa::path(
     post,
     path = "/api/v1/demands/{tracking_number}/attachments",
     tag = "demands",
     params(("tracking_number" = String, Path)),
-    request_body = DemandDocument,
+    request_body(content(
+        (DemandDocument = "application/json"),
+        (DocumentForm = "multipart/form-data"),
+    )),
     security((), ("bearer" = [])),
     responses(
         (status = 201, body = Demand),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "Too many uploads at once: retry"),
     )
 )]
 pub async fn add_document(
@@ -546,27 +610,46 @@ pub async fn add_document(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
-    ApiJson(body): ApiJson<DemandDocument>,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&number, guichet_kit::Owner::Teleservices)?;
-    let content = base64::engine::general_purpose::STANDARD
-        .decode(body.content_base64.trim())
-        .map_err(|_| {
-            ApiError::bad_field(
-                "validation_failed",
-                "content_base64",
-                "Le contenu du fichier doit être encodé en base64.",
-            )
-        })?;
+    let _admitted = upload::admit(request.headers(), super::UPLOAD_BODY).await?;
+    let (filename, content, text) = match upload::Body::<DemandDocument>::read(request, &state)
+        .await?
+    {
+        upload::Body::Json(body) => (
+            body.filename,
+            decode_content(&body.content_base64)?,
+            body.text,
+        ),
+        upload::Body::Form(mut form) => {
+            let (mut file, mut text) = (None, String::new());
+            while let Some(part) = upload::next_part(&mut form).await? {
+                match part.name() {
+                    Some("file") if file.is_some() => {
+                        return Err(upload::invalid(
+                            "file",
+                            "Envoyez un seul fichier à la fois.",
+                        ));
+                    }
+                    Some("file") => file = Some(upload::read_file(part, "file", DOCUMENT).await?),
+                    Some("text") => text = upload::read_text(part, "text", DOCUMENT_TEXT).await?,
+                    _ => {}
+                }
+            }
+            let file = file.ok_or_else(|| upload::missing("file"))?;
+            (file.filename, file.content, text)
+        }
+    };
     let demand = state
         .teleservices
         .clone()
         .add_demand_attachment(bearer.request(pb::AddDemandAttachmentRequest {
             tracking_number,
-            filename: body.filename,
+            filename,
             content,
-            text: body.text,
+            text,
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?

@@ -464,6 +464,10 @@ impl Teleservices {
                 "Le fichier dépasse la taille maximale de 10 Mo.",
             ));
         }
+        let mime_type = upload::sniff(&request.content).unwrap_or("application/octet-stream");
+        // A photo or scan is stored, hashed and served without its metadata.
+        let content = upload::strip_metadata(mime_type, request.content)
+            .map_err(|refused| Error::field("content", refused.message()))?;
         let mut tx = self.pool.begin().await?;
         let draft = self
             .reach_draft(&mut tx, caller, &request.draft_id, true)
@@ -477,8 +481,7 @@ impl Teleservices {
                 "Ce brouillon a atteint le nombre maximal de fichiers.",
             ));
         }
-        let mime_type = upload::sniff(&request.content).unwrap_or("application/octet-stream");
-        let sha256 = upload::sha256_hex(&request.content);
+        let sha256 = upload::sha256_hex(&content);
         let filename = upload::safe_name(&request.filename, "document", mime_type);
         let id = Uuid::now_v7();
         store::insert_attachment(
@@ -490,7 +493,7 @@ impl Teleservices {
                 filename: &filename,
                 mime_type,
                 sha256: &sha256,
-                content: &request.content,
+                content: &content,
                 at: self.clock.now(),
             },
         )
@@ -500,7 +503,7 @@ impl Teleservices {
             id: id.to_string(),
             filename,
             mime_type: mime_type.to_owned(),
-            size: request.content.len() as u64,
+            size: content.len() as u64,
             sha256,
         })
     }
@@ -732,6 +735,9 @@ impl Teleservices {
     ) -> Result<Demand, Error> {
         let tracking = parse_tracking(&request.tracking_number)?;
         let mime_type = check_document(&request.content)?;
+        // A photo or scan is stored, hashed and served without its metadata.
+        let content = upload::strip_metadata(mime_type, request.content)
+            .map_err(|refused| Error::field("content", refused.message()))?;
         let note = request.text.trim();
         if note.chars().count() > shared::MAX_MESSAGE {
             return Err(Error::field(
@@ -762,7 +768,7 @@ impl Teleservices {
             ));
         }
         let filename = upload::safe_name(&request.filename, "document", mime_type);
-        let sha256 = upload::sha256_hex(&request.content);
+        let sha256 = upload::sha256_hex(&content);
         let now = self.clock.now();
         store::insert_attachment(
             &mut tx,
@@ -773,7 +779,7 @@ impl Teleservices {
                 filename: &filename,
                 mime_type,
                 sha256: &sha256,
-                content: &request.content,
+                content: &content,
                 at: now,
             },
         )

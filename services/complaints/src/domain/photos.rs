@@ -1,5 +1,6 @@
 //! Photos of a complaint: the type is judged from the bytes, never from a name or a
-//! header the client chose; sizes and counts are bounded.
+//! header the client chose; sizes and counts are bounded; what the camera wrote beside
+//! the pixels (the GPS position first) is removed before anything is stored.
 
 use guichet_kit::{grpc::Violation, upload};
 use guichet_proto::complaints::v1::Photo;
@@ -9,8 +10,11 @@ pub const MAX_PHOTOS: usize = 5;
 /// A phone camera's picture fits; a 5 × 5 MiB filing still fits one gRPC message.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 
-/// What a camera produces: JPEG, PNG, WebP, and HEIC (HEIF) from iPhones.
-const ACCEPTED: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/heif"];
+/// What a camera produces and whose metadata can be removed: JPEG, PNG and WebP. HEIC
+/// (iPhones) keeps its EXIF in a container `kit::upload` cannot rewrite, so it is
+/// refused rather than stored with the resident's position; iPhones send JPEG to web
+/// forms, and apps convert.
+const ACCEPTED: &[&str] = &["image/jpeg", "image/png", "image/webp"];
 
 /// A photo that passed the checks, ready to be stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,15 +36,15 @@ pub fn check(photo: Photo, field: &str) -> Result<CheckedPhoto, Violation> {
         ));
     }
     let mime_type = upload::sniff_among(&photo.content, ACCEPTED).ok_or_else(|| {
-        Violation::new(
-            field,
-            "Seules les photos JPEG, PNG, WebP ou HEIC sont acceptées.",
-        )
+        Violation::new(field, "Seules les photos JPEG, PNG ou WebP sont acceptées.")
     })?;
+    // Stored, hashed and served without its metadata.
+    let content = upload::strip_metadata(mime_type, photo.content)
+        .map_err(|refused| Violation::new(field, refused.message()))?;
     Ok(CheckedPhoto {
         mime_type,
-        sha256: upload::sha256_hex(&photo.content),
-        content: photo.content,
+        sha256: upload::sha256_hex(&content),
+        content,
     })
 }
 
@@ -75,12 +79,13 @@ mod tests {
         }
     }
 
-    /// The smallest headers `infer` recognises for each accepted type.
-    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
-    const PNG: &[u8] = &[
-        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
-    ];
-    const WEBP: &[u8] = b"RIFF\x24\0\0\0WEBPVP8 ";
+    use guichet_kit::testing::photos;
+
+    const JPEG: &[u8] = photos::GRADIENT_JPEG;
+    const PNG: &[u8] = photos::PNG;
+    /// A 1 × 1 lossless WebP.
+    const WEBP: &[u8] =
+        b"RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0\x2f\0\0\0\x10\x07\x10\x11\x11\x88\x88\xfe\x07\0";
     const HEIC: &[u8] = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
 
     #[test]
@@ -89,7 +94,30 @@ mod tests {
         assert_eq!(sniffed(JPEG), Some("image/jpeg"));
         assert_eq!(sniffed(PNG), Some("image/png"));
         assert_eq!(sniffed(WEBP), Some("image/webp"));
-        assert_eq!(sniffed(HEIC), Some("image/heif"));
+    }
+
+    #[test]
+    fn a_photo_is_kept_without_its_gps_position_and_hashed_as_kept() {
+        let taken = photos::jpeg_with_gps();
+        let kept = check(photo(&taken), "photos[0]").expect("accepted");
+        let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(has(&taken, &photos::GPS_LATITUDE));
+        assert!(!has(&kept.content, &photos::GPS_LATITUDE));
+        assert!(!has(&kept.content, b"Exif"));
+        assert_eq!(kept.sha256, upload::sha256_hex(&kept.content));
+    }
+
+    #[test]
+    fn heic_and_damaged_photos_are_refused_rather_than_kept_with_their_metadata() {
+        let fault = check(photo(HEIC), "photos[1]").expect_err("refused");
+        assert_eq!(fault.field, "photos[1]");
+        // A JPEG header and nothing else.
+        let fault = check(photo(&JPEG[..20]), "photo").expect_err("refused");
+        assert!(
+            fault.description.contains("illisible"),
+            "{}",
+            fault.description
+        );
     }
 
     #[test]

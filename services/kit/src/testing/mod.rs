@@ -1,8 +1,11 @@
 //! Test helpers (feature `test-util`): every test gets its own database and its own
 //! RabbitMQ vhost, so tests run side by side against the real servers. `oidc` starts the
-//! OpenID Connect provider standing in for FranceConnect.
+//! OpenID Connect provider standing in for FranceConnect; `photos` makes photos that
+//! carry what phones write beside the pixels (a GPS position first).
 
+pub mod cluster;
 pub mod oidc;
+pub mod photos;
 
 use anyhow::Context as _;
 use secrecy::SecretString;
@@ -156,7 +159,7 @@ impl TokenIssuer {
         let routes = tonic::service::Routes::new(
             guichet_proto::identity::v1::keys_server::KeysServer::new(TestKeys(jwks.to_string())),
         );
-        tokio::spawn(crate::grpc::serve(listener, routes, &[], async {
+        tokio::spawn(crate::grpc::serve(listener, routes, &[], None, async {
             stopped.await.ok();
         }));
         Ok(Self {

@@ -339,12 +339,20 @@ fn piece(
         ));
         return None;
     };
+    // A photo of a ticket or a car is stored, hashed and served without its metadata.
+    let data = match upload::strip_metadata(content_type, attachment.data.clone()) {
+        Ok(data) => data,
+        Err(refused) => {
+            violations.push(Violation::new(&format!("{path}.data"), refused.message()));
+            return None;
+        }
+    };
     Some(NewPiece {
         role,
         name: upload::safe_name(&attachment.name, "piece", content_type),
         content_type,
-        sha256: upload::sha256_hex(&attachment.data),
-        data: attachment.data.clone(),
+        sha256: upload::sha256_hex(&data),
+        data,
     })
 }
 
@@ -424,6 +432,28 @@ mod tests {
             fields(parse(&r)),
             ["pieces.sale_registration_receipt", "pieces.mandate"]
         );
+    }
+
+    #[test]
+    fn a_photo_piece_is_kept_without_its_gps_position() {
+        use guichet_kit::testing::photos;
+        let mut r = request();
+        r.pieces.as_mut().unwrap().supporting = vec![Attachment {
+            name: "ticket.jpg".into(),
+            content_type: "image/jpeg".into(),
+            data: photos::jpeg_with_gps(),
+        }];
+        let dispute = parse(&r).unwrap();
+        let kept = dispute
+            .pieces
+            .iter()
+            .find(|p| p.role == "supporting")
+            .unwrap();
+        assert_eq!(kept.content_type, "image/jpeg");
+        let has = |needle: &[u8]| kept.data.windows(needle.len()).any(|w| w == needle);
+        assert!(!has(&photos::GPS_LATITUDE));
+        assert!(!has(b"Exif"));
+        assert_eq!(kept.sha256, upload::sha256_hex(&kept.data));
     }
 
     #[test]
