@@ -10,6 +10,28 @@ pub struct Settings {
     pub services: ServiceUrls,
     pub telemetry: TelemetryConfig,
     pub limits: Limits,
+    pub timeouts: Timeouts,
+}
+
+/// How long anything may take, so a hung service never hangs a resident's page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Timeouts {
+    /// A whole request, in seconds (the live feed's stream excepted): beyond it the
+    /// gateway answers `504` with `Retry-After`.
+    pub request_seconds: u64,
+    /// The deadline of each gRPC call to a service, in seconds; shorter than a request,
+    /// so the gateway answers `503` itself before the request's own limit.
+    pub call_seconds: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            request_seconds: 30,
+            call_seconds: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -200,6 +200,17 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, code, not_found_detail(code))
     }
 
+    /// 504 with `Retry-After`: the request outlived the gateway's limit.
+    pub fn gateway_timeout() -> Self {
+        let mut error = Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "gateway_timeout",
+            "Le service met trop de temps à répondre. Réessayez dans quelques instants.",
+        );
+        error.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
+        error
+    }
+
     /// 503 with `Retry-After`, so clients (and their `Idempotency-Key`) retry.
     pub fn unavailable() -> Self {
         let mut error = Self::new(

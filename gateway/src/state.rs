@@ -6,7 +6,7 @@ use std::sync::Arc;
 use guichet_kit::{
     Owner,
     auth::Verifier,
-    grpc::{TracedChannel, connect_lazy},
+    grpc::{TracedChannel, connect_lazy_with},
 };
 use guichet_proto::{
     complaints::v1::complaints_client::ComplaintsClient,
@@ -77,16 +77,20 @@ pub struct AppState {
     pub(crate) limiters: Arc<Limiters>,
     /// The reverse proxies whose forwarding headers name the client.
     pub(crate) proxies: Arc<crate::client::TrustedProxies>,
+    /// The longest a request may take (the live stream excepted).
+    pub(crate) request_timeout: std::time::Duration,
 }
 
 impl AppState {
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
         let urls = &settings.services;
-        let identity = connect_lazy(&urls.identity)?;
-        let teleservices = connect_lazy(&urls.teleservices)?;
-        let complaints = connect_lazy(&urls.complaints)?;
-        let rapo = connect_lazy(&urls.rapo)?;
-        let notifications = connect_lazy(&urls.notifications)?;
+        let deadline = std::time::Duration::from_secs(settings.timeouts.call_seconds);
+        let connect = |url: &str| connect_lazy_with(url, deadline);
+        let identity = connect(&urls.identity)?;
+        let teleservices = connect(&urls.teleservices)?;
+        let complaints = connect(&urls.complaints)?;
+        let rapo = connect(&urls.rapo)?;
+        let notifications = connect(&urls.notifications)?;
         Ok(Self {
             accounts: AccountsClient::new(identity.clone()),
             franceconnect: FranceConnectClient::new(identity.clone()),
@@ -120,6 +124,7 @@ impl AppState {
             complaints_channel: complaints,
             rapo,
             limiters: Arc::new(Limiters::new(&settings.limits)),
+            request_timeout: std::time::Duration::from_secs(settings.timeouts.request_seconds),
             proxies: Arc::new(crate::client::TrustedProxies::parse(
                 &settings.http.trusted_proxies,
             )?),

@@ -442,7 +442,13 @@ async fn identity() -> (String, Signer, FakeIdentity) {
     let routes = tonic::service::Routes::new(KeysServer::new(fake.clone()))
         .add_service(AccountsServer::new(fake.clone()))
         .add_service(StaffServer::new(fake.clone()));
-    tokio::spawn(grpc::serve(listener, routes, &[], std::future::pending()));
+    tokio::spawn(grpc::serve(
+        listener,
+        routes,
+        &[],
+        None,
+        std::future::pending(),
+    ));
     (url, signer, fake)
 }
 

@@ -66,6 +66,11 @@ pub struct Options {
     pub lookups_per_minute: Option<u32>,
     /// Point the gateway at a port where nothing answers for this service.
     pub without: Option<&'static str>,
+    /// Point the gateway, for this service, at a port that accepts connections and
+    /// never answers: a hung service.
+    pub hung: Option<&'static str>,
+    /// The gateway's request and call timeouts.
+    pub timeouts: Option<guichet_gateway::Timeouts>,
     /// Start the FranceConnect stand-in with these extra flags (`&[]` for none, or
     /// `&["--tamper-userinfo"]`) and configure the identity service against it.
     pub franceconnect: Option<&'static [&'static str]>,
@@ -109,6 +114,20 @@ fn verifying(hint: &str, amqp: &AmqpConfig, identity_port: u16) -> ServiceSettin
         },
         ..settings(hint, amqp)
     }
+}
+
+/// A port that accepts every connection and never says a word, for as long as the test
+/// process lives: what a hung service looks like from outside.
+async fn silent_port() -> anyhow::Result<u16> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    Ok(port)
 }
 
 fn url(port: u16) -> String {
@@ -233,9 +252,13 @@ impl Platform {
             rapo: url(rapo.port()),
             notifications: url(notifications.port()),
         };
-        if let Some(missing) = options.without {
+        let replaced = match (options.without, options.hung) {
             // Port 9 (discard) has no gRPC server behind it.
-            let nowhere = url(9);
+            (Some(missing), _) => Some((missing, url(9))),
+            (None, Some(hung)) => Some((hung, url(silent_port().await?))),
+            (None, None) => None,
+        };
+        if let Some((missing, nowhere)) = replaced {
             match missing {
                 "identity" => services.identity = nowhere,
                 "teleservices" => services.teleservices = nowhere,
@@ -289,6 +312,7 @@ impl Platform {
                     }),
                 ..Limits::default()
             },
+            timeouts: options.timeouts.clone().unwrap_or_default(),
             ..Default::default()
         })
         .await?;

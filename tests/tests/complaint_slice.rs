@@ -284,12 +284,13 @@ async fn tracking_number_lookups_are_rate_limited() {
 }
 
 #[tokio::test]
-async fn readiness_needs_every_service() {
+async fn one_silo_down_leaves_the_gateway_ready_and_the_others_working() {
     let platform = Platform::start("ready").await.unwrap();
     assert_eq!(platform.get("/healthz").await.status(), StatusCode::OK);
     let ready = platform.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
     assert_eq!(body["services"]["complaints"], "serving");
 
     let options = Options {
@@ -297,12 +298,19 @@ async fn readiness_needs_every_service() {
         ..Options::default()
     };
     let degraded = Platform::start_with("notready", options).await.unwrap();
-    assert_eq!(degraded.get("/healthz").await.status(), StatusCode::OK);
+    // The gateway stays in the load balancer: only RAPO's routes fail.
     let ready = degraded.get("/readyz").await;
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
     assert_eq!(body["services"]["rapo"], "unavailable");
     assert_eq!(body["services"]["complaints"], "serving");
+    let rapo = degraded
+        .post_json("/api/v1/rapo/disputes", &json!({"notice_number": "1"}))
+        .await;
+    problem(rapo, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    let filed = degraded.post_json("/api/v1/complaints", &pothole()).await;
+    assert_eq!(filed.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]

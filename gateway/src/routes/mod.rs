@@ -188,6 +188,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::limits::writes,
         ))
+        .route_layer(middleware::from_fn_with_state(state.clone(), deadline))
         .route_layer(middleware::from_fn(name_route))
         .fallback(health::not_found)
         .layer(middleware::from_fn_with_state(
@@ -209,6 +210,30 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Routes that stream for as long as the client listens: no deadline.
+const STREAMS: &[&str] = &["/api/v1/agent/feed/stream"];
+
+/// Answers `504` with `Retry-After` when a request outlives `timeouts.request_seconds`,
+/// whatever hangs behind it.
+async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    route: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if STREAMS.contains(&route.as_str()) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            crate::error::ApiError::gateway_timeout().into_response()
+        }
+    }
 }
 
 /// Names the request's span after its matched route (`/api/v1/demands/{tracking_number}`),

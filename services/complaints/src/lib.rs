@@ -99,6 +99,10 @@ impl Application {
 
     /// Serves gRPC and relays the outbox until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let dependencies = guichet_kit::grpc::Dependencies {
+            pool: self.pool.clone(),
+            bus: self.bus.clone(),
+        };
         let stop = CancellationToken::new();
         let relay = tokio::spawn(guichet_kit::bus::relay(
             self.pool.clone(),
@@ -127,6 +131,7 @@ impl Application {
                 "guichet.complaints.v1.Complaints",
                 "guichet.demand.v1.Demands",
             ],
+            Some(dependencies),
             shutdown,
         )
         .await;

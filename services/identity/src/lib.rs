@@ -138,6 +138,10 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let dependencies = guichet_kit::grpc::Dependencies {
+            pool: self.core.pool.clone(),
+            bus: self.bus.clone(),
+        };
         let stop = CancellationToken::new();
         let core = self.core;
         let relay = tokio::spawn(guichet_kit::bus::relay(
@@ -181,6 +185,7 @@ impl Application {
                 "guichet.identity.v1.Links",
                 "guichet.privacy.v1.Privacy",
             ],
+            Some(dependencies),
             shutdown,
         )
         .await;

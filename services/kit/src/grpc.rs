@@ -25,20 +25,71 @@ pub async fn bind(cfg: &ServerConfig) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding {addr}"))
 }
 
+/// What a service needs to do its work: its health follows them.
+#[derive(Clone)]
+pub struct Dependencies {
+    pub pool: sqlx::PgPool,
+    pub bus: crate::bus::Bus,
+}
+
+/// How often a service checks its database and broker for its health.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long one check may take before it counts as a failure.
+const HEALTH_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Dependencies {
+    /// Whether the database answers a query and the broker a connection, now.
+    pub async fn available(&self) -> bool {
+        let database =
+            tokio::time::timeout(HEALTH_CHECK, sqlx::query("SELECT 1").execute(&self.pool));
+        let broker = tokio::time::timeout(HEALTH_CHECK, self.bus.ping());
+        let (database, broker) = tokio::join!(database, broker);
+        matches!(database, Ok(Ok(_))) && matches!(broker, Ok(true))
+    }
+}
+
 /// Serves `routes` plus `grpc.health.v1` and reflection until `shutdown` completes.
-/// Health turns NOT_SERVING before the server stops accepting calls.
+/// Health is SERVING only while the service's database and broker answer (checked every
+/// few seconds), and turns NOT_SERVING for good before the server stops accepting calls.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     services: &[&str],
+    dependencies: Option<Dependencies>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    for name in services.iter().copied().chain([""]) {
-        reporter
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
-    }
+    let stopped = tokio_util::sync::CancellationToken::new();
+    let watched: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+    let watcher = {
+        let (reporter, stopped) = (reporter.clone(), stopped.clone());
+        tokio::spawn(async move {
+            let mut last = None;
+            while !stopped.is_cancelled() {
+                // A stand-in server (tests) depends on nothing.
+                let up = match &dependencies {
+                    Some(dependencies) => dependencies.available().await,
+                    None => true,
+                };
+                if last != Some(up) && !stopped.is_cancelled() {
+                    let status = if up {
+                        ServingStatus::Serving
+                    } else {
+                        tracing::warn!("database or broker unavailable: health NOT_SERVING");
+                        ServingStatus::NotServing
+                    };
+                    for name in watched.iter().map(String::as_str).chain([""]) {
+                        reporter.set_service_status(name, status).await;
+                    }
+                    last = Some(up);
+                }
+                tokio::select! {
+                    () = stopped.cancelled() => {}
+                    () = tokio::time::sleep(HEALTH_EVERY) => {}
+                }
+            }
+        })
+    };
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(guichet_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -47,6 +98,8 @@ pub async fn serve(
     let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
     let stopping = async move {
         shutdown.await;
+        stopped.cancel();
+        watcher.await.ok();
         for name in names.iter().map(String::as_str).chain([""]) {
             reporter
                 .set_service_status(name, ServingStatus::NotServing)
@@ -69,12 +122,26 @@ pub type TraceInterceptor = fn(tonic::Request<()>) -> Result<tonic::Request<()>,
 /// A channel whose calls carry trace context; wrap it in any generated client.
 pub type TracedChannel = InterceptedService<Channel, TraceInterceptor>;
 
+/// The deadline of a call between services unless the caller sets another.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// A lazily connected channel to `url`: the caller starts even if the callee is down
-/// and each call reconnects as needed.
+/// and each call reconnects as needed. Every call has a deadline ([`CALL_TIMEOUT`]).
 pub fn connect_lazy(url: &str) -> anyhow::Result<TracedChannel> {
+    connect_lazy_with(url, CALL_TIMEOUT)
+}
+
+/// [`connect_lazy`] with the deadline of each call: a hung callee answers
+/// `DeadlineExceeded` after `deadline`, never holds the caller forever. A streaming
+/// call's deadline covers its start, not the stream.
+pub fn connect_lazy_with(
+    url: &str,
+    deadline: std::time::Duration,
+) -> anyhow::Result<TracedChannel> {
     let channel = Endpoint::from_shared(url.to_owned())
         .with_context(|| format!("invalid gRPC URL {url}"))?
         .connect_timeout(std::time::Duration::from_secs(2))
+        .timeout(deadline)
         .connect_lazy();
     Ok(InterceptedService::new(
         channel,

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use guichet_kit::{
     bus::{self, Bus, Event, Handler, Publisher, Subscription, consumer},
-    config::DatabaseConfig,
-    db,
+    config::{DatabaseConfig, ServerConfig},
+    db, grpc,
     testing::{self, cluster::Cluster},
 };
 use guichet_proto::events::v1::ComplaintFiled;
@@ -116,5 +116,51 @@ async fn events_consumed_while_the_database_is_down_are_applied_once_it_is_back(
     );
     stop.cancel();
     publisher.close().await;
+    testing::delete_vhost_blocking(bus.config());
+}
+
+#[tokio::test]
+async fn a_services_health_follows_its_database() {
+    testing::init_logs();
+    let cluster = Cluster::start().unwrap();
+    let database = DatabaseConfig {
+        acquire_timeout_ms: 300,
+        ..cluster.database("health")
+    };
+    let pool = db::connect(&database, &Migrator::DEFAULT).await.unwrap();
+    let bus = Bus::new(testing::vhost("health").await.unwrap());
+    let listener = grpc::bind(&ServerConfig::on_port(0)).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let stop = CancellationToken::new();
+    tokio::spawn(grpc::serve(
+        listener,
+        tonic::service::Routes::default(),
+        &[],
+        Some(grpc::Dependencies {
+            pool,
+            bus: bus.clone(),
+        }),
+        stop.clone().cancelled_owned(),
+    ));
+    let channel = grpc::connect_lazy(&url).unwrap();
+    let serving = |want: bool| {
+        let channel = channel.clone();
+        async move {
+            // A check every few seconds: allow for two of them.
+            for _ in 0..60 {
+                if grpc::is_serving(channel.clone()).await == want {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            false
+        }
+    };
+    assert!(serving(true).await, "serving with its database");
+    cluster.crash().unwrap();
+    assert!(serving(false).await, "not serving without its database");
+    cluster.start_again().unwrap();
+    assert!(serving(true).await, "serving again once it is back");
+    stop.cancel();
     testing::delete_vhost_blocking(bus.config());
 }

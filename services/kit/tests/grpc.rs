@@ -19,6 +19,7 @@ async fn health_turns_not_serving_then_the_server_stops() {
         listener,
         tonic::service::Routes::default(),
         &["guichet.test.v1.Nothing"],
+        None,
         async {
             stopped.await.ok();
         },
@@ -78,6 +79,7 @@ async fn reflection_lists_the_guichet_services() {
         listener,
         tonic::service::Routes::default(),
         &[],
+        None,
         async {
             stopped.await.ok();
         },

@@ -93,6 +93,10 @@ impl Application {
     /// them), the event in hand is finished before the consumers stop, and the message
     /// being sent is recorded before the worker stops.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let dependencies = guichet_kit::grpc::Dependencies {
+            pool: self.pool.clone(),
+            bus: self.bus.clone(),
+        };
         let stop = CancellationToken::new();
         let hub = live::Hub::default();
         let senders = delivery::Senders::new(&self.settings.smtp, &self.settings.sms)?.with_links(
@@ -151,6 +155,7 @@ impl Application {
                 "guichet.notifications.v1.Announcements",
                 "guichet.privacy.v1.Privacy",
             ],
+            Some(dependencies),
             async move {
                 shutdown.await;
                 stopping.cancel();

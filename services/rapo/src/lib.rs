@@ -92,6 +92,10 @@ impl Application {
     /// Serves gRPC, relays the outbox, anonymises erased accounts and runs the deadline
     /// scheduler until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let dependencies = guichet_kit::grpc::Dependencies {
+            pool: self.pool.clone(),
+            bus: self.bus.clone(),
+        };
         let stop = CancellationToken::new();
         let relay = tokio::spawn(guichet_kit::bus::relay(
             self.pool.clone(),
@@ -121,6 +125,7 @@ impl Application {
             self.listener,
             routes,
             &["guichet.rapo.v1.Rapo", "guichet.demand.v1.Demands"],
+            Some(dependencies),
             shutdown,
         )
         .await;
