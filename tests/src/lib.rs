@@ -630,3 +630,23 @@ impl Platform {
         );
     }
 }
+
+/// A birth-certificate teleservice anyone may file on every channel: the birth name,
+/// then `extra` fields. Tests publish it with [`Platform::publish_teleservice`].
+pub fn birth_certificate(slug: &str, extra: &[serde_json::Value]) -> serde_json::Value {
+    let mut fields = vec![serde_json::json!(
+        {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true}
+    )];
+    fields.extend_from_slice(extra);
+    serde_json::json!({
+        "slug": slug,
+        "title": "Copie d'acte de naissance (essai)",
+        "theme": "ETAT_CIVIL",
+        "department": "ETAT_CIVIL",
+        "description": "Demande de copie d'acte de naissance.",
+        "audience": {"access": "anonymous"},
+        "channels": ["web", "app", "kiosk", "counter", "phone"],
+        "sla_days": 10,
+        "pages": [{"title": "La demande", "fields": fields}]
+    })
+}

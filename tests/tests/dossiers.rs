@@ -262,19 +262,7 @@ async fn a_resident_asked_for_a_document_sends_it_from_a_kiosk_by_number() {
     let designer = platform
         .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
         .await;
-    let definition = json!({
-        "slug": "acte-essai",
-        "title": "Copie d'acte de naissance (essai)",
-        "theme": "ETAT_CIVIL",
-        "department": "ETAT_CIVIL",
-        "description": "Demande de copie d'acte de naissance.",
-        "audience": {"access": "anonymous"},
-        "channels": ["web", "app", "kiosk", "counter", "phone"],
-        "sla_days": 10,
-        "pages": [{"title": "La demande", "fields": [
-            {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true}
-        ]}]
-    });
+    let definition = guichet_tests::birth_certificate("acte-essai", &[]);
     platform.publish_teleservice(&designer, &definition).await;
     let (status, filed) = json_of(
         platform

@@ -126,19 +126,7 @@ async fn a_teleservice_key_is_refused_with_another_request() {
     let designer = platform
         .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
         .await;
-    let definition = json!({
-        "slug": "acte-retry",
-        "title": "Copie d'acte de naissance (essai)",
-        "theme": "ETAT_CIVIL",
-        "department": "ETAT_CIVIL",
-        "description": "Demande de copie d'acte de naissance.",
-        "audience": {"access": "anonymous"},
-        "channels": ["web", "app", "kiosk", "counter", "phone"],
-        "sla_days": 10,
-        "pages": [{"title": "La demande", "fields": [
-            {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true}
-        ]}]
-    });
+    let definition = guichet_tests::birth_certificate("acte-retry", &[]);
     platform.publish_teleservice(&designer, &definition).await;
 
     let path = "/api/v1/teleservices/acte-retry/demands";

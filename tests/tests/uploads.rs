@@ -319,21 +319,13 @@ async fn publish_certificate(platform: &Platform) {
     let designer = platform
         .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
         .await;
-    let definition = json!({
-        "slug": "acte-scan",
-        "title": "Copie d'acte de naissance (essai)",
-        "theme": "ETAT_CIVIL",
-        "department": "ETAT_CIVIL",
-        "description": "Demande de copie d'acte de naissance.",
-        "audience": {"access": "anonymous"},
-        "channels": ["web", "app", "kiosk", "counter", "phone"],
-        "sla_days": 10,
-        "pages": [{"title": "La demande", "fields": [
-            {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true},
-            {"id": "piece", "type": "file", "label": "Pièce d'identité",
-             "accept": ["image/jpeg", "application/pdf"], "max_size": 1000000}
-        ]}]
-    });
+    let definition = guichet_tests::birth_certificate(
+        "acte-scan",
+        &[
+            json!({"id": "piece", "type": "file", "label": "Pièce d'identité",
+             "accept": ["image/jpeg", "application/pdf"], "max_size": 1000000}),
+        ],
+    );
     let (status, saved) = json_of(
         platform
             .post_json_as(&designer, "/api/v1/agent/teleservices", &definition)

@@ -179,19 +179,7 @@ async fn a_draft_answer_or_a_message_holding_such_a_character_is_refused_and_kep
     let designer = platform
         .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
         .await;
-    let definition = json!({
-        "slug": "acte-xml",
-        "title": "Copie d'acte de naissance (essai)",
-        "theme": "ETAT_CIVIL",
-        "department": "ETAT_CIVIL",
-        "description": "Demande de copie d'acte de naissance.",
-        "audience": {"access": "anonymous"},
-        "channels": ["web", "app", "kiosk", "counter", "phone"],
-        "sla_days": 10,
-        "pages": [{"title": "La demande", "fields": [
-            {"id": "nom", "type": "short_text", "label": "Nom de naissance", "required": true}
-        ]}]
-    });
+    let definition = guichet_tests::birth_certificate("acte-xml", &[]);
     let saved = platform
         .post_json_as(&designer, "/api/v1/agent/teleservices", &definition)
         .await;
