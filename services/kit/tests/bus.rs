@@ -285,3 +285,23 @@ async fn a_message_that_is_not_a_cloud_event_is_dead_lettered() {
     let parked = testing::eventually(|| async { (f.depth(&dead).await == 1).then_some(()) }).await;
     assert!(parked.is_some());
 }
+
+#[tokio::test]
+async fn the_inbox_forgets_events_consumed_long_ago_and_keeps_recent_ones() {
+    let f = fixture("inbox_purge").await;
+    sqlx::query(
+        "INSERT INTO kit.inbox (consumer, event_id, processed_at) VALUES
+         ('test.effects', gen_random_uuid(), now() - make_interval(days => $1 + 1)),
+         ('test.effects', gen_random_uuid(), now() - interval '1 day')",
+    )
+    .bind(outbox::INBOX_DAYS)
+    .execute(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(outbox::purge_inbox(&f.pool).await.unwrap(), 1);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM kit.inbox")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "a recent event is still remembered");
+}

@@ -24,6 +24,8 @@ const POLL: Duration = Duration::from_secs(2);
 const BACKOFF: Duration = Duration::from_secs(1);
 /// Published rows are kept this long for investigation, then deleted.
 const RETENTION_DAYS: i32 = 7;
+/// Consumed event ids are remembered this long, then forgotten.
+pub const INBOX_DAYS: i32 = 30;
 
 /// Records `event` in the caller's transaction; it is published after commit.
 pub async fn enqueue(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
@@ -147,7 +149,22 @@ async fn purge_published(pool: &PgPool) -> anyhow::Result<()> {
         .execute(pool)
         .await
         .context("purging published events")?;
+    purge_inbox(pool).await?;
     Ok(())
+}
+
+/// Forgets the ids of events consumed more than [`INBOX_DAYS`] ago: far beyond any
+/// redelivery (retries take seconds, a relay restart minutes), and the window within
+/// which an operator replays a dead letter without it being applied twice.
+pub async fn purge_inbox(pool: &PgPool) -> anyhow::Result<u64> {
+    let purged =
+        sqlx::query("DELETE FROM kit.inbox WHERE processed_at < now() - make_interval(days => $1)")
+            .bind(INBOX_DAYS)
+            .execute(pool)
+            .await
+            .context("purging the inbox")?
+            .rows_affected();
+    Ok(purged)
 }
 
 /// Events written but not yet confirmed by the broker (for readiness and tests).
