@@ -263,9 +263,16 @@ impl Publisher {
     }
 }
 
-/// Waits for a publisher confirm and fails unless the broker acknowledged.
+/// The longest wait for a publisher confirm: a broker that stops answering never holds
+/// the relay's row locks (or a consumer's retry) for long.
+const CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits, bounded, for a publisher confirm and fails unless the broker acknowledged.
 pub async fn confirmed(confirm: PublisherConfirm) -> anyhow::Result<()> {
-    let confirmation = confirm.await.context("waiting for the broker's confirm")?;
+    let confirmation = tokio::time::timeout(CONFIRM_TIMEOUT, confirm)
+        .await
+        .context("the broker did not confirm in time")?
+        .context("waiting for the broker's confirm")?;
     if !confirmation.is_ack() {
         bail!("the broker refused the message");
     }
