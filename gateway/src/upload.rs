@@ -239,7 +239,16 @@ pub async fn read_text(mut field: Field<'_>, path: &str, max: usize) -> Result<S
             Err(_) => return Err(timed_out()),
         }
     }
-    String::from_utf8(text).map_err(|_| invalid(path, "Ce champ doit être du texte (UTF-8)."))
+    let text = String::from_utf8(text)
+        .map_err(|_| invalid(path, "Ce champ doit être du texte (UTF-8)."))?;
+    // What is accepted must be servable everywhere, XML included (as `ApiJson` judges).
+    if let Some(c) = guichet_kit::validate::first_non_xml_char(&text) {
+        return Err(invalid(
+            path,
+            &guichet_kit::validate::non_xml_char_message(c),
+        ));
+    }
+    Ok(text)
 }
 
 /// The first `len` bytes of `chunks`, in one buffer of exactly that size.

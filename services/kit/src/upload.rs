@@ -320,7 +320,10 @@ pub fn safe_name(name: &str, stem: &str, content_type: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let clean: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '\\'))
+        // Nothing a header, a listing or an XML document could not carry.
+        .filter(|c| {
+            !c.is_control() && crate::validate::is_xml_char(*c) && !matches!(c, '"' | ';' | '\\')
+        })
         .take(120)
         .collect();
     let clean = clean.trim();
@@ -365,5 +368,10 @@ mod tests {
         );
         assert_eq!(safe_name("a\"b;c.png", "piece", "image/png"), "abc.png");
         assert_eq!(safe_name("", "piece", "image/png"), "piece.png");
+        assert_eq!(
+            safe_name("re\u{FFFF}cu\u{FFFE}.pdf", "piece", "application/pdf"),
+            "recu.pdf",
+            "a name XML cannot carry is cleaned, never refused nor stored as is"
+        );
     }
 }

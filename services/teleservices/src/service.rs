@@ -738,13 +738,12 @@ impl Teleservices {
         // A photo or scan is stored, hashed and served without its metadata.
         let content = upload::strip_metadata(mime_type, request.content)
             .map_err(|refused| Error::field("content", refused.message()))?;
-        let note = request.text.trim();
-        if note.chars().count() > shared::MAX_MESSAGE {
-            return Err(Error::field(
-                "text",
-                "Le message doit contenir au plus 4 000 caractères.",
-            ));
-        }
+        // The note is optional; when there is one, it is a message like any other.
+        let note = if request.text.trim().is_empty() {
+            ""
+        } else {
+            shared::message_text(&request.text)?
+        };
         let mut tx = self.pool.begin().await?;
         let demand = store::demand(&mut tx, &tracking, true)
             .await?
