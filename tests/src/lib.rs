@@ -650,3 +650,17 @@ pub fn birth_certificate(slug: &str, extra: &[serde_json::Value]) -> serde_json:
         "pages": [{"title": "La demande", "fields": fields}]
     })
 }
+
+impl Platform {
+    /// Imports FPS registry lines (`text/csv`) as `token`, through the gateway.
+    pub async fn import_fps(&self, token: &str, csv: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/rapo/fps/import"))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("importing FPS: {e}"))
+    }
+}

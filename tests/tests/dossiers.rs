@@ -172,15 +172,7 @@ async fn the_police_see_the_contact_a_resident_gave_with_their_dispute() {
         "notice_number;plate;offence_at;place;amount_cents;issuing_agent;notified_on;notification_channel\n\
          {notice};AB-123-CD;{today} 10:15;Cours Mirabeau;3300;AG-1234;{today};pare_brise\n"
     );
-    let imported = platform
-        .http
-        .post(platform.url("/api/v1/rapo/fps/import"))
-        .bearer_auth(&police)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
+    let imported = platform.import_fps(&police, &csv).await;
     assert_eq!(imported.status(), StatusCode::OK);
     let pdf = STANDARD.encode(PDF);
     let (status, filed) = json_of(

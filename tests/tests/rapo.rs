@@ -54,18 +54,6 @@ fn dispute(number: &str) -> Value {
     })
 }
 
-async fn import(platform: &Platform, token: &str, csv: &str) -> reqwest::Response {
-    platform
-        .http
-        .post(platform.url("/api/v1/rapo/fps/import"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv.to_owned())
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
@@ -125,7 +113,7 @@ async fn a_dispute_is_admissible_only_on_time_complete_and_for_the_right_notice(
         csv_line(&notice(4), "GH-456-JK", back(3), "Boulevard du Roi René"),
     ]
     .join("\n");
-    let (status, report) = json_of(import(&platform, &police, &csv).await).await;
+    let (status, report) = json_of(platform.import_fps(&police, &csv).await).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["imported"], 4, "{report}");
 
@@ -289,7 +277,7 @@ async fn full_partial_and_rejected_decisions_reach_the_resident_by_account_and_b
     for n in 1..=6 {
         csv.push(csv_line(&notice(n), "AB-123-CD", today, "Cours Mirabeau"));
     }
-    let (status, report) = json_of(import(&platform, &police, &csv.join("\n")).await).await;
+    let (status, report) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
     assert_eq!(
         (status, report["imported"].clone()),
         (StatusCode::OK, json!(6))
@@ -471,7 +459,7 @@ async fn importing_the_registry_twice_changes_nothing_and_bad_lines_are_reported
         "123;AB-123-CD;2026-03-01 10:00;Rue Thiers;3300;AG-1;2026-03-01;courrier".to_owned(),
     ]
     .join("\n");
-    let (status, first) = json_of(import(&platform, &police, &csv).await).await;
+    let (status, first) = json_of(platform.import_fps(&police, &csv).await).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(first["imported"], 2);
     let rejected = first["rejected"].as_array().unwrap();
@@ -492,7 +480,7 @@ async fn importing_the_registry_twice_changes_nothing_and_bad_lines_are_reported
             .contains("26 chiffres")
     );
 
-    let (_, second) = json_of(import(&platform, &police, &csv).await).await;
+    let (_, second) = json_of(platform.import_fps(&police, &csv).await).await;
     assert_eq!(second["imported"], 0);
     assert_eq!(second["unchanged"], 2);
     // Same number, other data: reported, not changed.
@@ -500,7 +488,7 @@ async fn importing_the_registry_twice_changes_nothing_and_bad_lines_are_reported
         "{HEADER}\n{}",
         csv_line(&notice(1), "AB-123-CD", today, "Rue Mignet")
     );
-    let (_, third) = json_of(import(&platform, &police, &changed).await).await;
+    let (_, third) = json_of(platform.import_fps(&police, &changed).await).await;
     assert_eq!(third["imported"], 0);
     assert!(
         third["rejected"][0]["reason"]
@@ -520,12 +508,12 @@ async fn importing_the_registry_twice_changes_nothing_and_bad_lines_are_reported
     // Residents and other departments do not import.
     let resident = platform.resident("jeanne@example.org").await;
     assert_eq!(
-        import(&platform, &resident, &csv).await.status(),
+        platform.import_fps(&resident, &csv).await.status(),
         StatusCode::FORBIDDEN
     );
     let roads = platform.agent("karim", &["VOIRIE"]).await;
     assert_eq!(
-        import(&platform, &roads, &csv).await.status(),
+        platform.import_fps(&roads, &csv).await.status(),
         StatusCode::FORBIDDEN
     );
 }
@@ -539,7 +527,7 @@ async fn a_new_dispute_reaches_the_police_feed_and_no_one_else_may_read_it() {
         csv_line(&notice(1), "AB-123-CD", today(), "Avenue Victor Hugo")
     );
     assert_eq!(
-        import(&platform, &police, &csv).await.status(),
+        platform.import_fps(&police, &csv).await.status(),
         StatusCode::OK
     );
     let jeanne = platform.resident("jeanne@example.org").await;

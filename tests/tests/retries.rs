@@ -155,15 +155,7 @@ async fn a_rapo_key_never_returns_the_holder_of_someone_elses_dispute() {
          {first_notice};AB-123-CD;{today} 10:15;Cours Mirabeau;3300;AG-1234;{today};pare_brise\n\
          {second_notice};EF-456-GH;{today} 11:15;Rotonde;3300;AG-1234;{today};pare_brise\n"
     );
-    let imported = platform
-        .http
-        .post(platform.url("/api/v1/rapo/fps/import"))
-        .bearer_auth(&police)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
+    let imported = platform.import_fps(&police, &csv).await;
     assert_eq!(imported.status(), StatusCode::OK);
     let pdf = STANDARD.encode(PDF);
     let dispute = |notice: &str, plate: &str, name: &str| {
