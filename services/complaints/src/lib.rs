@@ -112,7 +112,7 @@ impl Application {
         let anonymiser = tokio::spawn(guichet_kit::bus::consume(
             self.bus.clone(),
             self.pool.clone(),
-            guichet_kit::demand::erasure::subscription("complaints"),
+            guichet_kit::bus::topology::COMPLAINTS_PRIVACY.subscription(),
             guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
             stop.clone(),
         ));

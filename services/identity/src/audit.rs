@@ -2,13 +2,9 @@
 //! `*.audit.recorded` event; this consumer appends it.
 
 use anyhow::Context as _;
-use guichet_kit::bus::{Event, Handler, Subscription};
+use guichet_kit::bus::{Event, Handler};
 use guichet_proto::{events::v1::AuditRecorded, names};
 use sqlx::PgConnection;
-
-pub fn subscription() -> Subscription {
-    Subscription::new("identity.audit", &["*.audit.recorded"])
-}
 
 pub struct AuditWriter;
 

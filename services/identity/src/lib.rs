@@ -152,7 +152,7 @@ impl Application {
         let audit = tokio::spawn(guichet_kit::bus::consume(
             self.bus.clone(),
             core.pool.clone(),
-            audit::subscription(),
+            guichet_kit::bus::topology::IDENTITY_AUDIT.subscription(),
             audit::AuditWriter,
             stop.clone(),
         ));

@@ -124,6 +124,8 @@ pub struct AmqpConfig {
     pub retry_base_ms: u64,
     /// Unacknowledged messages a consumer holds at once.
     pub prefetch: u16,
+    /// How long the relay waits before publishing again an event no queue took.
+    pub unroutable_retry_ms: u64,
 }
 
 impl Default for AmqpConfig {
@@ -134,6 +136,7 @@ impl Default for AmqpConfig {
             max_retries: 5,
             retry_base_ms: 1_000,
             prefetch: 16,
+            unroutable_retry_ms: 60_000,
         }
     }
 }

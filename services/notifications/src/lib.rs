@@ -106,14 +106,14 @@ impl Application {
             tokio::spawn(bus::consume(
                 self.bus.clone(),
                 self.pool.clone(),
-                feed::subscription(),
+                guichet_kit::bus::topology::NOTIFICATIONS_FEED.subscription(),
                 feed::FeedWriter,
                 stop.clone(),
             )),
             tokio::spawn(bus::consume(
                 self.bus.clone(),
                 self.pool.clone(),
-                residents::subscription(),
+                guichet_kit::bus::topology::NOTIFICATIONS_RESIDENTS.subscription(),
                 residents::Notifier {
                     public_url: self.settings.public_url.clone(),
                     clock: self.clock.clone(),

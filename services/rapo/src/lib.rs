@@ -105,7 +105,7 @@ impl Application {
         let anonymiser = tokio::spawn(guichet_kit::bus::consume(
             self.bus.clone(),
             self.pool.clone(),
-            guichet_kit::demand::erasure::subscription("rapo"),
+            guichet_kit::bus::topology::RAPO_PRIVACY.subscription(),
             guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
             stop.clone(),
         ));

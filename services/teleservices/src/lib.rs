@@ -83,7 +83,7 @@ impl Application {
         let anonymiser = tokio::spawn(guichet_kit::bus::consume(
             self.bus.clone(),
             self.pool.clone(),
-            guichet_kit::demand::erasure::subscription("teleservices"),
+            guichet_kit::bus::topology::TELESERVICES_PRIVACY.subscription(),
             guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
             stop.clone(),
         ));

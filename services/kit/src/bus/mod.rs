@@ -8,6 +8,7 @@
 
 pub mod consumer;
 pub mod outbox;
+pub mod topology;
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
@@ -190,11 +191,14 @@ impl Bus {
     }
 }
 
-/// A channel in publisher-confirm mode on its own connection.
+/// A channel in publisher-confirm mode on its own connection, opened once the whole
+/// topology is declared.
 pub struct Publisher {
     channel: Channel,
     exchange: String,
     connection: Connection,
+    /// How long the relay sets aside an event no queue took.
+    pub(crate) unroutable_retry_ms: u64,
 }
 
 impl Publisher {
@@ -204,7 +208,7 @@ impl Publisher {
             .create_channel()
             .await
             .context("opening a channel")?;
-        bus.declare_exchange(&channel).await?;
+        topology::declare(bus, &channel).await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await
@@ -213,17 +217,22 @@ impl Publisher {
             channel,
             exchange: bus.cfg.exchange.clone(),
             connection,
+            unroutable_retry_ms: bus.cfg.unroutable_retry_ms,
         })
     }
 
     /// Sends an event to the exchange; await the returned confirm before counting it
-    /// as published.
+    /// as published. The broker returns it if no queue takes it, unless its kind is
+    /// one nobody consumes yet ([`topology::UNCONSUMED`]).
     pub async fn send(&self, event: &Event) -> anyhow::Result<PublisherConfirm> {
         self.channel
             .basic_publish(
                 self.exchange.as_str().into(),
                 event.kind.as_str().into(),
-                BasicPublishOptions::default(),
+                BasicPublishOptions {
+                    mandatory: topology::must_route(&event.kind),
+                    ..BasicPublishOptions::default()
+                },
                 &event.data,
                 event.properties(),
             )
@@ -232,7 +241,7 @@ impl Publisher {
     }
 
     /// Publishes one event and waits for the broker's acknowledgement.
-    pub async fn publish(&self, event: &Event) -> anyhow::Result<()> {
+    pub async fn publish(&self, event: &Event) -> anyhow::Result<Published> {
         confirmed(self.send(event).await?).await
     }
 
@@ -248,13 +257,19 @@ impl Publisher {
             .basic_publish(
                 "".into(),
                 queue.into(),
-                BasicPublishOptions::default(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
                 data,
                 properties,
             )
             .await
             .context("publishing to a queue")?;
-        confirmed(confirm).await
+        match confirmed(confirm).await? {
+            Published::Routed => Ok(()),
+            Published::Unroutable => bail!("queue {queue} does not exist"),
+        }
     }
 
     pub async fn close(self) {
@@ -267,8 +282,17 @@ impl Publisher {
 /// the relay's row locks (or a consumer's retry) for long.
 const CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// What the broker did with a message it acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// In at least one queue (or of a kind nobody needs routed).
+    Routed,
+    /// Returned: no queue is bound for it. It was not delivered anywhere.
+    Unroutable,
+}
+
 /// Waits, bounded, for a publisher confirm and fails unless the broker acknowledged.
-pub async fn confirmed(confirm: PublisherConfirm) -> anyhow::Result<()> {
+pub async fn confirmed(confirm: PublisherConfirm) -> anyhow::Result<Published> {
     let confirmation = tokio::time::timeout(CONFIRM_TIMEOUT, confirm)
         .await
         .context("the broker did not confirm in time")?
@@ -276,5 +300,8 @@ pub async fn confirmed(confirm: PublisherConfirm) -> anyhow::Result<()> {
     if !confirmation.is_ack() {
         bail!("the broker refused the message");
     }
-    Ok(())
+    Ok(match confirmation.take_message() {
+        Some(_) => Published::Unroutable,
+        None => Published::Routed,
+    })
 }

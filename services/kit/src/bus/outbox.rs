@@ -5,6 +5,10 @@
 //!
 //! A relay that dies after publishing and before stamping publishes the rows again on
 //! its next run: delivery is at least once and consumers deduplicate on the event id.
+//!
+//! An event the broker returns as unroutable (no queue bound for its kind) is not
+//! stamped: it is set aside, logged and counted ([`unroutable`]), and tried again after
+//! `amqp.unroutable_retry_ms`, so it is delivered once its queue exists.
 
 use std::time::Duration;
 
@@ -14,7 +18,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{Bus, Event, Publisher, confirmed};
+use super::{Bus, Event, Published, Publisher, confirmed};
 
 /// Rows published per transaction.
 const BATCH: i64 = 100;
@@ -94,26 +98,54 @@ async fn relay_until_failure(
     outcome
 }
 
-/// One batch: lock pending rows, publish them, wait for every confirm, stamp, commit.
-/// Returns how many rows were published.
+/// One batch: lock pending rows, publish them, wait for every confirm, stamp those the
+/// broker routed and set the others aside for `amqp.unroutable_retry_ms`, commit.
+/// Returns how many rows were handled.
 pub async fn relay_once(pool: &PgPool, publisher: &Publisher) -> anyhow::Result<usize> {
     let (mut tx, events) = lock_pending(pool).await?;
     if events.is_empty() {
         return Ok(0);
     }
-    publish_all(publisher, &events).await?;
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let outcomes = publish_all(publisher, &events).await?;
+    let (mut routed, mut unroutable) = (Vec::new(), Vec::new());
+    for (event, outcome) in events.iter().zip(outcomes) {
+        match outcome {
+            Published::Routed => routed.push(event.id),
+            Published::Unroutable => {
+                tracing::warn!(event.kind = %event.kind, event.id = %event.id, "no queue takes this event; kept in the outbox");
+                unroutable.push(event.id);
+            }
+        }
+    }
     sqlx::query("UPDATE kit.outbox SET published_at = now() WHERE id = ANY($1)")
-        .bind(&ids)
+        .bind(&routed)
         .execute(&mut *tx)
         .await
         .context("marking events published")?;
+    if !unroutable.is_empty() {
+        sqlx::query(
+            "UPDATE kit.outbox
+             SET retry_after = now() + make_interval(secs => $2::float8 / 1000),
+                 unroutable_count = unroutable_count + 1
+             WHERE id = ANY($1)",
+        )
+        .bind(&unroutable)
+        .bind(i64::try_from(publisher.unroutable_retry_ms).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .context("setting unroutable events aside")?;
+    }
     tx.commit().await.context("committing published events")?;
-    tracing::debug!(count = ids.len(), "outbox events published");
-    Ok(ids.len())
+    tracing::debug!(
+        published = routed.len(),
+        unroutable = unroutable.len(),
+        "outbox batch relayed"
+    );
+    Ok(events.len())
 }
 
-/// Locks a batch of unpublished rows for this relay; other replicas skip them.
+/// Locks a batch of unpublished rows for this relay; other replicas skip them, and rows
+/// set aside as unroutable wait for their `retry_after`.
 pub async fn lock_pending(
     pool: &PgPool,
 ) -> anyhow::Result<(Transaction<'static, Postgres>, Vec<Event>)> {
@@ -123,7 +155,8 @@ pub async fn lock_pending(
         .context("starting the relay transaction")?;
     let rows: Vec<OutboxRow> = sqlx::query_as(
         "SELECT id, routing_key, source, subject, time, data, dataschema, traceparent
-         FROM kit.outbox WHERE published_at IS NULL
+         FROM kit.outbox
+         WHERE published_at IS NULL AND (retry_after IS NULL OR retry_after <= now())
          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(BATCH)
@@ -133,14 +166,17 @@ pub async fn lock_pending(
     Ok((tx, rows.into_iter().map(Event::from).collect()))
 }
 
-/// Publishes every event and waits for all confirms; fails if any was refused.
-pub async fn publish_all(publisher: &Publisher, events: &[Event]) -> anyhow::Result<()> {
+/// Publishes every event and waits for all confirms; fails if any was refused. Says,
+/// in order, what the broker did with each.
+pub async fn publish_all(
+    publisher: &Publisher,
+    events: &[Event],
+) -> anyhow::Result<Vec<Published>> {
     let mut confirms = Vec::with_capacity(events.len());
     for event in events {
         confirms.push(confirmed(publisher.send(event).await?));
     }
-    try_join_all(confirms).await?;
-    Ok(())
+    try_join_all(confirms).await
 }
 
 async fn purge_published(pool: &PgPool) -> anyhow::Result<()> {
@@ -165,6 +201,16 @@ pub async fn purge_inbox(pool: &PgPool) -> anyhow::Result<u64> {
             .context("purging the inbox")?
             .rows_affected();
     Ok(purged)
+}
+
+/// Events the broker returned because no queue takes them, still waiting in the outbox.
+pub async fn unroutable(pool: &PgPool) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM kit.outbox WHERE published_at IS NULL AND unroutable_count > 0",
+    )
+    .fetch_one(pool)
+    .await
+    .context("counting unroutable events")
 }
 
 /// Events written but not yet confirmed by the broker (for readiness and tests).

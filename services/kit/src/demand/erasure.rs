@@ -1,7 +1,8 @@
 //! The right to erasure, the same in every silo: identity publishes
 //! `identity.account.erased`; each service anonymises what it keeps of that person in
 //! the consumer's transaction, keeping the demands the city must keep, and the
-//! person's name and id leave the timelines.
+//! person's name and id leave the timelines. Each silo's queue is in
+//! [`crate::bus::topology`] (`complaints.privacy`).
 
 use std::future::Future;
 
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use guichet_proto::events::v1::AccountErased;
 use sqlx::PgConnection;
 
-use crate::bus::{Event, Handler, Subscription};
+use crate::bus::{Event, Handler};
 
 /// What one service does with an erased resident's data.
 pub trait Anonymise: Send + Sync + 'static {
@@ -21,11 +22,6 @@ pub trait Anonymise: Send + Sync + 'static {
         account_id: &str,
         at: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<u64>> + Send;
-}
-
-/// The queue through which identity's erasures reach `service` (`complaints.privacy`).
-pub fn subscription(service: &str) -> Subscription {
-    Subscription::new(&format!("{service}.privacy"), &["identity.account.erased"])
 }
 
 /// The consumer's handler: the service's own anonymisation, then the timelines.
