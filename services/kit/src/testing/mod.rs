@@ -3,6 +3,7 @@
 //! OpenID Connect provider standing in for FranceConnect; `photos` makes photos that
 //! carry what phones write beside the pixels (a GPS position first).
 
+pub mod broker;
 pub mod cluster;
 pub mod oidc;
 pub mod photos;
