@@ -285,15 +285,59 @@ ensure_postgres_login() {
 
 rabbit_answers() { port_open "$RABBIT_HOST" "$RABBIT_PORT"; }
 
+# Descriptors the broker must have. RabbitMQ 3.x gives each connection and each vhost's
+# message store a handle from a pool sized by its limit at boot; Debian starts it with
+# 1024, and once the pool is spent, deleting a vhost blocks for good and every vhost
+# creation after it waits 60 s (what the test suite's parallel platforms hit).
+readonly RABBIT_MIN_FILES=16384
+
+# The process listening on the broker's port (empty if unknown, e.g. not root).
+rabbit_pid() {
+  ss -Hltnp "sport = :$RABBIT_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2
+}
+
+# The running broker's descriptor limit (0 if unknown).
+rabbit_file_limit() {
+  local pid
+  pid=$(rabbit_pid)
+  [[ -n "$pid" ]] || { echo 0; return; }
+  awk '/Max open files/ { print $4 }' "/proc/$pid/limits" 2>/dev/null || echo 0
+}
+
+# Starts the broker as its user with as many descriptors as the system allows (Debian's
+# wrapper goes through su, which leaves 1024).
+start_rabbitmq() {
+  as_root runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq sh -c \
+    "ulimit -n $RABBIT_MIN_FILES 2>/dev/null || ulimit -n \$(ulimit -Hn); exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached" ||
+    warn "rabbitmq-server -detached failed; waiting anyway"
+}
+
 ensure_rabbitmq() {
   step "RabbitMQ on $RABBIT_HOST:$RABBIT_PORT"
   if ! rabbit_answers; then
     as_root_possible || die "RabbitMQ is stopped and this user cannot start it." \
       "Start it with:  sudo rabbitmq-server -detached"
-    echo "  starting rabbitmq-server (detached)"
-    as_root rabbitmq-server -detached || warn "rabbitmq-server -detached failed; waiting anyway"
+    echo "  starting rabbitmq-server (detached, $RABBIT_MIN_FILES file descriptors)"
+    start_rabbitmq
     wait_for 90 rabbit_answers || die "RabbitMQ did not open port $RABBIT_PORT within 90 s." \
       "Look at /var/log/rabbitmq/ (and: rabbitmqctl status)"
+  fi
+  local files
+  files=$(rabbit_file_limit)
+  if ((files > 0 && files < RABBIT_MIN_FILES)); then
+    if as_root_possible; then
+      echo "  RabbitMQ runs with $files file descriptors; restarting it with $RABBIT_MIN_FILES"
+      local pid
+      pid=$(rabbit_pid)
+      timeout 60 rabbitmqctl stop >/dev/null 2>&1 || as_root kill -9 "$pid" || true
+      wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || true
+      start_rabbitmq
+      wait_for 90 rabbit_answers || die "RabbitMQ did not come back on port $RABBIT_PORT within 90 s." \
+        "Look at /var/log/rabbitmq/ (and: rabbitmqctl status)"
+    else
+      warn "RabbitMQ runs with only $files file descriptors; parallel tests may exhaust them." \
+        "Restart it with:  sudo sh -c 'ulimit -n $RABBIT_MIN_FILES; rabbitmq-server -detached'"
+    fi
   fi
   ok "RabbitMQ answers"
   ensure_rabbitmq_management
