@@ -5,6 +5,7 @@
 //! provider (`infra/oidc`), registered for the gateway's callback routes.
 
 pub mod capture;
+pub mod fleet;
 pub mod outbox;
 
 use guichet_gateway::{Limits, ServiceUrls};
@@ -86,16 +87,6 @@ pub struct Options {
     /// Write limits; by default far above what any test writes.
     pub write_limits: Option<guichet_gateway::WriteLimits>,
 }
-
-/// Every consumer's queue in the platform.
-const CONSUMER_QUEUES: &[&str] = &[
-    "identity.audit",
-    "teleservices.privacy",
-    "complaints.privacy",
-    "rapo.privacy",
-    "notifications.feed",
-    "notifications.residents",
-];
 
 fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
     ServiceSettings {
@@ -337,18 +328,6 @@ impl Platform {
                 task: Some(notifications_task),
             },
         };
-        // Consumers declare their queues when they connect; wait for every one so no
-        // event is published before anyone listens (a fresh vhost keeps nothing).
-        let bus = guichet_kit::bus::Bus::new(amqp.clone());
-        for queue in CONSUMER_QUEUES {
-            testing::eventually(|| async {
-                guichet_kit::bus::consumer::queue_depth(&bus, queue)
-                    .await
-                    .ok()
-            })
-            .await
-            .ok_or_else(|| anyhow::anyhow!("the consumer of {queue} never started"))?;
-        }
         Ok(platform)
     }
 
