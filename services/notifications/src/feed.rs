@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use guichet_kit::bus::{Event, Handler, Subscription};
+use guichet_kit::bus::{Event, Handler};
 use guichet_proto::{
     demand::v1::{AuthorRole, DemandKind, Status},
     events::v1::{ComplaintFiled, DemandFiled, DemandMessagePosted, DemandStatusChanged},
@@ -12,19 +12,6 @@ use guichet_proto::{
 };
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-
-/// The queue feeding agent feeds, and the events it needs.
-pub fn subscription() -> Subscription {
-    Subscription::new(
-        "notifications.feed",
-        &[
-            "*.complaint.filed",
-            "*.demand.filed",
-            "*.demand.status_changed",
-            "*.demand.message_posted",
-        ],
-    )
-}
 
 /// One feed item about to be written.
 #[derive(Debug, Clone, PartialEq)]

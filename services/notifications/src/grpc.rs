@@ -346,9 +346,11 @@ impl Api {
             .map(str::to_owned)
             .collect();
         let stored = sqlx::query(
-            "INSERT INTO accounts (account_id, email, phone, preferred_channels, updated_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (account_id) DO UPDATE SET email = $2, phone = $3,
+            // The profile is the address as of now: an older e-mail request heard later
+            // must not replace it (`email_at`).
+            "INSERT INTO accounts (account_id, email, email_at, phone, preferred_channels, updated_at)
+             VALUES ($1, $2, $5, $3, $4, $5)
+             ON CONFLICT (account_id) DO UPDATE SET email = $2, email_at = $5, phone = $3,
                  preferred_channels = $4, updated_at = $5",
         )
         .bind(account)

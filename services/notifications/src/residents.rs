@@ -9,12 +9,21 @@
 //! events carry a link request, never the link: the delivery keeps the message with a
 //! slot for the link and the request's id, and the link is asked for when it is sent
 //! ([`crate::links`]).
+//!
+//! Events arrive in any order (several relays, retries through the delay queues), and
+//! each keeps its effect whatever came before it:
+//! - a status change or an agent's message before the demand's filing fails, so the
+//!   consumer retries it once the filing has told whom to tell;
+//! - an older event never overwrites what a newer one said (the filing's « déposée »
+//!   after a resolution, an old department after a reassignment), and a claim's account
+//!   survives a filing that arrives after it;
+//! - an account's erasure holds against events about it that arrive after it.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use guichet_kit::{
     Clock,
-    bus::{Event, Handler, Subscription},
+    bus::{Event, Handler},
 };
 use guichet_proto::{
     complaints::v1::FollowerOutcome,
@@ -24,6 +33,7 @@ use guichet_proto::{
         DemandMessagePosted, DemandStatusChanged, PasswordResetRequested,
     },
     names,
+    prost_types::Timestamp,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -33,24 +43,6 @@ use crate::{
     grouping,
     templates::{self, About, Entry, Rendered},
 };
-
-/// The queue of residents' notifications, and the events it needs.
-pub fn subscription() -> Subscription {
-    Subscription::new(
-        "notifications.residents",
-        &[
-            "*.complaint.filed",
-            "*.demand.filed",
-            "*.demand.status_changed",
-            "*.demand.message_posted",
-            "*.demand.claimed",
-            "complaints.follower.outcome_reached",
-            "identity.account.verification_requested",
-            "identity.account.password_reset_requested",
-            "identity.account.erased",
-        ],
-    )
-}
 
 /// Channels of a topic the resident has no preference for: the profile's
 /// `preferred_channels`, or e-mail and the resident's space.
@@ -86,7 +78,19 @@ struct Seen<'a> {
     department: &'a str,
     theme: &'a str,
     title: &'a str,
+    /// A status change; `None` for other events, the filing included (a new row starts
+    /// `submitted`).
     status: Option<Status>,
+    /// When the event happened: of two events, the later one's description wins.
+    at: DateTime<Utc>,
+    /// Whether this is the demand's filing, which says whom to tell.
+    filing: bool,
+}
+
+/// When what an event tells happened: its own timestamp, else its CloudEvents `time`.
+fn happened(event: &Event, at: Option<&Timestamp>) -> DateTime<Utc> {
+    at.and_then(guichet_kit::grpc::datetime)
+        .unwrap_or(event.time)
 }
 
 impl Handler for Notifier {
@@ -108,7 +112,9 @@ impl Handler for Notifier {
                     department: &filed.department,
                     theme: &theme,
                     title: &title,
-                    status: Some(Status::Submitted),
+                    status: None,
+                    at: happened(event, filed.filed_at.as_ref()),
+                    filing: true,
                 };
                 let recipient = Recipient {
                     account_id: &filed.account_id,
@@ -126,7 +132,9 @@ impl Handler for Notifier {
                     department: &filed.department,
                     theme: &filed.theme,
                     title: &filed.title,
-                    status: Some(Status::Submitted),
+                    status: None,
+                    at: happened(event, filed.filed_at.as_ref()),
+                    filing: true,
                 };
                 let recipient = Recipient {
                     account_id: &filed.account_id,
@@ -138,6 +146,7 @@ impl Handler for Notifier {
             }
             "demand.status_changed" => {
                 let changed: DemandStatusChanged = event.decode()?;
+                wait_for_filing(conn, &changed.tracking_number).await?;
                 let status = Status::try_from(changed.status).unwrap_or_default();
                 let seen = Seen {
                     tracking_number: &changed.tracking_number,
@@ -146,6 +155,8 @@ impl Handler for Notifier {
                     theme: &changed.theme,
                     title: &changed.title,
                     status: Some(status),
+                    at: happened(event, changed.at.as_ref()),
+                    filing: false,
                 };
                 upsert(conn, &seen, now).await?;
                 let invite = matches!(status, Status::Resolved | Status::Closed)
@@ -182,6 +193,7 @@ impl Handler for Notifier {
                     .is_some_and(|a| a.role() == AuthorRole::Agent);
                 // Residents hear when agents write; their own messages are no news to them.
                 if from_agent {
+                    wait_for_filing(conn, &posted.tracking_number).await?;
                     let seen = Seen {
                         tracking_number: &posted.tracking_number,
                         kind: DemandKind::try_from(posted.kind).unwrap_or_default(),
@@ -189,6 +201,8 @@ impl Handler for Notifier {
                         theme: &posted.theme,
                         title: &posted.title,
                         status: None,
+                        at: happened(event, posted.at.as_ref()),
+                        filing: false,
                     };
                     upsert(conn, &seen, now).await?;
                     let entry = Entry::Message {
@@ -209,29 +223,36 @@ impl Handler for Notifier {
             }
             "demand.claimed" => {
                 let claimed: DemandClaimed = event.decode()?;
-                sqlx::query(
-                    "INSERT INTO demands (tracking_number, department, account_id, updated_at)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (tracking_number) DO UPDATE SET account_id = $3, updated_at = $4",
-                )
-                .bind(&claimed.tracking_number)
-                .bind(&claimed.department)
-                .bind(&claimed.account_id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .context("attaching a demand to an account")?;
+                // Possibly before the filing: the row waits for it with the account.
+                let seen = Seen {
+                    tracking_number: &claimed.tracking_number,
+                    kind: DemandKind::Unspecified,
+                    department: &claimed.department,
+                    theme: "",
+                    title: "",
+                    status: None,
+                    at: happened(event, claimed.at.as_ref()),
+                    filing: false,
+                };
+                upsert(conn, &seen, now).await?;
+                claim(conn, &claimed.tracking_number, &claimed.account_id).await?;
             }
             "account.verification_requested" => {
                 let asked: AccountVerificationRequested = event.decode()?;
-                remember_email(conn, &asked.account_id, &asked.email, now).await?;
+                if erased(conn, &asked.account_id).await? {
+                    return Ok(());
+                }
+                remember_email(conn, &asked.account_id, &asked.email, event.time, now).await?;
                 let rendered = templates::verify_email(templates::LINK_SLOT);
                 let target = Target::email(&asked.account_id, &asked.email);
                 queue_link(conn, event, &target, &asked.request_id, &rendered, now).await?;
             }
             "account.password_reset_requested" => {
                 let asked: PasswordResetRequested = event.decode()?;
-                remember_email(conn, &asked.account_id, &asked.email, now).await?;
+                if erased(conn, &asked.account_id).await? {
+                    return Ok(());
+                }
+                remember_email(conn, &asked.account_id, &asked.email, event.time, now).await?;
                 let rendered = templates::reset_password(templates::LINK_SLOT);
                 let target = Target::email(&asked.account_id, &asked.email);
                 queue_link(conn, event, &target, &asked.request_id, &rendered, now).await?;
@@ -247,8 +268,9 @@ impl Handler for Notifier {
                 }
             }
             "account.erased" => {
-                let erased: AccountErased = event.decode()?;
-                crate::privacy::erase(conn, &erased.account_id).await?;
+                let gone: AccountErased = event.decode()?;
+                remember_erasure(conn, &gone.account_id, happened(event, gone.at.as_ref())).await?;
+                crate::privacy::erase(conn, &gone.account_id).await?;
             }
             _ => {}
         }
@@ -364,7 +386,10 @@ impl Notifier {
     }
 }
 
-/// Records a demand's kind, department, theme, title and status as an event shows them.
+/// Records a demand's kind, department, theme, title and status as an event shows them:
+/// an event older than the one a value came from only fills what is still blank, and
+/// only a status change newer than the recorded one changes the status. A row made by
+/// anything but the filing waits for it ([`wait_for_filing`]).
 async fn upsert(
     conn: &mut PgConnection,
     seen: &Seen<'_>,
@@ -372,15 +397,36 @@ async fn upsert(
 ) -> anyhow::Result<()> {
     let status = seen.status.map(names::status);
     sqlx::query(
-        "INSERT INTO demands (tracking_number, kind, department, theme, title, status, updated_at)
-         VALUES ($1, $2, $3, $4, $5, coalesce($6, 'submitted'), $7)
+        "INSERT INTO demands (tracking_number, kind, department, theme, title, status, status_at,
+             described_at, filed_seen, updated_at)
+         VALUES ($1, CASE WHEN $2 = 'unspecified' THEN '' ELSE $2 END, $3, $4, $5,
+             coalesce($6, 'submitted'), CASE WHEN $6 IS NULL THEN NULL ELSE $7 END, $7, $8, $9)
          ON CONFLICT (tracking_number) DO UPDATE SET
-             kind = CASE WHEN $2 = 'unspecified' THEN demands.kind ELSE $2 END,
-             department = CASE WHEN $3 = '' THEN demands.department ELSE $3 END,
-             theme = CASE WHEN $4 = '' THEN demands.theme ELSE $4 END,
-             title = CASE WHEN $5 = '' THEN demands.title ELSE $5 END,
-             status = coalesce($6, demands.status),
-             updated_at = $7",
+             kind = CASE WHEN $2 = 'unspecified' THEN demands.kind
+                         WHEN demands.kind IN ('', 'unspecified') OR demands.described_at IS NULL
+                              OR demands.described_at <= $7 THEN $2
+                         ELSE demands.kind END,
+             department = CASE WHEN $3 = '' THEN demands.department
+                               WHEN demands.department = '' OR demands.described_at IS NULL
+                                    OR demands.described_at <= $7 THEN $3
+                               ELSE demands.department END,
+             theme = CASE WHEN $4 = '' THEN demands.theme
+                          WHEN demands.theme = '' OR demands.described_at IS NULL
+                               OR demands.described_at <= $7 THEN $4
+                          ELSE demands.theme END,
+             title = CASE WHEN $5 = '' THEN demands.title
+                          WHEN demands.title = '' OR demands.described_at IS NULL
+                               OR demands.described_at <= $7 THEN $5
+                          ELSE demands.title END,
+             status = CASE WHEN $6 IS NOT NULL
+                                AND (demands.status_at IS NULL OR demands.status_at <= $7)
+                           THEN $6 ELSE demands.status END,
+             status_at = CASE WHEN $6 IS NOT NULL
+                                   AND (demands.status_at IS NULL OR demands.status_at <= $7)
+                              THEN $7 ELSE demands.status_at END,
+             described_at = greatest(demands.described_at, $7),
+             filed_seen = demands.filed_seen OR $8,
+             updated_at = $9",
     )
     .bind(seen.tracking_number)
     .bind(names::kind(seen.kind))
@@ -388,6 +434,8 @@ async fn upsert(
     .bind(seen.theme)
     .bind(seen.title)
     .bind(status)
+    .bind(seen.at)
+    .bind(seen.filing)
     .bind(now)
     .execute(conn)
     .await
@@ -395,7 +443,29 @@ async fn upsert(
     Ok(())
 }
 
-/// Whom a new demand's notifications go to.
+/// A status change or an agent's message is news for the resident the filing names:
+/// until the filing has been seen here, the event fails and the consumer retries it
+/// (its transaction, inbox row included, rolls back), rather than telling nobody.
+async fn wait_for_filing(conn: &mut PgConnection, tracking_number: &str) -> anyhow::Result<()> {
+    let filed: Option<bool> =
+        sqlx::query_scalar("SELECT filed_seen FROM demands WHERE tracking_number = $1")
+            .bind(tracking_number)
+            .fetch_optional(conn)
+            .await
+            .context("looking for a demand's filing")?;
+    if filed != Some(true) {
+        // The number is a demand's only credential when filed without an account.
+        anyhow::bail!(
+            "demand {} not yet filed here; waiting for its filing event",
+            guichet_kit::tracking::redacted(tracking_number)
+        );
+    }
+    Ok(())
+}
+
+/// Whom a new demand's notifications go to. A claim seen before keeps its account (a
+/// demand is claimed only when filed without one), and a demand whose resident erased
+/// their account meanwhile gets no contact back.
 async fn set_recipient(
     conn: &mut PgConnection,
     tracking_number: &str,
@@ -404,9 +474,15 @@ async fn set_recipient(
     phone: &str,
     teleservice: &str,
 ) -> anyhow::Result<()> {
+    let gone = erased(conn, account).await?;
     sqlx::query(
-        "UPDATE demands SET account_id = coalesce(account_id, nullif($2, '')),
-             contact_email = $3, contact_phone = $4, teleservice = $5
+        "UPDATE demands SET
+             account_id = CASE WHEN $6 THEN account_id
+                               ELSE coalesce(account_id, nullif($2, '')) END,
+             contact_email = CASE WHEN recipient_erased OR $6 THEN '' ELSE $3 END,
+             contact_phone = CASE WHEN recipient_erased OR $6 THEN '' ELSE $4 END,
+             recipient_erased = recipient_erased OR $6,
+             teleservice = $5
          WHERE tracking_number = $1",
     )
     .bind(tracking_number)
@@ -414,10 +490,80 @@ async fn set_recipient(
     .bind(email.trim())
     .bind(phone.trim())
     .bind(teleservice)
+    .bind(gone)
     .execute(conn)
     .await
     .context("recording a demand's resident")?;
     Ok(())
+}
+
+/// Attaches a demand to the account that claimed it, before or after its filing. An
+/// account erased by now leaves the demand as its erasure would have: no account, no
+/// contact.
+async fn claim(
+    conn: &mut PgConnection,
+    tracking_number: &str,
+    account: &str,
+) -> anyhow::Result<()> {
+    let gone = erased(conn, account).await?;
+    sqlx::query(
+        "UPDATE demands SET
+             account_id = CASE WHEN $3 THEN NULL ELSE coalesce(nullif($2, ''), account_id) END,
+             contact_email = CASE WHEN $3 THEN '' ELSE contact_email END,
+             contact_phone = CASE WHEN $3 THEN '' ELSE contact_phone END,
+             recipient_erased = recipient_erased OR $3
+         WHERE tracking_number = $1",
+    )
+    .bind(tracking_number)
+    .bind(account.trim())
+    .bind(gone)
+    .execute(conn)
+    .await
+    .context("attaching a demand to an account")?;
+    Ok(())
+}
+
+/// Remembers that an account was erased (by digest, the id itself being gone), and marks
+/// its demands, before [`crate::privacy::erase`] detaches them: events about it that
+/// arrive later bring nothing back.
+async fn remember_erasure(
+    conn: &mut PgConnection,
+    account: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if account.trim().is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO erased_accounts (account_digest, erased_at)
+         VALUES (sha256(convert_to($1, 'UTF8')), $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(account.trim())
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .context("remembering an erased account")?;
+    sqlx::query("UPDATE demands SET recipient_erased = true WHERE account_id = $1")
+        .bind(account.trim())
+        .execute(conn)
+        .await
+        .context("marking an erased account's demands")?;
+    Ok(())
+}
+
+/// Whether `account` was erased.
+async fn erased(conn: &mut PgConnection, account: &str) -> anyhow::Result<bool> {
+    if account.trim().is_empty() {
+        return Ok(false);
+    }
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM erased_accounts
+                        WHERE account_digest = sha256(convert_to($1, 'UTF8')))",
+    )
+    .bind(account.trim())
+    .fetch_one(conn)
+    .await
+    .context("looking for an account's erasure")
 }
 
 /// Invites the resident to rate the answer, once per demand; true when they have not
@@ -504,6 +650,10 @@ async fn targets(
             .into_iter()
             .collect());
     };
+    // An erasure processed before an older event about the account: nothing to tell.
+    if erased(conn, account).await? {
+        return Ok(Vec::new());
+    }
     let contact: Option<(String, String)> =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE account_id = $1")
             .bind(account)
@@ -715,21 +865,26 @@ pub fn body_for<'a>(channel: &str, rendered: &'a Rendered) -> &'a str {
     }
 }
 
+/// Records the address an identity event of time `at` gives an account, unless a newer
+/// event gave another.
 async fn remember_email(
     conn: &mut PgConnection,
     account: &str,
     email: &str,
+    at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if account.is_empty() || email.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO accounts (account_id, email, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (account_id) DO UPDATE SET email = $2, updated_at = $3",
+        "INSERT INTO accounts (account_id, email, email_at, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id) DO UPDATE SET email = $2, email_at = $3, updated_at = $4
+         WHERE accounts.email_at IS NULL OR accounts.email_at <= $3",
     )
     .bind(account)
     .bind(email)
+    .bind(at)
     .bind(now)
     .execute(conn)
     .await
