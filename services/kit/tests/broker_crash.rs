@@ -5,55 +5,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
 use std::{collections::BTreeSet, time::Duration};
 
-use chrono::Utc;
 use guichet_kit::{
-    bus::{self, Bus, Event, Handler, Subscription, consumer, outbox},
+    bus::{self, Bus, Subscription, consumer, outbox},
     db,
     testing::{self, broker::Broker},
 };
-use guichet_proto::events::v1::ComplaintFiled;
-use sqlx::{PgConnection, PgPool, migrate::Migrator};
+use sqlx::{PgPool, migrate::Migrator};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Events per batch; three batches.
 const BATCH: usize = 100;
 
-/// Writes one row per event applied, with no unique key, so a second effect would show.
-struct Recorder;
-
-impl Handler for Recorder {
-    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO effects (event_id, subject) VALUES ($1, $2)")
-            .bind(event.id)
-            .bind(&event.subject)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-}
-
-fn event(subject: &str) -> Event {
-    let body = ComplaintFiled {
-        tracking_number: subject.to_owned(),
-        ..Default::default()
-    };
-    Event::new(
-        "/test",
-        "complaints.complaint.filed",
-        subject,
-        Utc::now(),
-        &body,
-    )
-}
-
 /// Commits `BATCH` events, one transaction each as a service would, and returns their ids.
 async fn enqueue_batch(pool: &PgPool, batch: &str) -> Vec<Uuid> {
     let mut ids = Vec::with_capacity(BATCH);
     for n in 0..BATCH {
-        let event = event(&format!("{batch}-{n}"));
+        let event = common::filed(&format!("{batch}-{n}"));
         let mut tx = pool.begin().await.unwrap();
         bus::enqueue(&mut tx, &event).await.unwrap();
         tx.commit().await.unwrap();
@@ -107,7 +79,7 @@ async fn events_around_a_broker_crash_are_each_applied_exactly_once() {
         bus.clone(),
         pool.clone(),
         subscription.clone(),
-        Recorder,
+        common::Recorder,
         stop.clone(),
     ));
     tokio::spawn(bus::relay(pool.clone(), bus.clone(), stop.clone()));

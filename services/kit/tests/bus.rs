@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
@@ -42,12 +44,7 @@ async fn fixture(hint: &str) -> Fixture {
     let bus = Bus::new(testing::vhost(hint).await.expect("test vhost"));
     let subscription = Subscription::new("test.effects", &["complaints.#"]);
     // Declared up front so events published before the consumer starts are routed.
-    let connection = bus.connect().await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    consumer::declare(&bus, &channel, &subscription)
-        .await
-        .unwrap();
-    connection.close(200, "bye".into()).await.unwrap();
+    common::declare(&bus, &subscription).await;
     Fixture {
         pool,
         bus,

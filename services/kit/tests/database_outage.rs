@@ -5,45 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
 use std::time::Duration;
 
-use chrono::Utc;
 use guichet_kit::{
-    bus::{self, Bus, Event, Handler, Publisher, Subscription, consumer},
+    bus::{self, Bus, Publisher, Subscription, consumer},
     config::{DatabaseConfig, ServerConfig},
     db, grpc,
     testing::{self, cluster::Cluster},
 };
-use guichet_proto::events::v1::ComplaintFiled;
-use sqlx::{PgConnection, migrate::Migrator};
+use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
-
-struct Recorder;
-
-impl Handler for Recorder {
-    async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO effects (event_id, subject) VALUES ($1, $2)")
-            .bind(event.id)
-            .bind(&event.subject)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-}
-
-fn event(subject: &str) -> Event {
-    let body = ComplaintFiled {
-        tracking_number: subject.to_owned(),
-        ..Default::default()
-    };
-    Event::new(
-        "/test",
-        "complaints.complaint.filed",
-        subject,
-        Utc::now(),
-        &body,
-    )
-}
 
 #[tokio::test]
 async fn events_consumed_while_the_database_is_down_are_applied_once_it_is_back() {
@@ -65,25 +38,23 @@ async fn events_consumed_while_the_database_is_down_are_applied_once_it_is_back(
     amqp.retry_base_ms = 50;
     let bus = Bus::new(amqp);
     let subscription = Subscription::new("test.outage", &["complaints.#"]);
-    let connection = bus.connect().await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    consumer::declare(&bus, &channel, &subscription)
-        .await
-        .unwrap();
-    connection.close(200, "bye".into()).await.unwrap();
+    common::declare(&bus, &subscription).await;
     let stop = CancellationToken::new();
     tokio::spawn(bus::consume(
         bus.clone(),
         pool.clone(),
         subscription.clone(),
-        Recorder,
+        common::Recorder,
         stop.clone(),
     ));
 
     cluster.crash().unwrap();
     let publisher = Publisher::open(&bus).await.unwrap();
     for n in 0..3 {
-        publisher.publish(&event(&format!("e{n}"))).await.unwrap();
+        publisher
+            .publish(&common::filed(&format!("e{n}")))
+            .await
+            .unwrap();
     }
     // Several pauses' worth of outage: each delivery is tried and handed back.
     tokio::time::sleep(Duration::from_secs(6)).await;

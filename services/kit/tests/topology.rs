@@ -4,12 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
 use chrono::Utc;
 use guichet_kit::{
     bus::{self, Bus, Event, Publisher, Subscription, consumer, outbox, topology},
     db, testing,
 };
-use guichet_proto::events::v1::{AccountErased, ComplaintFiled};
+use guichet_proto::events::v1::AccountErased;
 use sqlx::{PgPool, migrate::Migrator};
 
 async fn fixture(hint: &str) -> (PgPool, Bus) {
@@ -20,14 +22,6 @@ async fn fixture(hint: &str) -> (PgPool, Bus) {
     let mut amqp = testing::vhost(hint).await.expect("test vhost");
     amqp.unroutable_retry_ms = 300;
     (pool, Bus::new(amqp))
-}
-
-fn event(kind: &str, subject: &str) -> Event {
-    let body = ComplaintFiled {
-        tracking_number: subject.to_owned(),
-        ..Default::default()
-    };
-    Event::new("/test", kind, subject, Utc::now(), &body)
 }
 
 async fn commit(pool: &PgPool, event: &Event) {
@@ -43,7 +37,7 @@ async fn depth(bus: &Bus, queue: &str) -> u32 {
 #[tokio::test]
 async fn events_wait_in_their_queues_for_consumers_that_never_ran() {
     let (pool, bus) = fixture("firstrun").await;
-    commit(&pool, &event("complaints.complaint.filed", "C1")).await;
+    commit(&pool, &common::event("complaints.complaint.filed", "C1")).await;
     let erased = AccountErased {
         account_id: "a-1".to_owned(),
         ..Default::default()
@@ -74,9 +68,9 @@ async fn events_wait_in_their_queues_for_consumers_that_never_ran() {
 #[tokio::test]
 async fn an_event_no_queue_takes_stays_in_the_outbox_until_one_does() {
     let (pool, bus) = fixture("unroutable").await;
-    let orphan = event("tests.orphan.happened", "O1");
+    let orphan = common::event("tests.orphan.happened", "O1");
     commit(&pool, &orphan).await;
-    commit(&pool, &event("complaints.complaint.filed", "C2")).await;
+    commit(&pool, &common::event("complaints.complaint.filed", "C2")).await;
 
     let publisher = Publisher::open(&bus).await.unwrap();
     assert_eq!(outbox::relay_once(&pool, &publisher).await.unwrap(), 2);
@@ -99,12 +93,7 @@ async fn an_event_no_queue_takes_stays_in_the_outbox_until_one_does() {
 
     // A consumer for it appears; the next try, once its wait is over, delivers it.
     let subscription = Subscription::new("tests.orphans", &["tests.orphan.#"]);
-    let connection = bus.connect().await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    consumer::declare(&bus, &channel, &subscription)
-        .await
-        .unwrap();
-    connection.close(200, "bye".into()).await.unwrap();
+    common::declare(&bus, &subscription).await;
     let delivered = testing::eventually(|| async {
         outbox::relay_once(&pool, &publisher).await.unwrap();
         (outbox::pending(&pool).await.unwrap() == 0).then_some(())
@@ -119,7 +108,7 @@ async fn an_event_no_queue_takes_stays_in_the_outbox_until_one_does() {
 async fn kinds_nobody_consumes_yet_are_published_without_being_kept() {
     let (pool, bus) = fixture("unconsumed").await;
     for kind in topology::UNCONSUMED {
-        commit(&pool, &event(kind, "R1")).await;
+        commit(&pool, &common::event(kind, "R1")).await;
     }
     let publisher = Publisher::open(&bus).await.unwrap();
     outbox::relay_once(&pool, &publisher).await.unwrap();
