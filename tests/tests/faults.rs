@@ -200,6 +200,25 @@ fn refusals_were_proper(load: &Load, gateway_down: bool) {
 }
 
 fn balanced(fleet: &Fleet, load: &Load, books: &Accounting) {
+    // The figures, for `--nocapture` readers.
+    let count =
+        |status: Option<StatusCode>| load.refusals.iter().filter(|r| r.status == status).count();
+    let slowest = load
+        .refusals
+        .iter()
+        .map(|r| r.took)
+        .max()
+        .unwrap_or_default();
+    eprintln!(
+        "{} filings accepted; refusals: {} × 503, {} × 504, {} refused connections, slowest {slowest:?}; {} pending, {} unroutable, {} dead letters",
+        load.accepted.len(),
+        count(Some(StatusCode::SERVICE_UNAVAILABLE)),
+        count(Some(StatusCode::GATEWAY_TIMEOUT)),
+        count(None),
+        books.pending,
+        books.unroutable,
+        books.dead_letters,
+    );
     assert_eq!(
         load.abandoned,
         0,
