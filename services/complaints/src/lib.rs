@@ -121,16 +121,12 @@ impl Application {
         let complaints = ComplaintsServer::new(service.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
-        let routes = tonic::service::Routes::new(complaints)
+        let services = guichet_kit::grpc::Services::new(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let served = guichet_kit::grpc::serve(
+        let served = guichet_kit::grpc::serve_services(
             self.listener,
-            routes,
-            &[
-                "guichet.complaints.v1.Complaints",
-                "guichet.demand.v1.Demands",
-            ],
+            services,
             Some(dependencies),
             shutdown,
         )

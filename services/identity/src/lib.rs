@@ -157,34 +157,25 @@ impl Application {
             stop.clone(),
         ));
         let rotation = tokio::spawn(rotate_keys(core.clone(), stop.clone()));
-        let routes =
-            tonic::service::Routes::new(AccountsServer::new(grpc::AccountsService(core.clone())))
-                .add_service(StaffServer::new(grpc::StaffService(core.clone())))
-                .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
-                .add_service(KeysServer::new(grpc::KeysService(core.clone())))
-                .add_service(AuditServer::new(grpc::AuditService(core.clone())))
-                .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))
-                .add_service(LinksServer::new(grpc::LinksService {
-                    core: core.clone(),
-                    callers: self.callers,
-                }))
-                .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
-                    core,
-                    self.franceconnect,
-                )));
-        let served = guichet_kit::grpc::serve(
+        let services = guichet_kit::grpc::Services::new(AccountsServer::new(
+            grpc::AccountsService(core.clone()),
+        ))
+        .add_service(StaffServer::new(grpc::StaffService(core.clone())))
+        .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
+        .add_service(KeysServer::new(grpc::KeysService(core.clone())))
+        .add_service(AuditServer::new(grpc::AuditService(core.clone())))
+        .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))
+        .add_service(LinksServer::new(grpc::LinksService {
+            core: core.clone(),
+            callers: self.callers,
+        }))
+        .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
+            core,
+            self.franceconnect,
+        )));
+        let served = guichet_kit::grpc::serve_services(
             self.listener,
-            routes,
-            &[
-                "guichet.identity.v1.Accounts",
-                "guichet.identity.v1.Staff",
-                "guichet.identity.v1.Devices",
-                "guichet.identity.v1.Keys",
-                "guichet.identity.v1.Audit",
-                "guichet.identity.v1.FranceConnect",
-                "guichet.identity.v1.Links",
-                "guichet.privacy.v1.Privacy",
-            ],
+            services,
             Some(dependencies),
             shutdown,
         )

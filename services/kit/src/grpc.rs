@@ -1,6 +1,7 @@
-//! gRPC plumbing: starting a server with health and reflection, shutting it down
-//! gracefully, connecting clients that carry trace context, and the few `Status`
-//! helpers every service needs to report errors the gateway can translate.
+//! gRPC plumbing: starting a server with health and reflection that report exactly the
+//! services it serves, shutting it down gracefully, connecting clients that carry trace
+//! context, and the few `Status` helpers every service needs to report errors the
+//! gateway can translate.
 
 use std::{future::Future, net::SocketAddr};
 
@@ -9,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{
     Code, Status,
+    server::NamedService,
     service::{Routes, interceptor::InterceptedService},
     transport::{Channel, Endpoint, Server},
 };
@@ -48,9 +50,61 @@ impl Dependencies {
     }
 }
 
-/// Serves `routes` plus `grpc.health.v1` and reflection until `shutdown` completes.
-/// Health is SERVING only while the service's database and broker answer (checked every
-/// few seconds), and turns NOT_SERVING for good before the server stops accepting calls.
+/// The gRPC services one port serves, each under the name its generated server declares
+/// (`NamedService::NAME`). Health and reflection report exactly these, so a service
+/// cannot be served without being reported, nor reported without being served.
+#[derive(Debug, Default)]
+pub struct Services {
+    routes: Routes,
+    names: Vec<String>,
+}
+
+impl Services {
+    /// The services of a port, starting with `service`.
+    pub fn new<S>(service: S) -> Self
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        Self::default().add_service(service)
+    }
+
+    /// Adds `service` to the routes and records its name.
+    #[must_use]
+    pub fn add_service<S>(mut self, service: S) -> Self
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.routes = self.routes.add_service(service);
+        self.names.push(S::NAME.to_owned());
+        self
+    }
+
+    /// The fully qualified names of the services added, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+}
+
+/// Serves bare `routes` whose services are named by hand in `services` (stand-ins in
+/// tests); a service's own server uses [`serve_services`], which cannot forget a name.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
@@ -58,9 +112,28 @@ pub async fn serve(
     dependencies: Option<Dependencies>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    let services = Services {
+        routes,
+        names: services.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    serve_services(listener, services, dependencies, shutdown).await
+}
+
+/// Serves `services` plus `grpc.health.v1` and reflection (v1 and v1alpha) until
+/// `shutdown` completes. Health has an entry for each of `services` and the overall
+/// `""`; reflection lists `services`, health and itself, nothing else of the platform.
+/// Health is SERVING only while the service's database and broker answer (checked every
+/// few seconds), and turns NOT_SERVING for good before the server stops accepting calls.
+pub async fn serve_services(
+    listener: TcpListener,
+    services: Services,
+    dependencies: Option<Dependencies>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let Services { routes, names } = services;
     let (reporter, health) = tonic_health::server::health_reporter();
     let stopped = tokio_util::sync::CancellationToken::new();
-    let watched: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+    let watched = names.clone();
     let watcher = {
         let (reporter, stopped) = (reporter.clone(), stopped.clone());
         tokio::spawn(async move {
@@ -90,12 +163,12 @@ pub async fn serve(
             }
         })
     };
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(guichet_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_v1 = reflection(&names)
         .build_v1()
-        .context("building gRPC reflection")?;
-    let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+        .context("building gRPC reflection v1")?;
+    let reflection_v1alpha = reflection(&names)
+        .build_v1alpha()
+        .context("building gRPC reflection v1alpha")?;
     let stopping = async move {
         shutdown.await;
         stopped.cancel();
@@ -111,10 +184,35 @@ pub async fn serve(
     tracing::info!(?addr, "gRPC server listening");
     Server::builder()
         .trace_fn(crate::telemetry::grpc_server_span)
-        .add_routes(routes.add_service(health).add_service(reflection))
+        .add_routes(
+            routes
+                .add_service(health)
+                .add_service(reflection_v1)
+                .add_service(reflection_v1alpha),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)
         .await
         .context("gRPC server failed")
+}
+
+/// Reflection over every Guichet schema (so any type a served method uses resolves) that
+/// lists only `served`, health and reflection itself, as a port answers nothing else.
+fn reflection(served: &[String]) -> tonic_reflection::server::Builder<'static> {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(guichet_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(v1alpha::FILE_DESCRIPTOR_SET);
+    served
+        .iter()
+        .map(String::as_str)
+        .chain([
+            tonic_health::pb::health_server::SERVICE_NAME,
+            v1::server_reflection_server::SERVICE_NAME,
+            v1alpha::server_reflection_server::SERVICE_NAME,
+        ])
+        .fold(builder, |builder, name| builder.with_service_name(name))
 }
 
 /// The interceptor every client uses so the callee joins the caller's trace.

@@ -1,5 +1,7 @@
 //! Logs and traces in one place. `init` installs the W3C trace-context propagator, JSON
-//! (or pretty) logs and, when an OTLP endpoint is configured, the OpenTelemetry layer.
+//! (or pretty) logs and the OpenTelemetry layer, exporting over OTLP when an endpoint is
+//! configured. Without one, spans still get trace ids and adopt the caller's, so trace
+//! context keeps flowing (and events keep their `traceparent`) with nothing exported.
 //! The functions below carry trace context across gRPC metadata and AMQP headers so one
 //! trace runs from the HTTP request to the consumer; handlers never touch it.
 
@@ -19,7 +21,8 @@ use tracing_subscriber::{
 
 use crate::config::TelemetryConfig;
 
-/// Keeps the trace exporter alive; dropping it flushes the spans still buffered.
+/// Keeps the trace exporter alive; dropping it flushes the spans still buffered. Without
+/// an exporter it holds nothing: the tracer that only hands out ids lives in the layer.
 #[must_use = "dropping the guard stops trace export"]
 pub struct Guard {
     provider: Option<SdkTracerProvider>,
@@ -51,41 +54,41 @@ pub fn init(service: &str, cfg: &TelemetryConfig) -> anyhow::Result<Guard> {
             .with_current_span(true)
             .boxed()
     };
-    let provider = match &cfg.otlp_endpoint {
-        Some(endpoint) => {
-            use opentelemetry_otlp::WithExportConfig as _;
-            let exporter = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint)
-                .build()
-                .context("building the OTLP exporter")?;
-            Some(
-                SdkTracerProvider::builder()
-                    .with_batch_exporter(exporter)
-                    .with_resource(
-                        Resource::builder()
-                            .with_service_name(service.to_owned())
-                            .build(),
-                    )
-                    .build(),
-            )
-        }
-        None => None,
-    };
-    let otel = provider
-        .as_ref()
-        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service.to_owned())));
+    // Without an exporter the provider has no processor: spans still get ids and follow
+    // the caller's trace (and its sampled flag), and their data is dropped as they end.
+    let mut provider = SdkTracerProvider::builder().with_resource(
+        Resource::builder()
+            .with_service_name(service.to_owned())
+            .build(),
+    );
+    if let Some(endpoint) = &cfg.otlp_endpoint {
+        use opentelemetry_otlp::WithExportConfig as _;
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .build()
+            .context("building the OTLP exporter")?;
+        provider = provider.with_batch_exporter(exporter);
+    }
+    let provider = provider.build();
+    let exporting = cfg.otlp_endpoint.is_some();
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer(service.to_owned()))
+        // What only an exporter would read is not gathered when there is none.
+        .with_location(exporting)
+        .with_threads(exporting)
+        .with_tracked_inactivity(exporting);
     let installed = tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
         .with(otel)
         .try_init();
-    if installed.is_ok()
-        && let Some(p) = &provider
-    {
-        global::set_tracer_provider(p.clone());
+    if installed.is_ok() {
+        global::set_tracer_provider(provider.clone());
     }
-    Ok(Guard { provider })
+    Ok(Guard {
+        provider: exporting.then_some(provider),
+    })
 }
 
 /// Writes the current span's context as W3C headers through `set`.

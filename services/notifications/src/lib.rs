@@ -139,22 +139,15 @@ impl Application {
             accounts: AccountsClient::new(guichet_kit::grpc::connect_lazy(&self.identity_url)?),
             replay_limit: self.settings.feed.replay_limit.max(1),
         };
-        let routes = tonic::service::Routes::new(FeedServer::new(api.clone()))
+        let services = guichet_kit::grpc::Services::new(FeedServer::new(api.clone()))
             .add_service(ResidentsServer::new(api.clone()))
             .add_service(SatisfactionServer::new(api.clone()))
             .add_service(AnnouncementsServer::new(api.clone()))
             .add_service(PrivacyServer::new(api));
         let stopping = stop.clone();
-        let served = guichet_kit::grpc::serve(
+        let served = guichet_kit::grpc::serve_services(
             self.listener,
-            routes,
-            &[
-                "guichet.notifications.v1.Feed",
-                "guichet.notifications.v1.Residents",
-                "guichet.notifications.v1.Satisfaction",
-                "guichet.notifications.v1.Announcements",
-                "guichet.privacy.v1.Privacy",
-            ],
+            services,
             Some(dependencies),
             async move {
                 shutdown.await;

@@ -116,15 +116,14 @@ impl Application {
             stop.clone(),
         ));
         let service = grpc::RapoService::new(self.pool, self.clock, self.verifier);
-        let routes = tonic::service::Routes::new(
+        let services = guichet_kit::grpc::Services::new(
             RapoServer::new(service.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(DemandsServer::new(service.clone()))
         .add_service(PrivacyServer::new(service));
-        let served = guichet_kit::grpc::serve(
+        let served = guichet_kit::grpc::serve_services(
             self.listener,
-            routes,
-            &["guichet.rapo.v1.Rapo", "guichet.demand.v1.Demands"],
+            services,
             Some(dependencies),
             shutdown,
         )

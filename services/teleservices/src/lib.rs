@@ -88,20 +88,16 @@ impl Application {
             stop.clone(),
         ));
         let service = grpc::Service::new(self.service, self.verifier);
-        let routes = tonic::service::Routes::new(
+        let services = guichet_kit::grpc::Services::new(
             TeleservicesServer::new(service.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         )
         .add_service(DemandsServer::new(service.clone()))
         .add_service(PrivacyServer::new(service));
-        let served = guichet_kit::grpc::serve(
+        let served = guichet_kit::grpc::serve_services(
             self.listener,
-            routes,
-            &[
-                "guichet.teleservices.v1.Teleservices",
-                "guichet.demand.v1.Demands",
-            ],
+            services,
             Some(dependencies),
             shutdown,
         )

@@ -28,6 +28,23 @@ pub use outbox::{enqueue, relay};
 
 const CONTENT_TYPE: &str = "application/protobuf";
 
+/// What comes before a protobuf message's full name in an event's `dataschema`, which
+/// CloudEvents requires to be a URI: `urn:guichet:proto:guichet.events.v1.ComplaintFiled`.
+pub const DATASCHEMA_PREFIX: &str = "urn:guichet:proto:";
+
+/// The `dataschema` of an event whose body is an `M`.
+pub fn dataschema<M: prost::Name>() -> String {
+    format!("{DATASCHEMA_PREFIX}{}", M::full_name())
+}
+
+/// The protobuf full name a `dataschema` designates. Rows written before it was a URI
+/// hold the bare name, which designates itself.
+fn schema_name(dataschema: &str) -> &str {
+    dataschema
+        .strip_prefix(DATASCHEMA_PREFIX)
+        .unwrap_or(dataschema)
+}
+
 /// One domain event, as stored in the outbox and carried on the wire.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -42,7 +59,9 @@ pub struct Event {
     pub time: DateTime<Utc>,
     /// Protobuf-encoded body.
     pub data: Vec<u8>,
-    /// Full protobuf message name of the body (CloudEvents `dataschema`).
+    /// CloudEvents `dataschema`: the body's protobuf message as a URI
+    /// (`urn:guichet:proto:<full name>`, see [`dataschema`]); older outbox rows hold
+    /// the bare full name, which [`Event::decode`] still accepts.
     pub dataschema: String,
     /// W3C trace context of the change that produced the event.
     pub traceparent: Option<String>,
@@ -64,14 +83,14 @@ impl Event {
             subject: subject.to_owned(),
             time,
             data: message.encode_to_vec(),
-            dataschema: M::full_name(),
+            dataschema: dataschema::<M>(),
             traceparent: crate::telemetry::current_traceparent(),
         }
     }
 
     /// Decodes the body, checking it is the message the consumer expects.
     pub fn decode<M: prost::Name + Default>(&self) -> anyhow::Result<M> {
-        if self.dataschema != M::full_name() {
+        if schema_name(&self.dataschema) != M::full_name() {
             bail!(
                 "event {} carries {}, not {}",
                 self.id,
@@ -96,7 +115,11 @@ impl Event {
         put("cloudEvents:source", &self.source);
         put("cloudEvents:subject", &self.subject);
         put("cloudEvents:time", &self.time.to_rfc3339());
-        put("cloudEvents:dataschema", &self.dataschema);
+        if !self.dataschema.is_empty() {
+            // A row from before `dataschema` was a URI leaves as one all the same.
+            let schema = format!("{DATASCHEMA_PREFIX}{}", schema_name(&self.dataschema));
+            put("cloudEvents:dataschema", &schema);
+        }
         if let Some(traceparent) = &self.traceparent {
             put("traceparent", traceparent);
         }
