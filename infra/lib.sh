@@ -172,8 +172,27 @@ ensure_node_packages() {
 # (infra/smtp/outbox.py) is a real SMTP server, aiosmtpd from PyPI, in a virtual
 # environment under infra/smtp/.venv. Installs Debian's python3 and python3-venv when
 # missing and allowed; reinstalls the packages when requirements.txt is newer.
-ensure_python_packages() {
-  step "Python packages of the local mail outbox (infra/smtp)"
+# A virtual environment in infra/<dir>/.venv with infra/<dir>/requirements.txt, installed
+# again whenever the requirements change.
+ensure_venv() {
+  local name=$1
+  local dir="$GUICHET_ROOT/infra/$name"
+  local venv="$dir/.venv"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    echo "  python3 -m venv infra/$name/.venv"
+    python3 -m venv "$venv" || die "could not create infra/$name/.venv." \
+      "Run it by hand to see why:  python3 -m venv infra/$name/.venv"
+  fi
+  if [[ ! -f "$venv/.installed" || "$dir/requirements.txt" -nt "$venv/.installed" ]]; then
+    echo "  pip install -r infra/$name/requirements.txt"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$dir/requirements.txt" ||
+      die "pip install failed in infra/$name." \
+        "Run it by hand to see why:  infra/$name/.venv/bin/pip install -r infra/$name/requirements.txt"
+    touch "$venv/.installed"
+  fi
+}
+
+ensure_python() {
   local packages=()
   have python3 || packages+=(python3)
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -182,21 +201,24 @@ ensure_python_packages() {
   if ((${#packages[@]} > 0)); then
     install_packages "${packages[@]}"
   fi
-  local dir="$GUICHET_ROOT/infra/smtp"
-  local venv="$dir/.venv"
-  if [[ ! -x "$venv/bin/python" ]]; then
-    echo "  python3 -m venv infra/smtp/.venv"
-    python3 -m venv "$venv" || die "could not create infra/smtp/.venv." \
-      "Run it by hand to see why:  python3 -m venv infra/smtp/.venv"
-  fi
-  if [[ ! -f "$venv/.installed" || "$dir/requirements.txt" -nt "$venv/.installed" ]]; then
-    echo "  pip install -r infra/smtp/requirements.txt"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$dir/requirements.txt" ||
-      die "pip install failed in infra/smtp." \
-        "Run it by hand to see why:  infra/smtp/.venv/bin/pip install -r infra/smtp/requirements.txt"
-    touch "$venv/.installed"
-  fi
-  ok "$("$venv/bin/python" --version), aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
+}
+
+ensure_python_packages() {
+  step "Python packages of the local mail outbox (infra/smtp)"
+  ensure_python
+  ensure_venv smtp
+  local python="$GUICHET_ROOT/infra/smtp/.venv/bin/python"
+  ok "$("$python" --version), aiosmtpd $("$python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
+}
+
+# The third-party judges of the public contract (tests/tests/contract.rs):
+# openapi-spec-validator and schemathesis, from PyPI.
+ensure_contract_tools() {
+  step "Python packages of the contract tests (infra/contract)"
+  ensure_python
+  ensure_venv contract
+  local venv="$GUICHET_ROOT/infra/contract/.venv"
+  ok "openapi-spec-validator $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("openapi-spec-validator"))'), $("$venv/bin/schemathesis" --version)"
 }
 
 # --- (b) PostgreSQL --------------------------------------------------------------------
@@ -312,6 +334,32 @@ start_rabbitmq() {
     warn "rabbitmq-server -detached failed; waiting anyway"
 }
 
+# Whether the broker's supervisor of at-least-once dead-letter workers runs: RabbitMQ
+# 3.10's workers crash when their quorum queue vanishes as they start (a vhost deleted
+# while its queues are created), and a few crashes stop the supervisor for good; every
+# retry queue declared after that fails with INTERNAL_ERROR. Empty when unknown.
+rabbit_dead_lettering() {
+  as_root_possible || return 0
+  timeout 20 rabbitmqctl eval 'is_pid(whereis(rabbit_fifo_dlx_sup)).' 2>/dev/null | tail -n 1
+}
+
+# Stops the broker (killing it if it does not stop) and starts it again; $1 says why,
+# $2 is what to run by hand where this user may not.
+restart_rabbitmq() {
+  if ! as_root_possible; then
+    warn "$1." "Do it with:  $2"
+    return
+  fi
+  echo "  $1"
+  local pid
+  pid=$(rabbit_pid)
+  timeout 60 rabbitmqctl stop >/dev/null 2>&1 || as_root kill -9 "$pid" || true
+  wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || true
+  start_rabbitmq
+  wait_for 90 rabbit_answers || die "RabbitMQ did not come back on port $RABBIT_PORT within 90 s." \
+    "Look at /var/log/rabbitmq/ (and: rabbitmqctl status)"
+}
+
 ensure_rabbitmq() {
   step "RabbitMQ on $RABBIT_HOST:$RABBIT_PORT"
   if ! rabbit_answers; then
@@ -325,19 +373,11 @@ ensure_rabbitmq() {
   local files
   files=$(rabbit_file_limit)
   if ((files > 0 && files < RABBIT_MIN_FILES)); then
-    if as_root_possible; then
-      echo "  RabbitMQ runs with $files file descriptors; restarting it with $RABBIT_MIN_FILES"
-      local pid
-      pid=$(rabbit_pid)
-      timeout 60 rabbitmqctl stop >/dev/null 2>&1 || as_root kill -9 "$pid" || true
-      wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || true
-      start_rabbitmq
-      wait_for 90 rabbit_answers || die "RabbitMQ did not come back on port $RABBIT_PORT within 90 s." \
-        "Look at /var/log/rabbitmq/ (and: rabbitmqctl status)"
-    else
-      warn "RabbitMQ runs with only $files file descriptors; parallel tests may exhaust them." \
-        "Restart it with:  sudo sh -c 'ulimit -n $RABBIT_MIN_FILES; rabbitmq-server -detached'"
-    fi
+    restart_rabbitmq "RabbitMQ runs with $files file descriptors; restarting it with $RABBIT_MIN_FILES" \
+      "sudo sh -c 'ulimit -n $RABBIT_MIN_FILES; rabbitmq-server -detached'"
+  elif [[ "$(rabbit_dead_lettering)" == false ]]; then
+    restart_rabbitmq "RabbitMQ's dead-letter supervisor has stopped (a 3.10 bug); restarting RabbitMQ" \
+      "sudo rabbitmqctl stop; sudo rabbitmq-server -detached"
   fi
   ok "RabbitMQ answers"
   ensure_rabbitmq_management

@@ -100,6 +100,20 @@ pub fn must_route(kind: &str) -> bool {
     !UNCONSUMED.contains(&kind)
 }
 
+/// The name of every queue [`declare`] creates, retry and dead-letter queues included.
+pub fn queue_names(max_retries: u32) -> Vec<String> {
+    QUEUES
+        .iter()
+        .flat_map(|queue| {
+            let subscription = queue.subscription();
+            std::iter::once(subscription.name.clone())
+                .chain((1..=max_retries).map(|n| subscription.retry_queue(n)))
+                .chain(std::iter::once(subscription.dead_queue()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Declares the exchange and every queue with its bindings, retry and dead-letter
 /// queues (idempotent).
 pub async fn declare(bus: &Bus, channel: &Channel) -> anyhow::Result<()> {
