@@ -45,6 +45,16 @@ pub struct HttpConfig {
     /// cannot choose the address limits count it under. Set it to exactly the ingress
     /// controller's addresses.
     pub trusted_proxies: Vec<String>,
+    /// Origins (`https://portail.example.org`) whose pages may call the API from a
+    /// browser; none by default, so no other site's script can read an answer. Open311
+    /// reads are open to every origin whatever this says.
+    pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security`'s `max-age`, in seconds, sent on answers to requests
+    /// that came over HTTPS; 0 never sends it.
+    pub hsts_seconds: u64,
+    /// Every request reached the city over HTTPS, though the proxy in front does not say
+    /// so (no `X-Forwarded-Proto` or `Forwarded: proto=`): send HSTS on every answer.
+    pub behind_tls: bool,
 }
 
 impl Default for HttpConfig {
@@ -53,6 +63,10 @@ impl Default for HttpConfig {
             host: "127.0.0.1".to_owned(),
             port: 8080,
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+            // A year, what browsers' preload lists ask for.
+            hsts_seconds: 31_536_000,
+            behind_tls: false,
         }
     }
 }

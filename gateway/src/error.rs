@@ -46,6 +46,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// This answer's request, `urn:uuid:<X-Request-Id>`: what to quote to support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// One invalid field.
@@ -236,6 +239,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             detail: self.detail,
             errors: self.errors,
+            instance: crate::web::instance(),
         };
         let mut response = (self.status, Json(problem)).into_response();
         let headers = response.headers_mut();
@@ -302,13 +306,7 @@ where
         }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
-                    "Le corps de la requête est illisible.",
-                )
-            })?;
+            .map_err(unreadable_body)?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => {
@@ -329,6 +327,23 @@ where
                 "Le corps de la requête n'est pas un JSON valide.",
             )),
         }
+    }
+}
+
+/// A body that could not be read: `413` past the route's limit, `400` otherwise.
+pub fn unreadable_body(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "La requête dépasse la taille maximale acceptée.",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "Le corps de la requête est illisible.",
+        )
     }
 }
 

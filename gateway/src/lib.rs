@@ -10,6 +10,7 @@ mod limits;
 mod routes;
 mod state;
 mod upload;
+mod web;
 
 use std::{future::Future, net::SocketAddr};
 
@@ -23,7 +24,7 @@ pub use routes::openapi;
 /// to every service. Tests drive it in-process with `tower::ServiceExt::oneshot`; they
 /// add `axum::extract::connect_info::MockConnectInfo`, which a real listener provides.
 pub fn router(settings: &Settings) -> anyhow::Result<axum::Router> {
-    Ok(routes::router(state::AppState::new(settings)?))
+    routes::router(state::AppState::new(settings)?, &settings.http)
 }
 
 pub struct Application {
@@ -45,7 +46,7 @@ impl Application {
         let streams = state.streams.clone();
         Ok(Self {
             listener,
-            router: routes::router(state),
+            router: routes::router(state, &settings.http)?,
             streams,
         })
     }

@@ -154,6 +154,51 @@ const WRITES: &[(Method, &str, Write)] = &[
     ),
 ];
 
+/// Routes that reach a demand by its tracking number (or a draft by its id), counted
+/// per minute so numbers cannot be guessed; a claim is a lookup by number too.
+const LOOKUPS: &[(Method, &str)] = &[
+    (Method::GET, "/api/v1/demands/{tracking_number}"),
+    (Method::POST, "/api/v1/demands/{tracking_number}/dossier"),
+    (Method::POST, "/api/v1/demands/{tracking_number}/messages"),
+    (Method::POST, "/api/v1/demands/{tracking_number}/rating"),
+    (Method::GET, "/api/v1/demands/{tracking_number}/photos"),
+    (Method::POST, "/api/v1/demands/{tracking_number}/photos"),
+    (
+        Method::GET,
+        "/api/v1/demands/{tracking_number}/photos/{photo_id}",
+    ),
+    (
+        Method::POST,
+        "/api/v1/demands/{tracking_number}/attachments",
+    ),
+    (Method::GET, "/api/v1/demands/{tracking_number}/answers"),
+    (
+        Method::GET,
+        "/api/v1/demands/{tracking_number}/attachments/{id}",
+    ),
+    (Method::GET, "/api/v1/rapo/disputes/{tracking_number}"),
+    (
+        Method::GET,
+        "/api/v1/rapo/disputes/{tracking_number}/letter",
+    ),
+    (
+        Method::GET,
+        "/api/v1/rapo/disputes/{tracking_number}/pieces/{piece_id}",
+    ),
+    (Method::GET, "/api/v1/drafts/{id}"),
+    (Method::POST, "/api/v1/me/demands/claim"),
+];
+
+fn is_lookup(method: &Method, route: &str) -> bool {
+    LOOKUPS.iter().any(|(m, r)| m == method && *r == route)
+}
+
+/// Whether the gateway may refuse a request to `route` with `429` (the OpenAPI document
+/// says so for exactly these).
+pub fn limited(method: &Method, route: &str) -> bool {
+    write_of(method, route).is_some() || is_lookup(method, route)
+}
+
 fn write_of(method: &Method, route: &str) -> Option<Write> {
     WRITES
         .iter()
@@ -252,21 +297,24 @@ impl AppState {
         Counted::of(claims, address)
     }
 
-    /// Counts one tracking-number lookup (see the module's documentation).
+    /// Counts one tracking-number lookup made outside the API's routes (the residents'
+    /// pages), which [`LOOKUPS`] does not cover.
     pub async fn check_lookup(&self, bearer: &Bearer, address: IpAddr) -> Result<(), ApiError> {
         let caller = self.counted(bearer, address).await;
         self.limiters.count(&self.limiters.lookups, &caller)
     }
 }
 
-/// Middleware on every route: counts the writes listed in [`WRITES`] before the
-/// handler runs, so a refused write costs the services nothing.
+/// Middleware on every route: counts the writes listed in [`WRITES`], then the lookups
+/// listed in [`LOOKUPS`], before the handler runs, so a refused request costs the
+/// services nothing.
 pub async fn writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let write = request
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|route| write_of(request.method(), route.as_str()));
-    if let Some(write) = write {
+    let Some(route) = request.extensions().get::<MatchedPath>() else {
+        return next.run(request).await;
+    };
+    let write = write_of(request.method(), route.as_str());
+    let lookup = is_lookup(request.method(), route.as_str());
+    if write.is_some() || lookup {
         let address = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -274,8 +322,14 @@ pub async fn writes(State(state): State<AppState>, request: Request, next: Next)
         // A malformed header counts as no token; the handler refuses it.
         let bearer = Bearer::from_headers(request.headers()).unwrap_or_default();
         let caller = state.counted(&bearer, address).await;
-        if let Err(refused) = state.limiters.count(state.limiters.counter(write), &caller) {
-            return refused.into_response();
+        let counters = write
+            .map(|write| state.limiters.counter(write))
+            .into_iter()
+            .chain(lookup.then_some(&state.limiters.lookups));
+        for counter in counters {
+            if let Err(refused) = state.limiters.count(counter, &caller) {
+                return refused.into_response();
+            }
         }
     }
     next.run(request).await
@@ -288,7 +342,9 @@ mod tests {
     #[test]
     fn every_limited_route_exists() {
         let doc = serde_json::to_value(crate::routes::openapi()).unwrap_or_default();
-        for (method, route, _) in WRITES {
+        let lookups = LOOKUPS.iter().map(|(method, route)| (method, route));
+        let writes = WRITES.iter().map(|(method, route, _)| (method, route));
+        for (method, route) in writes.chain(lookups) {
             if route.starts_with("/open311/") {
                 continue; // Outside the OpenAPI document, in its own router.
             }

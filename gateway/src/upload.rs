@@ -285,6 +285,16 @@ pub fn missing(path: &str) -> ApiError {
     invalid(path, &format!("Joignez le fichier (champ « {path} »)."))
 }
 
+/// 413 for a file sent in base64 JSON that, decoded, passes `max`, as a form part would
+/// be refused: it never reaches a service (whose message limit it could pass).
+pub fn check_size(content: &[u8], path: &str, max: usize) -> Result<(), ApiError> {
+    if content.len() > max {
+        Err(too_large(path, max))
+    } else {
+        Ok(())
+    }
+}
+
 fn too_large(path: &str, max: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -84,6 +84,8 @@ pub struct Options {
     pub identity_clock: Option<Clock>,
     /// The gateway's trusted reverse proxies (`127.0.0.1` makes the test client one).
     pub trusted_proxies: Vec<String>,
+    /// Origins whose pages may call the gateway (`http.cors_origins`).
+    pub cors_origins: Vec<String>,
     /// Write limits; by default far above what any test writes.
     pub write_limits: Option<guichet_gateway::WriteLimits>,
 }
@@ -285,6 +287,8 @@ impl Platform {
                 host: "127.0.0.1".to_owned(),
                 port,
                 trusted_proxies: options.trusted_proxies.clone(),
+                cors_origins: options.cors_origins.clone(),
+                ..Default::default()
             },
             services,
             limits: Limits {
@@ -328,6 +332,21 @@ impl Platform {
                 task: Some(notifications_task),
             },
         };
+        // Every queue of the topology exists before the test runs, so dropping the
+        // platform never deletes the vhost while a service is still creating one:
+        // RabbitMQ 3.10's at-least-once dead-letter worker of a quorum queue crashes
+        // when its queue vanishes as it starts, and a few such crashes take the broker's
+        // dead-lettering down until it restarts.
+        let bus = guichet_kit::bus::Bus::new(amqp.clone());
+        for queue in guichet_kit::bus::topology::queue_names(amqp.max_retries) {
+            testing::eventually(|| async {
+                guichet_kit::bus::consumer::queue_depth(&bus, &queue)
+                    .await
+                    .ok()
+            })
+            .await
+            .ok_or_else(|| anyhow::anyhow!("queue {queue} was never declared"))?;
+        }
         Ok(platform)
     }
 

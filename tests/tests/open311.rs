@@ -1,12 +1,18 @@
 //! Open311 GeoReport v2 at `/open311/v2/`, checked field by field against the
 //! specification (http://wiki.open311.org/GeoReport_v2) in both formats: discovery,
 //! services and a service definition, `POST requests` with and without a valid API key,
-//! `GET requests` by id and with filters, tokens, and the error documents.
+//! `GET requests` by id and with filters, tokens, and the error documents; what the
+//! clients met in the wild need: the API key in the query string, W3C dates without
+//! seconds or time, an unknown jurisdiction refused everywhere, Open311 errors on every
+//! path under `/open311/v2`, exact content types for discovery, and empty lists written
+//! as the specification writes lists.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+use chrono::{Datelike as _, Days, Utc};
+use guichet_kit::calendar::paris_date;
 use guichet_tests::Platform;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// The fields of a service request, in the specification's order.
@@ -39,6 +45,12 @@ fn tags(xml: &str) -> Vec<String> {
         .collect()
 }
 
+/// The document without the layout the specification's examples use (a line per
+/// element, indented), for comparing its elements.
+fn compact(xml: &str) -> String {
+    xml.lines().map(str::trim_start).collect()
+}
+
 /// The text of the first `<name>` element.
 fn text<'a>(xml: &'a str, name: &str) -> &'a str {
     let open = format!("<{name}>");
@@ -58,6 +70,54 @@ async fn get(platform: &Platform, path: &str) -> (StatusCode, String, String) {
         .unwrap()
         .to_owned();
     (status, content_type, response.text().await.unwrap())
+}
+
+/// Any method, with a body or none: status, content type and body.
+async fn send(
+    platform: &Platform,
+    method: Method,
+    path: &str,
+    body: Option<(&str, Vec<u8>)>,
+) -> (StatusCode, String, String, reqwest::header::HeaderMap) {
+    let mut request = platform.http.request(method, platform.url(path));
+    if let Some((content_type, body)) = body {
+        request = request.header("content-type", content_type).body(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        content_type,
+        response.text().await.unwrap(),
+        headers,
+    )
+}
+
+/// The specification's error document, in the format asked for, with `status` in the
+/// header and the body.
+fn assert_open311_error(
+    (status, content_type, body): (StatusCode, &str, &str),
+    expected: StatusCode,
+    json_format: bool,
+) {
+    assert_eq!(status, expected, "{body}");
+    let code = i64::from(expected.as_u16());
+    if json_format {
+        assert_eq!(content_type, "application/json; charset=utf-8", "{body}");
+        let errors: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(errors[0]["code"], code, "{body}");
+        assert!(!errors[0]["description"].as_str().unwrap().is_empty());
+    } else {
+        assert_eq!(content_type, "text/xml; charset=utf-8", "{body}");
+        let document = roxmltree::Document::parse(body).unwrap();
+        assert_eq!(document.root_element().tag_name().name(), "errors");
+        assert_eq!(text(body, "code"), code.to_string(), "{body}");
+    }
 }
 
 async fn post_form(platform: &Platform, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
@@ -95,9 +155,8 @@ async fn api_key(platform: &Platform) -> String {
 async fn discovery_and_services_are_as_the_specification_writes_them() {
     let platform = Platform::start("o311_services").await.unwrap();
 
-    let (status, content_type, body) = get(&platform, "/open311/v2/discovery.json").await;
+    let (status, _, body) = get(&platform, "/open311/v2/discovery.json").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(content_type, "application/json; charset=utf-8");
     let discovery: Value = serde_json::from_str(&body).unwrap();
     for field in ["changeset", "contact", "key_service", "endpoints"] {
         assert!(discovery.get(field).is_some(), "{field}: {discovery}");
@@ -114,10 +173,9 @@ async fn discovery_and_services_are_as_the_specification_writes_them() {
         endpoint["changeset"].as_str().unwrap()
     ));
 
-    let (status, content_type, xml) = get(&platform, "/open311/v2/discovery.xml").await;
+    let (status, _, xml) = get(&platform, "/open311/v2/discovery.xml").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(content_type, "text/xml; charset=utf-8");
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><discovery>"));
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<discovery>"));
     assert_eq!(
         tags(&xml),
         [
@@ -170,6 +228,7 @@ async fn discovery_and_services_are_as_the_specification_writes_them() {
     assert_eq!(pothole["group"], "VOIRIE");
 
     let (_, _, xml) = get(&platform, "/open311/v2/services.xml").await;
+    let xml = compact(&xml);
     assert!(xml.starts_with(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><services><service><service_code>"
     ));
@@ -215,7 +274,7 @@ async fn discovery_and_services_are_as_the_specification_writes_them() {
             .contains("10 jours")
     );
     let (_, _, xml) = get(&platform, "/open311/v2/services/NID_DE_POULE.xml").await;
-    assert!(xml.contains("<service_definition><service_code>NID_DE_POULE</service_code><attributes><attribute><variable>false</variable>"));
+    assert!(compact(&xml).contains("<service_definition><service_code>NID_DE_POULE</service_code><attributes><attribute><variable>false</variable>"));
 
     // Errors: an unknown service, in each format's error document.
     let (status, _, body) = get(&platform, "/open311/v2/services/VOLCAN.json").await;
@@ -225,7 +284,7 @@ async fn discovery_and_services_are_as_the_specification_writes_them() {
     assert!(errors[0]["description"].is_string());
     let (status, _, xml) = get(&platform, "/open311/v2/services/VOLCAN.xml").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(xml.contains("<errors><error><code>404</code><description>"));
+    assert!(compact(&xml).contains("<errors><error><code>404</code><description>"));
 }
 
 #[tokio::test]
@@ -252,7 +311,10 @@ async fn requests_are_filed_with_a_key_and_read_by_id_and_filters_in_both_format
     wrong.push(("api_key", "0000"));
     let (status, body) = post_form(&platform, "/open311/v2/requests.xml", &wrong).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body.contains("<errors><error><code>403</code>"), "{body}");
+    assert!(
+        compact(&body).contains("<errors><error><code>403</code>"),
+        "{body}"
+    );
     assert_eq!(platform.complaints_rows("complaints").await, 0);
 
     // With the key: JSON…
@@ -440,7 +502,7 @@ async fn requests_are_filed_with_a_key_and_read_by_id_and_filters_in_both_format
     );
     let (status, _, xml) = get(&platform, "/open311/v2/requests.xml?status=pending").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(xml.contains("<errors><error><code>400</code>"));
+    assert!(compact(&xml).contains("<errors><error><code>400</code>"));
 
     // Tokens: requests are created at once, the token is the id.
     let (status, _, body) = get(&platform, &format!("/open311/v2/tokens/{id}.json")).await;
@@ -518,4 +580,394 @@ async fn a_revoked_key_files_nothing_more() {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+/// A pothole request, as every test files it.
+const POTHOLE: &[(&str, &str)] = &[
+    ("service_code", "NID_DE_POULE"),
+    ("lat", "43.5263"),
+    ("long", "5.4474"),
+    ("address_string", "Cours Mirabeau"),
+    ("description", "Trou profond devant le numéro 12."),
+];
+
+/// Files a pothole with `key` in the body; its `service_request_id`.
+async fn file(platform: &Platform, key: &str) -> String {
+    let mut form = POTHOLE.to_vec();
+    form.push(("api_key", key));
+    let (status, body) = post_form(platform, "/open311/v2/requests.json", &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn discovery_is_served_as_exactly_the_media_types_it_lists() {
+    let platform = Platform::start("o311_types").await.unwrap();
+    // Strict validators compare the content type with `formats`, whole.
+    let (status, content_type, body) = get(&platform, "/open311/v2/discovery.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    let discovery: Value = serde_json::from_str(&body).unwrap();
+    let formats = &discovery["endpoints"][0]["formats"];
+    assert_eq!(formats[1], content_type.as_str());
+    let (status, content_type, _) = get(&platform, "/open311/v2/discovery.xml").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/xml");
+    assert_eq!(formats[0], content_type.as_str());
+
+    // The GeoReport documents, errors included, as the specification's "Format
+    // Support" shows them.
+    for (path, expected) in [
+        ("/open311/v2/services.xml", "text/xml; charset=utf-8"),
+        (
+            "/open311/v2/services.json",
+            "application/json; charset=utf-8",
+        ),
+        (
+            "/open311/v2/services/NID_DE_POULE.xml",
+            "text/xml; charset=utf-8",
+        ),
+        (
+            "/open311/v2/requests.json",
+            "application/json; charset=utf-8",
+        ),
+        ("/open311/v2/services/VOLCAN.xml", "text/xml; charset=utf-8"),
+    ] {
+        let (_, content_type, _) = get(&platform, path).await;
+        assert_eq!(content_type, expected, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_may_send_its_api_key_in_the_query_string() {
+    let platform = Platform::start("o311_query_key").await.unwrap();
+    let key = api_key(&platform).await;
+
+    // The Code for America client: the key in the query string, the request in the body.
+    let (status, body) = post_form(
+        &platform,
+        &format!("/open311/v2/requests.json?api_key={key}"),
+        POTHOLE,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    assert!(created[0]["service_request_id"].is_string(), "{created}");
+
+    // Everything in the query string and no body at all (node-open311).
+    let query: Vec<String> = POTHOLE
+        .iter()
+        .map(|(name, value)| format!("{name}={}", value.replace(' ', "+")))
+        .collect();
+    let (status, _, xml, _) = send(
+        &platform,
+        Method::POST,
+        &format!(
+            "/open311/v2/requests.xml?api_key={key}&jurisdiction_id=aixenprovence.fr&{}",
+            query.join("&")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    assert!(!text(&xml, "service_request_id").is_empty());
+
+    // An empty key in the body (a client's unset setting) does not hide the real one.
+    let mut form = POTHOLE.to_vec();
+    form.push(("api_key", ""));
+    let (status, body) = post_form(
+        &platform,
+        &format!("/open311/v2/requests.json?api_key={key}"),
+        &form,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A wrong key is refused wherever it is.
+    let (status, body) =
+        post_form(&platform, "/open311/v2/requests.json?api_key=0000", POTHOLE).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(platform.complaints_rows("complaints").await, 3);
+}
+
+#[tokio::test]
+async fn an_unknown_jurisdiction_is_not_found_on_every_route() {
+    let platform = Platform::start("o311_jurisdiction").await.unwrap();
+    let key = api_key(&platform).await;
+    let id = file(&platform, &key).await;
+
+    let routes = [
+        "/open311/v2/discovery".to_owned(),
+        "/open311/v2/services".to_owned(),
+        "/open311/v2/services/NID_DE_POULE".to_owned(),
+        "/open311/v2/requests".to_owned(),
+        format!("/open311/v2/requests/{id}"),
+        format!("/open311/v2/tokens/{id}"),
+    ];
+    for route in &routes {
+        for extension in ["json", "xml"] {
+            let (status, content_type, body) = get(
+                &platform,
+                &format!("{route}.{extension}?jurisdiction_id=marseille.fr"),
+            )
+            .await;
+            assert_open311_error(
+                (status, &content_type, &body),
+                StatusCode::NOT_FOUND,
+                extension == "json",
+            );
+            // Ours, in any case, or none (empty is as absent): served.
+            for jurisdiction in ["AixEnProvence.fr", ""] {
+                let (status, _, body) = get(
+                    &platform,
+                    &format!("{route}.{extension}?jurisdiction_id={jurisdiction}"),
+                )
+                .await;
+                assert_eq!(status, StatusCode::OK, "{route}.{extension}: {body}");
+            }
+        }
+    }
+
+    // Filing for another jurisdiction, in the body or in the query string: 404, nothing
+    // filed.
+    let mut form = POTHOLE.to_vec();
+    form.push(("api_key", &key));
+    form.push(("jurisdiction_id", "marseille.fr"));
+    let (status, body) = post_form(&platform, "/open311/v2/requests.xml", &form).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(text(&body, "code"), "404");
+    form.pop();
+    let (status, body) = post_form(
+        &platform,
+        "/open311/v2/requests.json?jurisdiction_id=marseille.fr",
+        &form,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(platform.complaints_rows("complaints").await, 1);
+}
+
+#[tokio::test]
+async fn the_w3c_date_forms_filter_requests() {
+    let platform = Platform::start("o311_dates").await.unwrap();
+    let key = api_key(&platform).await;
+    let id = file(&platform, &key).await;
+    let found = |query: String| {
+        let platform = &platform;
+        async move {
+            let (status, _, body) =
+                get(platform, &format!("/open311/v2/requests.json?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            let found: Value = serde_json::from_str(&body).unwrap();
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["service_request_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // A day, a month, a year: whole periods in the city's time.
+    let today = paris_date(Utc::now());
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
+    let tomorrow = today.checked_add_days(Days::new(1)).unwrap();
+    assert_eq!(found(format!("start_date={today}")).await, [id.as_str()]);
+    assert_eq!(
+        found(format!("start_date={today}&end_date={today}")).await,
+        [id.as_str()]
+    );
+    assert!(found(format!("end_date={yesterday}")).await.is_empty());
+    assert!(found(format!("start_date={tomorrow}")).await.is_empty());
+    assert_eq!(
+        found(format!("start_date={}-{:02}", today.year(), today.month())).await,
+        [id.as_str()]
+    );
+    assert_eq!(
+        found(format!("start_date={}", today.year())).await,
+        [id.as_str()]
+    );
+
+    // Hours and minutes without seconds, with either zone form.
+    let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
+    assert_eq!(
+        found(format!(
+            "start_date={}",
+            an_hour_ago.format("%Y-%m-%dT%H:%MZ")
+        ))
+        .await,
+        [id.as_str()]
+    );
+    assert!(
+        found("start_date=2000-01-01T00:00%2B01:00&end_date=2000-01-02T00:00-05:00".into())
+            .await
+            .is_empty()
+    );
+    // Seconds with a fraction, and a `+` the client left unencoded (read as a space).
+    assert_eq!(
+        found("start_date=2000-01-01T00:00:00.123456Z".into()).await,
+        [id.as_str()]
+    );
+    assert_eq!(
+        found("start_date=2000-01-01T00:00:00+01:00".into()).await,
+        [id.as_str()]
+    );
+
+    // Not W3C: a time without its zone, a thirteenth month, words.
+    for wrong in ["2026-11-02T09:00", "2026-13", "2026-11-2", "hier"] {
+        let (status, content_type, body) = get(
+            &platform,
+            &format!("/open311/v2/requests.json?start_date={wrong}"),
+        )
+        .await;
+        assert_open311_error(
+            (status, &content_type, &body),
+            StatusCode::BAD_REQUEST,
+            true,
+        );
+        assert!(body.contains("start_date"), "{wrong}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_list_is_written_as_the_specification_writes_lists() {
+    let platform = Platform::start("o311_empty").await.unwrap();
+    let (status, content_type, xml) = get(
+        &platform,
+        "/open311/v2/requests.xml?start_date=2000&end_date=2000",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/xml; charset=utf-8");
+    // An open and a close tag on their own lines, as the specification lays lists out
+    // and as clients' fixtures for "no results" hold them; never `<service_requests/>`.
+    assert_eq!(
+        xml,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests>\n</service_requests>"
+    );
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(
+        document.root_element().tag_name().name(),
+        "service_requests"
+    );
+    let (_, _, body) = get(
+        &platform,
+        "/open311/v2/requests.json?start_date=2000&end_date=2000",
+    )
+    .await;
+    assert_eq!(body, "[]");
+}
+
+#[tokio::test]
+async fn every_error_under_open311_v2_is_an_open311_error() {
+    let platform = Platform::start("o311_errors").await.unwrap();
+    let check = |method: Method, path: &'static str, expected: StatusCode| {
+        let platform = &platform;
+        async move {
+            let (status, content_type, body, headers) = send(platform, method, path, None).await;
+            assert_open311_error(
+                (status, &content_type, &body),
+                expected,
+                path.ends_with(".json"),
+            );
+            headers
+        }
+    };
+
+    // Paths no route serves, in the format their extension asks for.
+    check(
+        Method::GET,
+        "/open311/v2/nothing/here.json",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    check(
+        Method::GET,
+        "/open311/v2/services/NID_DE_POULE/more.xml",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    check(Method::GET, "/open311/v2", StatusCode::NOT_FOUND).await;
+    check(Method::GET, "/open311/v2/", StatusCode::NOT_FOUND).await;
+    check(
+        Method::POST,
+        "/open311/v2/nothing.json",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Methods a route does not take: 405 naming those it does.
+    let headers = check(
+        Method::DELETE,
+        "/open311/v2/requests.json",
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+    .await;
+    assert_eq!(headers["allow"], "GET, HEAD, POST");
+    let headers = check(
+        Method::PUT,
+        "/open311/v2/services/NID_DE_POULE.xml",
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+    .await;
+    assert_eq!(headers["allow"], "GET, HEAD");
+    let headers = check(
+        Method::POST,
+        "/open311/v2/services.json",
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+    .await;
+    assert_eq!(headers["allow"], "GET, HEAD");
+
+    // A path the router cannot read (not UTF-8 once decoded).
+    check(
+        Method::GET,
+        "/open311/v2/requests/%FF.json",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    // Bodies: not a form, or too large for any.
+    let (status, content_type, body, _) = send(
+        &platform,
+        Method::POST,
+        "/open311/v2/requests.json",
+        Some((
+            "application/json",
+            b"{\"service_code\":\"NID_DE_POULE\"}".to_vec(),
+        )),
+    )
+    .await;
+    assert_open311_error(
+        (status, &content_type, &body),
+        StatusCode::BAD_REQUEST,
+        true,
+    );
+    let mut large = b"description=".to_vec();
+    large.resize(3 * 1024 * 1024, b'a');
+    let (status, content_type, body, _) = send(
+        &platform,
+        Method::POST,
+        "/open311/v2/requests.xml",
+        Some(("application/x-www-form-urlencoded", large)),
+    )
+    .await;
+    assert_open311_error(
+        (status, &content_type, &body),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        false,
+    );
+
+    // Outside `/open311/v2`, the API's problems as before.
+    let (status, content_type, _, _) =
+        send(&platform, Method::GET, "/open311/v2x/services.json", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{content_type}"
+    );
 }

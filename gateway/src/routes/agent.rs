@@ -23,6 +23,7 @@ use crate::{
 };
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct FeedQuery {
     /// Comma-separated department codes (`VOIRIE,PROPRETE`); empty for all.
@@ -86,6 +87,7 @@ pub async fn feed(
 #[utoipa::path(
     post,
     path = "/api/v1/agent/login",
+    operation_id = "agent_login",
     tag = "agent",
     request_body = AgentLogin,
     security((), ("bearer" = [])),

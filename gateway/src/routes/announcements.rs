@@ -113,6 +113,7 @@ pub async fn publish(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct AnnouncementsQuery {
     /// Only those shown on this channel (`web`, `app`, `kiosk`, `counter`).

@@ -3,12 +3,10 @@
 //! too" followers, photos added later, and the agents' and administrators' handling
 //! (reassignment, merges, overdue list, desk search, categories, Open311 keys).
 
-use std::net::SocketAddr;
-
 use axum::{
     Json,
     body::Bytes,
-    extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Request, State},
+    extract::{DefaultBodyLimit, Multipart, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
@@ -74,6 +72,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
     get,
     path = "/api/v1/complaints/categories",
     tag = "complaints",
+    security((), ("bearer" = [])),
     responses((status = 200, body = Vec<Category>), (status = 503, body = Problem, content_type = "application/problem+json"))
 )]
 pub async fn list_categories(
@@ -214,6 +213,9 @@ impl PublicComplaint {
 
 /// The photos of a JSON filing, decoded; faults name `photos[i].content_base64`.
 fn decode_photos(photos: Vec<PhotoUpload>) -> Result<Vec<pb::Photo>, ApiError> {
+    if photos.len() > MAX_PHOTOS {
+        return Err(upload::invalid("photos", "Joignez 5 photos au plus."));
+    }
     photos
         .into_iter()
         .enumerate()
@@ -298,6 +300,7 @@ fn decode_photo(photo: PhotoUpload, field: &str) -> Result<pb::Photo, ApiError> 
             "Le contenu de la photo doit être encodé en base64.",
         )
     })?;
+    upload::check_size(&content, field, PHOTO.max)?;
     Ok(pb::Photo {
         filename: photo.filename,
         content,
@@ -400,6 +403,7 @@ pub async fn file_complaint(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct NearbyQuery {
     /// WGS84 latitude of the map's centre.
@@ -452,6 +456,7 @@ pub async fn nearby(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct DuplicatesQuery {
     pub category: String,
@@ -610,11 +615,9 @@ pub async fn follow(
 pub async fn add_photo(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let _admitted = upload::admit(request.headers(), PHOTO_BODY).await?;
     let photo = match upload::Body::<PhotoUpload>::read(request, &state).await? {
@@ -665,10 +668,8 @@ pub async fn add_photo(
 pub async fn list_photos(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Vec<PhotoInfo>>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photos = state
         .complaints
@@ -698,10 +699,8 @@ pub async fn list_photos(
 pub async fn photo_content(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((tracking_number, photo_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Complaints)?;
     let photo = state
         .complaints
@@ -818,6 +817,7 @@ pub async fn merge(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct OverdueQuery {
     /// One department; every department the supervisor sees when absent.
@@ -857,6 +857,7 @@ pub async fn overdue(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct SearchQuery {
     /// A tracking number, a name, an e-mail address or a phone number.

@@ -1,10 +1,10 @@
 //! Any demand by its tracking number, from any channel.
 
-use std::{future::Future, net::SocketAddr};
+use std::future::Future;
 
 use axum::{
     Json,
-    extract::{ConnectInfo, Path, State},
+    extract::{Path, State},
 };
 use guichet_kit::{Owner, TrackingNumber, demand::access::list_limit, grpc::TracedChannel};
 use guichet_proto::{
@@ -44,10 +44,8 @@ use crate::{
 pub async fn get_demand(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Demand>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     read(
         &state,
         &bearer,
@@ -108,11 +106,9 @@ pub struct ContactProof {
 pub async fn dossier(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
     ApiJson(proof): ApiJson<ContactProof>,
 ) -> Result<Json<Demand>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let demand = read(
         &state,
         &bearer,
@@ -207,11 +203,9 @@ pub struct NewMessage {
 pub async fn post_message(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<Json<Demand>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let number = parse_number(&tracking_number)?;
     let demand = state
         .demands_for(number.owner())
@@ -288,6 +282,7 @@ pub async fn change_status(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct DepartmentQuery {
     /// One of the agent's departments.

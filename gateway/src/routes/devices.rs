@@ -21,7 +21,9 @@ use crate::{
 #[utoipa::path(
     post,
     path = "/api/v1/devices/login",
+    operation_id = "device_login",
     tag = "devices",
+    security((), ("bearer" = [])),
     request_body = DeviceLogin,
     responses(
         (status = 200, body = Tokens, headers(("Cache-Control" = String, description = "no-store"))),
@@ -56,6 +58,7 @@ pub async fn login(
     post,
     path = "/api/v1/devices/app",
     tag = "devices",
+    security((), ("bearer" = [])),
     request_body = NewAppInstallation,
     responses(
         (status = 201, body = DeviceCredentials, headers(("Cache-Control" = String, description = "no-store"))),

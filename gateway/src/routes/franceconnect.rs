@@ -79,7 +79,9 @@ pub struct Callback {
 #[utoipa::path(
     get,
     path = "/api/v1/auth/franceconnect/login",
+    operation_id = "franceconnect_login",
     tag = "auth",
+    security((), ("bearer" = [])),
     responses(
         (status = 302, description = "Redirection to FranceConnect", headers(
             ("Location" = String),
@@ -244,6 +246,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     get,
     path = "/api/v1/auth/franceconnect/callback",
     tag = "auth",
+    security((), ("bearer" = [])),
     params(
         Callback,
         ("guichet_fc" = String, Cookie, description = "Set when the sign-in started; must equal `state`"),
@@ -311,11 +314,13 @@ pub async fn callback(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/franceconnect/logout",
+    operation_id = "franceconnect_logout",
     tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 200, body = Redirect),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the session was not opened with FranceConnect", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn logout(

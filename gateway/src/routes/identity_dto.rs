@@ -408,6 +408,7 @@ impl From<pb::DeviceCredentials> for DeviceCredentials {
 
 /// Filters of the audit log; all optional.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct AuditQuery {
     /// Only this agent's actions.

@@ -24,6 +24,7 @@ const MAX_AGE: &str = "public, max-age=300";
     get,
     path = "/api/v1/.well-known/jwks.json",
     tag = "keys",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "JSON Web Key Set", body = Object, content_type = "application/json",
          headers(("Cache-Control" = String, description = "public, max-age=300"))),

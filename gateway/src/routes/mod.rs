@@ -18,6 +18,7 @@ mod open311_format;
 // Residents' pages until the portal exists; they call the API's own handlers.
 mod pages;
 mod privacy;
+mod problems;
 mod rapo;
 mod residents;
 mod sse;
@@ -79,7 +80,7 @@ impl Modify for BearerScheme {
 }
 
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(complaints::routes())
         .routes(routes!(demands::get_demand))
         .routes(routes!(demands::dossier))
@@ -149,7 +150,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(demands::change_status))
         .routes(routes!(demands::agent_list))
         .merge(uploads())
-        .merge(rapo::routes())
+        .merge(rapo::routes());
+    problems::document(api.get_openapi_mut());
+    api
 }
 
 /// Uploads carry files of up to 10 MiB, base64 in JSON: a larger body limit for them
@@ -169,16 +172,23 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().split_for_parts().1
 }
 
-pub fn router(state: AppState) -> Router {
+/// Every route with its middleware. Fails on settings that cannot be applied (a
+/// mistyped origin or proxy).
+pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Router> {
+    let edge = crate::web::Edge::new(http)?;
     let (api, doc) = api().split_for_parts();
     let doc = Json(doc);
-    Router::new()
+    Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route(
             "/api/v1/openapi.json",
             get(move || async move { doc.clone() }),
         )
+        // The same document, browsable, with nothing loaded from another site.
+        .route("/api/docs", get(crate::web::docs_page))
+        .route("/api/docs/docs.js", get(crate::web::docs_script))
+        .route("/api/docs/docs.css", get(crate::web::docs_style))
         .merge(api)
         // Open311 GeoReport v2 speaks its own formats, outside `/api/v1` and its document.
         .merge(open311::router())
@@ -190,26 +200,45 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), deadline))
         .route_layer(middleware::from_fn(name_route))
+        // After the route layers, so a refused method counts as no write and waits for
+        // nothing: a problem, with the `Allow` header the router adds.
+        .method_not_allowed_fallback(crate::web::method_not_allowed)
         .fallback(health::not_found)
+        // Write limits and deadlines under `/open311/v2` answer in Open311's formats.
+        .layer(middleware::from_fn(open311::errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::client::real_address,
         ))
+        // Preflights are answered here, before any limit counts them.
+        .layer(middleware::from_fn_with_state(
+            edge.clone(),
+            crate::web::cors,
+        ))
+        .layer(middleware::from_fn(crate::web::trace_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route is recorded once matched (`name_route`): the raw path holds
                 // tracking numbers and tokens, which are credentials.
+                let id = request
+                    .extensions()
+                    .get::<crate::web::RequestId>()
+                    .map(|id| id.0);
                 let span = tracing::info_span!(
                     "http request",
                     otel.kind = "server",
                     http.method = %request.method(),
                     http.route = tracing::field::Empty,
+                    request_id = id.map(tracing::field::display),
                 );
                 guichet_kit::telemetry::adopt_http(&span, request.headers());
                 span
             }),
         )
-        .with_state(state)
+        // Outermost, so every answer gets the request id and the security headers,
+        // those made by the layers above included.
+        .layer(middleware::from_fn_with_state(edge, crate::web::stamp))
+        .with_state(state))
 }
 
 /// Routes that stream for as long as the client listens: no deadline.

@@ -1,9 +1,12 @@
 //! Open311 GeoReport v2 documents, written once and rendered as JSON or XML exactly as
 //! the specification shows them: JSON arrays even for one item, XML with the
-//! specification's wrappers (`<services><service>`, `<service_requests><request>`…) and
-//! an XML declaration, UTF-8 everywhere. XML goes through quick-xml's writer, which
-//! escapes text; characters XML 1.0 forbids, which rows stored before intake refused
-//! them may hold, are dropped, so every document stays well-formed.
+//! specification's wrappers (`<services><service>`, `<service_requests><request>`…), an
+//! XML declaration, and the layout of the specification's examples — one element per
+//! line, indented, an empty value as `<account_id/>` — so an empty list is an open and a
+//! close tag on their own lines, as clients' own fixtures write it. UTF-8 everywhere.
+//! XML goes through quick-xml's writer, which escapes text; characters XML 1.0 forbids,
+//! which rows stored before intake refused them may hold, are dropped, so every document
+//! stays well-formed.
 
 use std::io;
 
@@ -26,6 +29,35 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format a path asks for by its last segment's extension, XML (the format
+    /// every endpoint must serve) unless it ends in `.json`: how an error answers a path
+    /// no route serves.
+    pub fn of_path(path: &str) -> Self {
+        let last = path.rsplit('/').next().unwrap_or_default();
+        match last.rsplit_once('.') {
+            Some((_, "json")) => Self::Json,
+            _ => Self::Xml,
+        }
+    }
+
+    /// The content type the specification shows for its documents ("Format Support"):
+    /// `text/xml; charset=utf-8`, `application/json; charset=utf-8`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json; charset=utf-8",
+            Self::Xml => "text/xml; charset=utf-8",
+        }
+    }
+
+    /// The bare media type, as discovery's `formats` lists it. Discovery is served with
+    /// exactly this: validators compare its content type with the list, whole.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Xml => "text/xml",
+        }
+    }
+
     /// `services.json` → (`services`, JSON); `None` for any other extension.
     pub fn split(file: &str) -> Option<(&str, Self)> {
         let (stem, extension) = file.rsplit_once('.')?;
@@ -45,7 +77,8 @@ pub enum Node {
     Number(f64),
     Bool(bool),
     Integer(i64),
-    /// JSON `null`, an empty XML element.
+    /// JSON `null`, an empty XML element (`<account_id/>`, as the specification writes
+    /// it).
     Null,
     /// An object: its fields in order.
     Object(Vec<(&'static str, Node)>),
@@ -77,13 +110,16 @@ impl Node {
 
     /// This node as the element `name`.
     fn write_xml<W: io::Write>(&self, name: &str, writer: &mut Writer<W>) -> io::Result<()> {
+        if matches!(self, Self::Null) {
+            return writer.write_event(Event::Empty(BytesStart::new(name)));
+        }
         writer.write_event(Event::Start(BytesStart::new(name)))?;
         match self {
             Self::Text(value) => text(writer, &xml_servable(value))?,
             Self::Number(n) => text(writer, &n.to_string())?,
             Self::Integer(n) => text(writer, &n.to_string())?,
             Self::Bool(b) => text(writer, if *b { "true" } else { "false" })?,
-            Self::Null => {}
+            Self::Null => {} // Written above as an empty element.
             Self::Object(fields) => {
                 for (field, node) in fields {
                     node.write_xml(field, writer)?;
@@ -109,7 +145,9 @@ pub fn render(format: Format, root: &str, node: &Node) -> String {
     match format {
         Format::Json => node.json().to_string(),
         Format::Xml => {
-            let mut writer = Writer::new(Vec::new());
+            // Indented by four spaces, as the specification's examples; text is never
+            // touched (quick-xml breaks lines only between elements).
+            let mut writer = Writer::new_with_indent(Vec::new(), b' ', 4);
             writer
                 .write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
                 .and_then(|()| node.write_xml(root, &mut writer))
@@ -121,10 +159,17 @@ pub fn render(format: Format, root: &str, node: &Node) -> String {
 
 /// A response in `format` with the specification's content types.
 pub fn respond(format: Format, status: StatusCode, root: &str, node: &Node) -> Response {
-    let content_type = match format {
-        Format::Json => "application/json; charset=utf-8",
-        Format::Xml => "text/xml; charset=utf-8",
-    };
+    respond_as(format.content_type(), format, status, root, node)
+}
+
+/// A response in `format` served as `content_type`.
+pub fn respond_as(
+    content_type: &'static str,
+    format: Format,
+    status: StatusCode,
+    root: &str,
+    node: &Node,
+) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
@@ -178,11 +223,42 @@ mod tests {
     fn xml_has_the_declaration_the_wrappers_and_escapes() {
         assert_eq!(
             render(Format::Xml, "service_requests", &sample()),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><service_requests><request>\
-             <service_request_id>a1</service_request_id><status_notes></status_notes>\
-             <lat>43.53</lat><description>&lt;b&gt;&amp;&quot;&apos;</description>\
-             </request></service_requests>"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>
+<service_requests>
+    <request>
+        <service_request_id>a1</service_request_id>
+        <status_notes/>
+        <lat>43.53</lat>
+        <description>&lt;b&gt;&amp;&quot;&apos;</description>
+    </request>
+</service_requests>"
         );
+    }
+
+    #[test]
+    fn an_empty_list_is_an_open_and_a_close_tag_as_lists_are_written() {
+        // What clients' fixtures for "no results" hold (the Code for America client's
+        // `service_requests_empty.xml`): never `<service_requests/>`.
+        assert_eq!(
+            render(
+                Format::Xml,
+                "service_requests",
+                &Node::List("request", vec![])
+            ),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests>\n</service_requests>"
+        );
+        assert_eq!(
+            render(
+                Format::Json,
+                "service_requests",
+                &Node::List("request", vec![])
+            ),
+            "[]"
+        );
+        // An empty text stays an element with no content, as the specification's
+        // `<description></description>`.
+        let node = Node::Object(vec![("description", Node::text(""))]);
+        assert!(render(Format::Xml, "request", &node).contains("<description></description>"));
     }
 
     #[test]
@@ -193,8 +269,8 @@ mod tests {
         )]);
         assert_eq!(
             render(Format::Xml, "request", &node),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><request>\
-             <address>Cours Mirabeau 🚧 l&apos;Étang&#13;</address></request>"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<request>\n    \
+             <address>Cours Mirabeau 🚧 l&apos;Étang&#13;</address>\n</request>"
         );
         // JSON escapes what it must: the text is kept as it is.
         assert_eq!(
@@ -212,5 +288,11 @@ mod tests {
         assert_eq!(Format::split("a.b.xml"), Some(("a.b", Format::Xml)));
         assert_eq!(Format::split("services.html"), None);
         assert_eq!(Format::split("services"), None);
+        assert_eq!(
+            Format::of_path("/open311/v2/nothing/here.json"),
+            Format::Json
+        );
+        assert_eq!(Format::of_path("/open311/v2/a.json/b"), Format::Xml);
+        assert_eq!(Format::of_path("/open311/v2"), Format::Xml);
     }
 }

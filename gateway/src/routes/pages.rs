@@ -224,15 +224,12 @@ async fn follow(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
 ) -> Page {
-    // Exactly what `GET /api/v1/demands/{n}` answers a caller without a token.
-    match demands::get_demand(
-        Bearer::default(),
-        State(state),
-        ConnectInfo(client),
-        Path(number.clone()),
-    )
-    .await
-    {
+    // Exactly what `GET /api/v1/demands/{n}` answers a caller without a token, counted
+    // as the same lookup.
+    if let Err(refused) = state.check_lookup(&Bearer::default(), client.ip()).await {
+        return unavailable(&refused);
+    }
+    match demands::get_demand(Bearer::default(), State(state), Path(number.clone())).await {
         Ok(Json(demand)) => demand_page(&demand),
         Err(error)
             if matches!(

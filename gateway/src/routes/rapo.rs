@@ -3,12 +3,10 @@
 //! municipal police import the FPS registry, read dossiers and decide; messages go
 //! through the shared `/api/v1/demands/{number}/messages`. Every route forwards the caller's token; the rapo service decides who may do what.
 
-use std::net::SocketAddr;
-
 use axum::{
     Json,
     body::Bytes,
-    extract::{ConnectInfo, DefaultBodyLimit, FromRequest as _, Path, Request, State},
+    extract::{DefaultBodyLimit, FromRequest as _, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -56,14 +54,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 // --- JSON shapes ---------------------------------------------------------------------------
 
-/// A file, base64-encoded. Accepted: PDF, JPEG, PNG (read from the bytes), 3 MB each,
-/// 10 MB in all.
+/// A piece as sent: its bytes in base64 inside the JSON. Accepted: PDF, JPEG, PNG (read
+/// from the bytes), 3 MB each, 10 MB in all. The keys photos and draft uploads use,
+/// `filename` and `content_base64`, are read too.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(default)]
-pub struct Attachment {
+pub struct PieceUpload {
+    /// The file's name, as the device named it (`filename` is read too); made safe
+    /// before it is kept.
+    #[serde(alias = "filename")]
     pub name: String,
+    /// The type the device declares (informative: the type is read from the bytes).
     pub content_type: String,
-    /// Standard base64 of the file's bytes.
+    /// The file's bytes, standard base64 (`content_base64` is read too).
+    #[serde(alias = "content_base64")]
+    #[schema(content_encoding = "base64")]
     pub data: String,
 }
 
@@ -72,15 +77,15 @@ pub struct Attachment {
 #[serde(default)]
 pub struct Pieces {
     /// Copy of the contested payment notice (required).
-    pub payment_notice: Option<Attachment>,
+    pub payment_notice: Option<PieceUpload>,
     /// Registration certificate, or the next two together if the vehicle was sold.
-    pub registration_certificate: Option<Attachment>,
-    pub sale_declaration: Option<Attachment>,
-    pub sale_registration_receipt: Option<Attachment>,
+    pub registration_certificate: Option<PieceUpload>,
+    pub sale_declaration: Option<PieceUpload>,
+    pub sale_registration_receipt: Option<PieceUpload>,
     /// Signed mandate, required when filing for the holder.
-    pub mandate: Option<Attachment>,
+    pub mandate: Option<PieceUpload>,
     /// Ticket, app receipt, photos…
-    pub supporting: Vec<Attachment>,
+    pub supporting: Vec<PieceUpload>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -334,6 +339,7 @@ pub struct RejectedLine {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct DisputeQuery {
     /// Only disputes whose month to answer passed with no explicit decision.
@@ -344,7 +350,7 @@ pub struct DisputeQuery {
 
 // --- helpers -------------------------------------------------------------------------------
 
-fn attachment(value: Option<Attachment>, path: &str) -> Result<Option<pb::Attachment>, ApiError> {
+fn attachment(value: Option<PieceUpload>, path: &str) -> Result<Option<pb::Attachment>, ApiError> {
     let Some(value) = value else {
         return Ok(None);
     };
@@ -381,7 +387,7 @@ fn attachment(value: Option<Attachment>, path: &str) -> Result<Option<pb::Attach
     responses(
         (status = 201, body = Dispute, headers(("Location" = String, description = "Where to follow the dispute"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Pieces too large"),
+        (status = 413, description = "Pieces too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json", description = "Too many uploads at once: retry"),
@@ -518,10 +524,8 @@ pub async fn list_disputes(
 pub async fn get_dispute(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Json<Dispute>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let dispute = state
         .disputes
@@ -596,10 +600,8 @@ pub async fn decide(
 pub async fn letter(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(tracking_number): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let letter = state
         .disputes
@@ -638,10 +640,8 @@ pub async fn letter(
 pub async fn piece(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((tracking_number, piece_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
     let content = state
         .disputes
@@ -693,8 +693,11 @@ pub async fn piece(
 pub async fn import_fps(
     agent: Agent,
     State(state): State<AppState>,
-    body: Bytes,
+    request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
+    let body = Bytes::from_request(request, &state)
+        .await
+        .map_err(crate::error::unreadable_body)?;
     let csv = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -702,6 +705,13 @@ pub async fn import_fps(
             "Le fichier doit être un CSV encodé en UTF-8.",
         )
     })?;
+    // What is stored must be servable everywhere (PostgreSQL text, XML).
+    if let Some(c) = guichet_kit::validate::first_non_xml_char(&csv) {
+        return Err(upload::invalid(
+            "csv",
+            &guichet_kit::validate::non_xml_char_message(c),
+        ));
+    }
     let report = state
         .disputes
         .clone()

@@ -29,6 +29,7 @@ use crate::{
     post,
     path = "/api/v1/auth/signup",
     tag = "auth",
+    security((), ("bearer" = [])),
     request_body = SignUp,
     responses(
         (status = 201, body = AccountCreated),
@@ -69,6 +70,7 @@ pub async fn sign_up(
     post,
     path = "/api/v1/auth/verify-email",
     tag = "auth",
+    security((), ("bearer" = [])),
     request_body = VerifyEmail,
     responses(
         (status = 204, description = "Address verified"),
@@ -95,6 +97,7 @@ pub async fn verify_email(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
+    operation_id = "resident_login",
     tag = "auth",
     request_body = Login,
     security((), ("bearer" = [])),
@@ -162,7 +165,9 @@ pub async fn refresh(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/logout",
+    operation_id = "resident_logout",
     tag = "auth",
+    security((), ("bearer" = [])),
     request_body = RefreshToken,
     responses((status = 204, description = "Session ended"))
 )]
@@ -187,6 +192,7 @@ pub async fn logout(
     post,
     path = "/api/v1/auth/password-reset",
     tag = "auth",
+    security((), ("bearer" = [])),
     request_body = PasswordReset,
     responses(
         (status = 202, description = "A link is on its way if the address has an account"),
@@ -221,6 +227,7 @@ pub async fn request_password_reset(
     post,
     path = "/api/v1/auth/password-reset/confirm",
     tag = "auth",
+    security((), ("bearer" = [])),
     request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed"),

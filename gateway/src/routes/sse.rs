@@ -30,6 +30,7 @@ use crate::{
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct StreamQuery {
     /// Resume after this position, for clients that cannot set `Last-Event-ID`; the

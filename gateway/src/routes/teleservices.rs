@@ -2,12 +2,10 @@
 //! definitions every UI renders the same way, drafts resumed on any channel, uploads,
 //! submission; and, for form designers, building, piloting and publishing.
 
-use std::net::SocketAddr;
-
 use axum::{
     Json,
     body::Bytes,
-    extract::{ConnectInfo, Path, Request, State},
+    extract::{Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
@@ -201,7 +199,8 @@ pub struct Teleservice {
     pub pilot: Option<Pilot>,
     /// Which version `definition` is.
     pub version: Option<u32>,
-    #[schema(value_type = Object)]
+    /// Null when the version asked for has none (no draft being edited, say).
+    #[schema(value_type = Option<Object>)]
     pub definition: Value,
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -254,6 +253,7 @@ pub struct StateChange {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct VersionQuery {
     /// A given version (a draft resumed after a new publication); omitted: the live one.
@@ -401,10 +401,8 @@ pub async fn start_draft(
 pub async fn get_draft(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> Result<Json<Draft>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let draft = state
         .teleservices
         .clone()
@@ -553,7 +551,11 @@ pub async fn upload(
 ) -> Result<impl IntoResponse, ApiError> {
     let _admitted = upload::admit(request.headers(), super::UPLOAD_BODY).await?;
     let (filename, content) = match upload::Body::<Upload>::read(request, &state).await? {
-        upload::Body::Json(body) => (body.filename, decode_content(&body.content_base64)?),
+        upload::Body::Json(body) => {
+            let content = decode_content(&body.content_base64)?;
+            upload::check_size(&content, "content_base64", DRAFT_FILE.max)?;
+            (body.filename, content)
+        }
         upload::Body::Form(mut form) => {
             let file = upload::single_file(&mut form, "file", DRAFT_FILE).await?;
             (file.filename, file.content)
@@ -608,21 +610,19 @@ pub async fn upload(
 pub async fn add_document(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let tracking_number = number_of(&number, guichet_kit::Owner::Teleservices)?;
     let _admitted = upload::admit(request.headers(), super::UPLOAD_BODY).await?;
     let (filename, content, text) = match upload::Body::<DemandDocument>::read(request, &state)
         .await?
     {
-        upload::Body::Json(body) => (
-            body.filename,
-            decode_content(&body.content_base64)?,
-            body.text,
-        ),
+        upload::Body::Json(body) => {
+            let content = decode_content(&body.content_base64)?;
+            upload::check_size(&content, "content_base64", DOCUMENT.max)?;
+            (body.filename, content, body.text)
+        }
         upload::Body::Form(mut form) => {
             let (mut file, mut text) = (None, String::new());
             while let Some(part) = upload::next_part(&mut form).await? {
@@ -786,10 +786,8 @@ fn data_json(data: &Value) -> String {
 pub async fn answers(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
 ) -> Result<Json<Answers>, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let answers = state
         .teleservices
         .clone()
@@ -824,10 +822,8 @@ pub async fn answers(
 pub async fn attachment(
     bearer: Bearer,
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((number, id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.check_lookup(&bearer, client.ip()).await?;
     let file = state
         .teleservices
         .clone()

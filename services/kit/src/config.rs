@@ -44,6 +44,7 @@ fn environment() -> config::Environment {
         // The few list settings, comma-separated in the environment.
         .list_separator(",")
         .with_list_parse_key("http.trusted_proxies")
+        .with_list_parse_key("http.cors_origins")
 }
 
 /// The settings every domain service has: its database, the broker, telemetry and

@@ -50,6 +50,11 @@ const MAX_UPLOADS_PER_DRAFT: usize = 30;
 const MAX_UPLOADS_PER_DEMAND: usize = 60;
 /// Largest answers document (JSON text) kept in a draft or a demand.
 const MAX_ANSWERS: usize = 512 * 1024;
+/// The largest magnitude of a number kept in answers or a definition: 2^53 − 1, the
+/// largest integer every client holds exactly (I-JSON, RFC 7493). PostgreSQL would keep
+/// larger ones, but gives them back written out in full, and a double that large may no
+/// longer read back: what was accepted must stay readable.
+const MAX_NUMBER: f64 = 9_007_199_254_740_991.0;
 
 #[derive(Clone)]
 pub struct Teleservices {
@@ -86,6 +91,9 @@ impl Teleservices {
         let designer = designer(caller)?;
         let value: Value = serde_json::from_str(json)
             .map_err(|_| Error::field("definition", "La définition doit être un document JSON."))?;
+        if let Some(path) = oversized_number(&value, "") {
+            return Err(Error::field(&path, TOO_LARGE_NUMBER));
+        }
         let definition = Definition::from_json(&value).map_err(Error::Invalid)?;
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
@@ -1097,11 +1105,41 @@ fn answers(json: &str) -> Result<Value, Error> {
         return Err(Error::field("data", "Les réponses sont trop volumineuses."));
     }
     match serde_json::from_str::<Value>(json) {
-        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(value @ Value::Object(_)) => match oversized_number(&value, "data") {
+            Some(path) => Err(Error::field(&path, TOO_LARGE_NUMBER)),
+            None => Ok(value),
+        },
         _ => Err(Error::field(
             "data",
             "Les réponses doivent être un objet : identifiant du champ → réponse.",
         )),
+    }
+}
+
+const TOO_LARGE_NUMBER: &str = "Ce nombre est trop grand pour être enregistré (9 007 199 254 740 991 au plus, en valeur absolue).";
+
+/// The path (under `path`) of the first number of `value` beyond ±[`MAX_NUMBER`].
+fn oversized_number(value: &Value, path: &str) -> Option<String> {
+    let under = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .is_none_or(|f| f.abs() > MAX_NUMBER)
+            .then(|| path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| oversized_number(item, &format!("{path}[{i}]"))),
+        Value::Object(members) => members
+            .iter()
+            .find_map(|(key, member)| oversized_number(member, &under(key))),
+        _ => None,
     }
 }
 
@@ -1254,5 +1292,38 @@ fn to_demand(d: &DemandRow, entries: &[TimelineRow]) -> Demand {
             name: d.business_name.clone().unwrap_or_default(),
         }),
         dossier: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn numbers_beyond_what_every_client_holds_exactly_are_named_by_their_path() {
+        let answers =
+            json!({"nom": "Durand", "enfants": [{"age": 3}, {"age": 1.7976931348623157e308}]});
+        assert_eq!(
+            oversized_number(&answers, "data").as_deref(),
+            Some("data.enfants[1].age")
+        );
+        let definition = json!({"pages": [{"fields": [{"max": -9_007_199_254_740_992_i64}]}]});
+        assert_eq!(
+            oversized_number(&definition, "").as_deref(),
+            Some("pages[0].fields[0].max")
+        );
+        assert_eq!(
+            oversized_number(&json!(u64::MAX), "n").as_deref(),
+            Some("n")
+        );
+    }
+
+    #[test]
+    fn ordinary_numbers_pass() {
+        let answers =
+            json!({"montant": 1234.56, "n": -9_007_199_254_740_991_i64, "x": 1e-300, "vide": []});
+        assert_eq!(oversized_number(&answers, "data"), None);
     }
 }

@@ -72,6 +72,10 @@ pub enum Error {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Something outside the platform it depends on (FranceConnect) does not answer:
+    /// worth a retry later, not a failure of ours.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -105,6 +109,7 @@ impl From<Error> for tonic::Status {
             Error::Forbidden(text) => tonic::Status::permission_denied(text),
             Error::NotFound(text) => tonic::Status::not_found(text),
             Error::Conflict(text) => tonic::Status::already_exists(text),
+            Error::Unavailable(text) => tonic::Status::unavailable(text),
             Error::Unexpected(error) => guichet_kit::grpc::internal(&error),
         }
     }

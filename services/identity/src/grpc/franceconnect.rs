@@ -46,7 +46,7 @@ impl FranceConnectService {
             .await
             .map_err(|error| {
                 tracing::error!(error = %error, "FranceConnect unavailable");
-                Error::Unexpected(anyhow::anyhow!("FranceConnect unavailable"))
+                Error::Unavailable("FranceConnect est momentanément indisponible.")
             })
     }
 
