@@ -69,20 +69,23 @@ impl TrustedProxies {
     }
 }
 
+/// The comma-separated elements of every `name` header, in order, blanks left out.
+pub(crate) fn header_elements(headers: &HeaderMap, name: HeaderName) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The chain of client addresses, farthest first: `Forwarded`'s `for=` when present (the
 /// standard), else `X-Forwarded-For`. `None` for a hop that is not an address.
 fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
+    let values = |name| header_elements(headers, name);
     let forwarded = values(FORWARDED);
     if !forwarded.is_empty() {
         return forwarded

@@ -248,16 +248,7 @@ fn incoming_id(headers: &HeaderMap) -> Option<Uuid> {
 /// `Forwarded` when it says `proto=`, else the last value of `X-Forwarded-Proto`.
 /// Earlier elements may have been written by the client.
 fn forwarded_https(headers: &HeaderMap) -> bool {
-    let last = |name: HeaderName| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let last = |name: HeaderName| crate::client::header_elements(headers, name).pop();
     let proto = last(header::FORWARDED)
         .and_then(|element| {
             element

@@ -121,7 +121,8 @@ impl Application {
         let complaints = ComplaintsServer::new(service.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
-        let services = guichet_kit::grpc::Services::new(complaints)
+        let services = guichet_kit::grpc::Services::default()
+            .add_service(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
         let served = guichet_kit::grpc::serve_services(

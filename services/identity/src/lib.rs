@@ -157,22 +157,21 @@ impl Application {
             stop.clone(),
         ));
         let rotation = tokio::spawn(rotate_keys(core.clone(), stop.clone()));
-        let services = guichet_kit::grpc::Services::new(AccountsServer::new(
-            grpc::AccountsService(core.clone()),
-        ))
-        .add_service(StaffServer::new(grpc::StaffService(core.clone())))
-        .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
-        .add_service(KeysServer::new(grpc::KeysService(core.clone())))
-        .add_service(AuditServer::new(grpc::AuditService(core.clone())))
-        .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))
-        .add_service(LinksServer::new(grpc::LinksService {
-            core: core.clone(),
-            callers: self.callers,
-        }))
-        .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
-            core,
-            self.franceconnect,
-        )));
+        let services = guichet_kit::grpc::Services::default()
+            .add_service(AccountsServer::new(grpc::AccountsService(core.clone())))
+            .add_service(StaffServer::new(grpc::StaffService(core.clone())))
+            .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
+            .add_service(KeysServer::new(grpc::KeysService(core.clone())))
+            .add_service(AuditServer::new(grpc::AuditService(core.clone())))
+            .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))
+            .add_service(LinksServer::new(grpc::LinksService {
+                core: core.clone(),
+                callers: self.callers,
+            }))
+            .add_service(FranceConnectServer::new(grpc::FranceConnectService::new(
+                core,
+                self.franceconnect,
+            )));
         let served = guichet_kit::grpc::serve_services(
             self.listener,
             services,

@@ -60,23 +60,6 @@ pub struct Services {
 }
 
 impl Services {
-    /// The services of a port, starting with `service`.
-    pub fn new<S>(service: S) -> Self
-    where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-    {
-        Self::default().add_service(service)
-    }
-
     /// Adds `service` to the routes and records its name.
     #[must_use]
     pub fn add_service<S>(mut self, service: S) -> Self

@@ -108,7 +108,8 @@ async fn keys_and_privacy() -> (String, oneshot::Sender<()>) {
     let listener = grpc::bind(&ServerConfig::on_port(0)).await.unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let (stop, stopped) = oneshot::channel::<()>();
-    let services = grpc::Services::new(KeysServer::new(StandInKeys))
+    let services = grpc::Services::default()
+        .add_service(KeysServer::new(StandInKeys))
         .add_service(PrivacyServer::new(StandInPrivacy));
     assert_eq!(
         services.names().collect::<Vec<_>>(),

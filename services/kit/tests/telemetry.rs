@@ -112,7 +112,7 @@ async fn an_event_built_while_serving_a_grpc_call_carries_the_callers_trace() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(grpc::serve_services(
         listener,
-        grpc::Services::new(KeysServer::new(Producer)),
+        grpc::Services::default().add_service(KeysServer::new(Producer)),
         None,
         async {
             stopped.await.ok();

@@ -139,7 +139,8 @@ impl Application {
             accounts: AccountsClient::new(guichet_kit::grpc::connect_lazy(&self.identity_url)?),
             replay_limit: self.settings.feed.replay_limit.max(1),
         };
-        let services = guichet_kit::grpc::Services::new(FeedServer::new(api.clone()))
+        let services = guichet_kit::grpc::Services::default()
+            .add_service(FeedServer::new(api.clone()))
             .add_service(ResidentsServer::new(api.clone()))
             .add_service(SatisfactionServer::new(api.clone()))
             .add_service(AnnouncementsServer::new(api.clone()))

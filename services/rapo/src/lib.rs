@@ -116,11 +116,12 @@ impl Application {
             stop.clone(),
         ));
         let service = grpc::RapoService::new(self.pool, self.clock, self.verifier);
-        let services = guichet_kit::grpc::Services::new(
-            RapoServer::new(service.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-        )
-        .add_service(DemandsServer::new(service.clone()))
-        .add_service(PrivacyServer::new(service));
+        let services = guichet_kit::grpc::Services::default()
+            .add_service(
+                RapoServer::new(service.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(DemandsServer::new(service.clone()))
+            .add_service(PrivacyServer::new(service));
         let served = guichet_kit::grpc::serve_services(
             self.listener,
             services,

@@ -88,13 +88,14 @@ impl Application {
             stop.clone(),
         ));
         let service = grpc::Service::new(self.service, self.verifier);
-        let services = guichet_kit::grpc::Services::new(
-            TeleservicesServer::new(service.clone())
-                .max_decoding_message_size(MAX_MESSAGE)
-                .max_encoding_message_size(MAX_MESSAGE),
-        )
-        .add_service(DemandsServer::new(service.clone()))
-        .add_service(PrivacyServer::new(service));
+        let services = guichet_kit::grpc::Services::default()
+            .add_service(
+                TeleservicesServer::new(service.clone())
+                    .max_decoding_message_size(MAX_MESSAGE)
+                    .max_encoding_message_size(MAX_MESSAGE),
+            )
+            .add_service(DemandsServer::new(service.clone()))
+            .add_service(PrivacyServer::new(service));
         let served = guichet_kit::grpc::serve_services(
             self.listener,
             services,
