@@ -3,6 +3,7 @@
 //! failure into a problem document, and calls the domain services over gRPC.
 
 mod auth;
+mod cache;
 mod client;
 mod config;
 pub mod error;

@@ -595,3 +595,33 @@ async fn schemathesis_finds_no_server_error_undocumented_status_or_schema_mismat
         refused.join("\n")
     );
 }
+
+#[tokio::test]
+async fn the_catalogue_and_categories_answer_304_to_a_client_holding_their_etag() {
+    let platform = Platform::start("contract_etag").await.unwrap();
+    for path in ["/api/v1/complaints/categories", "/api/v1/teleservices"] {
+        let first = platform.get(path).await;
+        assert_eq!(first.status(), StatusCode::OK, "{path}");
+        let etag = first.headers()[header::ETAG].clone();
+        let body = first.text().await.unwrap();
+        let again = platform
+            .http
+            .get(platform.url(path))
+            .header(header::IF_NONE_MATCH, etag.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers()[header::ETAG], etag);
+        assert!(again.text().await.unwrap().is_empty());
+        let stale = platform
+            .http
+            .get(platform.url(path))
+            .header(header::IF_NONE_MATCH, "\"ancienne-version\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), StatusCode::OK, "{path}");
+        assert_eq!(stale.text().await.unwrap(), body);
+    }
+}

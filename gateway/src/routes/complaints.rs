@@ -8,7 +8,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Multipart, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
@@ -73,12 +73,17 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
     path = "/api/v1/complaints/categories",
     tag = "complaints",
     security((), ("bearer" = [])),
-    responses((status = 200, body = Vec<Category>), (status = 503, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = Vec<Category>, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`."),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn list_categories(
     bearer: Bearer,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Category>>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let categories = state
         .complaints
         .clone()
@@ -89,7 +94,8 @@ pub async fn list_categories(
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner()
         .categories;
-    Ok(Json(categories.into_iter().map(Category::from).collect()))
+    let categories: Vec<Category> = categories.into_iter().map(Category::from).collect();
+    Ok(crate::cache::tagged(&headers, &categories))
 }
 
 /// A filed complaint, with what the resident may do instead.

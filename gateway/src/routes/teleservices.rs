@@ -7,7 +7,7 @@ use axum::{
     body::Bytes,
     extract::{Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
 };
 use base64::Engine as _;
 use guichet_proto::{names, teleservices::v1 as pb};
@@ -294,12 +294,17 @@ fn created<T: Serialize>(location: &str, body: T) -> Result<impl IntoResponse + 
     path = "/api/v1/teleservices",
     tag = "teleservices",
     security((), ("bearer" = [])),
-    responses((status = 200, body = Vec<CatalogEntry>), (status = 401, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = Vec<CatalogEntry>, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`."),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn catalog(
     bearer: Bearer,
     State(state): State<AppState>,
-) -> Result<Json<Vec<CatalogEntry>>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let entries = state
         .teleservices
         .clone()
@@ -308,7 +313,8 @@ pub async fn catalog(
         .map_err(teleservice_error)?
         .into_inner()
         .entries;
-    Ok(Json(entries.into_iter().map(CatalogEntry::from).collect()))
+    let entries: Vec<CatalogEntry> = entries.into_iter().map(CatalogEntry::from).collect();
+    Ok(crate::cache::tagged(&headers, &entries))
 }
 
 /// A teleservice's form as JSON, the same for the web, app, kiosk and agent UIs, with
@@ -320,7 +326,8 @@ pub async fn catalog(
     params(("slug" = String, Path), VersionQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = Form),
+        (status = 200, body = Form, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`."),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     )
@@ -330,7 +337,8 @@ pub async fn form(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ApiQuery(query): ApiQuery<VersionQuery>,
-) -> Result<Json<Form>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let form = state
         .teleservices
         .clone()
@@ -342,7 +350,7 @@ pub async fn form(
         .await
         .map_err(teleservice_error)?
         .into_inner();
-    Ok(Json(Form {
+    let form = Form {
         definition: serde_json::from_str(&form.definition_json).unwrap_or_default(),
         prefill: serde_json::from_str(&form.prefill_json).unwrap_or_default(),
         read_only: form.read_only,
@@ -350,7 +358,8 @@ pub async fn form(
         pilot: form.pilot,
         slug: form.slug,
         version: form.version,
-    }))
+    };
+    Ok(crate::cache::tagged(&headers, &form))
 }
 
 /// Starts a draft of a teleservice; keep its `id` to resume it on any channel.
