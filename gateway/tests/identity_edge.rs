@@ -439,16 +439,11 @@ async fn identity() -> (String, Signer, FakeIdentity) {
     };
     let listener = grpc::bind(&ServerConfig::on_port(0)).await.unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let routes = tonic::service::Routes::new(KeysServer::new(fake.clone()))
+    let services = grpc::Services::default()
+        .add_service(KeysServer::new(fake.clone()))
         .add_service(AccountsServer::new(fake.clone()))
         .add_service(StaffServer::new(fake.clone()));
-    tokio::spawn(grpc::serve(
-        listener,
-        routes,
-        &[],
-        None,
-        std::future::pending(),
-    ));
+    tokio::spawn(grpc::serve(listener, services, None, std::future::pending()));
     (url, signer, fake)
 }
 

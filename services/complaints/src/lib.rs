@@ -125,7 +125,7 @@ impl Application {
             .add_service(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let served = guichet_kit::grpc::serve_services(
+        let served = guichet_kit::grpc::serve(
             self.listener,
             services,
             Some(dependencies),

@@ -172,7 +172,7 @@ impl Application {
                 core,
                 self.franceconnect,
             )));
-        let served = guichet_kit::grpc::serve_services(
+        let served = guichet_kit::grpc::serve(
             self.listener,
             services,
             Some(dependencies),

@@ -86,28 +86,12 @@ impl Services {
     }
 }
 
-/// Serves bare `routes` whose services are named by hand in `services` (stand-ins in
-/// tests); a service's own server uses [`serve_services`], which cannot forget a name.
-pub async fn serve(
-    listener: TcpListener,
-    routes: Routes,
-    services: &[&str],
-    dependencies: Option<Dependencies>,
-    shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
-    let services = Services {
-        routes,
-        names: services.iter().map(|s| (*s).to_owned()).collect(),
-    };
-    serve_services(listener, services, dependencies, shutdown).await
-}
-
 /// Serves `services` plus `grpc.health.v1` and reflection (v1 and v1alpha) until
 /// `shutdown` completes. Health has an entry for each of `services` and the overall
 /// `""`; reflection lists `services`, health and itself, nothing else of the platform.
 /// Health is SERVING only while the service's database and broker answer (checked every
 /// few seconds), and turns NOT_SERVING for good before the server stops accepting calls.
-pub async fn serve_services(
+pub async fn serve(
     listener: TcpListener,
     services: Services,
     dependencies: Option<Dependencies>,

@@ -105,8 +105,7 @@ async fn a_services_health_follows_its_database() {
     let stop = CancellationToken::new();
     tokio::spawn(grpc::serve(
         listener,
-        tonic::service::Routes::default(),
-        &[],
+        grpc::Services::default(),
         Some(grpc::Dependencies {
             pool,
             bus: bus.clone(),

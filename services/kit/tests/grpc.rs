@@ -29,8 +29,7 @@ async fn health_turns_not_serving_then_the_server_stops() {
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(grpc::serve(
         listener,
-        tonic::service::Routes::default(),
-        &["guichet.test.v1.Nothing"],
+        grpc::Services::default().add_service(KeysServer::new(StandInKeys)),
         None,
         async {
             stopped.await.ok();
@@ -42,7 +41,7 @@ async fn health_turns_not_serving_then_the_server_stops() {
     let mut health = HealthClient::new(channel.clone());
     let named = health
         .check(HealthCheckRequest {
-            service: "guichet.test.v1.Nothing".into(),
+            service: "guichet.identity.v1.Keys".into(),
         })
         .await
         .unwrap()
@@ -115,7 +114,7 @@ async fn keys_and_privacy() -> (String, oneshot::Sender<()>) {
         services.names().collect::<Vec<_>>(),
         ["guichet.identity.v1.Keys", "guichet.privacy.v1.Privacy"]
     );
-    tokio::spawn(grpc::serve_services(listener, services, None, async {
+    tokio::spawn(grpc::serve(listener, services, None, async {
         stopped.await.ok();
     }));
     (url, stop)

@@ -110,7 +110,7 @@ async fn an_event_built_while_serving_a_grpc_call_carries_the_callers_trace() {
     let listener = grpc::bind(&ServerConfig::on_port(0)).await.unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(grpc::serve_services(
+    tokio::spawn(grpc::serve(
         listener,
         grpc::Services::default().add_service(KeysServer::new(Producer)),
         None,

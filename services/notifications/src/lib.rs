@@ -146,7 +146,7 @@ impl Application {
             .add_service(AnnouncementsServer::new(api.clone()))
             .add_service(PrivacyServer::new(api));
         let stopping = stop.clone();
-        let served = guichet_kit::grpc::serve_services(
+        let served = guichet_kit::grpc::serve(
             self.listener,
             services,
             Some(dependencies),

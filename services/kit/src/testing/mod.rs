@@ -157,10 +157,10 @@ impl TokenIssuer {
         let listener = crate::grpc::bind(&crate::config::ServerConfig::on_port(0)).await?;
         let url = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let routes = tonic::service::Routes::new(
+        let services = crate::grpc::Services::default().add_service(
             guichet_proto::identity::v1::keys_server::KeysServer::new(TestKeys(jwks.to_string())),
         );
-        tokio::spawn(crate::grpc::serve(listener, routes, &[], None, async {
+        tokio::spawn(crate::grpc::serve(listener, services, None, async {
             stopped.await.ok();
         }));
         Ok(Self {
