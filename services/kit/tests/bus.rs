@@ -10,7 +10,6 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use chrono::Utc;
 use guichet_kit::{
     bus::{self, Bus, Event, Handler, Publisher, Subscription, consumer, outbox},
     db, testing,
@@ -51,21 +50,6 @@ async fn fixture(hint: &str) -> Fixture {
         subscription,
         stop: CancellationToken::new(),
     }
-}
-
-fn event(subject: &str) -> Event {
-    let body = ComplaintFiled {
-        tracking_number: subject.to_owned(),
-        category: "NID_DE_POULE".to_owned(),
-        ..Default::default()
-    };
-    Event::new(
-        "/test",
-        "complaints.complaint.filed",
-        subject,
-        Utc::now(),
-        &body,
-    )
 }
 
 /// Writes one row per event applied; fails every time for the subject `poison`.
@@ -140,7 +124,9 @@ impl Fixture {
 async fn a_rolled_back_transaction_publishes_nothing() {
     let f = fixture("rollback").await;
     let mut tx = f.pool.begin().await.unwrap();
-    bus::enqueue(&mut tx, &event("rolled-back")).await.unwrap();
+    bus::enqueue(&mut tx, &common::filed("rolled-back"))
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
 
     let publisher = Publisher::open(&f.bus).await.unwrap();
@@ -152,7 +138,7 @@ async fn a_rolled_back_transaction_publishes_nothing() {
 #[tokio::test]
 async fn a_committed_event_reaches_the_consumer_with_its_attributes() {
     let f = fixture("commit").await;
-    let sent = event("committed");
+    let sent = common::filed("committed");
     f.commit(&sent).await;
     f.start_relay();
     f.start_consumer(Recorder::default());
@@ -177,7 +163,7 @@ async fn a_committed_event_reaches_the_consumer_with_its_attributes() {
 #[tokio::test]
 async fn a_relay_killed_between_publishing_and_marking_leads_to_one_effect() {
     let f = fixture("relaykill").await;
-    f.commit(&event("twice-published")).await;
+    f.commit(&common::filed("twice-published")).await;
 
     // A relay publishes the batch, then dies before stamping: its transaction rolls back.
     let publisher = Publisher::open(&f.bus).await.unwrap();
@@ -200,7 +186,7 @@ async fn a_relay_killed_between_publishing_and_marking_leads_to_one_effect() {
         "two deliveries of one event"
     );
 
-    f.commit(&event("sentinel")).await;
+    f.commit(&common::filed("sentinel")).await;
     assert_eq!(outbox::relay_once(&f.pool, &publisher).await.unwrap(), 1);
     f.start_consumer(Recorder::default());
     f.wait_applied("sentinel").await;
@@ -211,10 +197,10 @@ async fn a_relay_killed_between_publishing_and_marking_leads_to_one_effect() {
 async fn an_event_delivered_twice_changes_nothing() {
     let f = fixture("twice").await;
     let publisher = Publisher::open(&f.bus).await.unwrap();
-    let same = event("duplicate");
+    let same = common::filed("duplicate");
     publisher.publish(&same).await.unwrap();
     publisher.publish(&same).await.unwrap();
-    publisher.publish(&event("sentinel")).await.unwrap();
+    publisher.publish(&common::filed("sentinel")).await.unwrap();
 
     f.start_consumer(Recorder::default());
     f.wait_applied("sentinel").await;
@@ -231,8 +217,8 @@ async fn an_event_delivered_twice_changes_nothing() {
 async fn a_message_that_always_fails_is_dead_lettered_and_the_queue_keeps_flowing() {
     let f = fixture("poison").await;
     let publisher = Publisher::open(&f.bus).await.unwrap();
-    publisher.publish(&event("poison")).await.unwrap();
-    publisher.publish(&event("healthy")).await.unwrap();
+    publisher.publish(&common::filed("poison")).await.unwrap();
+    publisher.publish(&common::filed("healthy")).await.unwrap();
 
     let recorder = Recorder::default();
     f.start_consumer(recorder.clone());
@@ -254,7 +240,7 @@ async fn a_message_that_always_fails_is_dead_lettered_and_the_queue_keeps_flowin
     assert_eq!(f.depth(&f.subscription.name).await, 0);
 
     // Later messages still flow.
-    publisher.publish(&event("after")).await.unwrap();
+    publisher.publish(&common::filed("after")).await.unwrap();
     f.wait_applied("after").await;
 }
 
@@ -274,7 +260,7 @@ async fn a_message_that_is_not_a_cloud_event_is_dead_lettered() {
         .await
         .unwrap();
     let publisher = Publisher::open(&f.bus).await.unwrap();
-    publisher.publish(&event("healthy")).await.unwrap();
+    publisher.publish(&common::filed("healthy")).await.unwrap();
 
     f.start_consumer(Recorder::default());
     f.wait_applied("healthy").await;

@@ -5,7 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use chrono::Utc;
+mod common;
+
 use guichet_kit::{
     bus::{self, Bus, Event, Published, Publisher},
     testing,
@@ -18,38 +19,24 @@ use lapin::{
 
 const URI: &str = "urn:guichet:proto:guichet.events.v1.ComplaintFiled";
 
-fn filed(subject: &str) -> Event {
-    let body = ComplaintFiled {
-        tracking_number: subject.to_owned(),
-        ..Default::default()
-    };
-    Event::new(
-        "/test",
-        "complaints.complaint.filed",
-        subject,
-        Utc::now(),
-        &body,
-    )
-}
-
 /// As a row written before `dataschema` was a URI reads back.
 fn stored_before(subject: &str) -> Event {
     Event {
         dataschema: "guichet.events.v1.ComplaintFiled".to_owned(),
-        ..filed(subject)
+        ..common::filed(subject)
     }
 }
 
 #[test]
 fn a_new_events_dataschema_is_a_uri_naming_its_message() {
-    let event = filed("C-1");
+    let event = common::filed("C-1");
     assert_eq!(event.dataschema, URI);
     assert_eq!(event.dataschema, bus::dataschema::<ComplaintFiled>());
 }
 
 #[test]
 fn an_event_decodes_whether_its_dataschema_is_a_uri_or_a_bare_name() {
-    for event in [filed("C-2"), stored_before("C-2")] {
+    for event in [common::filed("C-2"), stored_before("C-2")] {
         let body: ComplaintFiled = event.decode().unwrap();
         assert_eq!(body.tracking_number, "C-2", "{}", event.dataschema);
     }
@@ -57,7 +44,7 @@ fn an_event_decodes_whether_its_dataschema_is_a_uri_or_a_bare_name() {
 
 #[test]
 fn an_event_does_not_decode_as_another_message() {
-    for event in [filed("C-3"), stored_before("C-3")] {
+    for event in [common::filed("C-3"), stored_before("C-3")] {
         let wrong = event.decode::<AccountErased>().unwrap_err();
         assert!(
             wrong
