@@ -443,7 +443,12 @@ async fn identity() -> (String, Signer, FakeIdentity) {
         .add_service(KeysServer::new(fake.clone()))
         .add_service(AccountsServer::new(fake.clone()))
         .add_service(StaffServer::new(fake.clone()));
-    tokio::spawn(grpc::serve(listener, services, None, std::future::pending()));
+    tokio::spawn(grpc::serve(
+        listener,
+        services,
+        None,
+        std::future::pending(),
+    ));
     (url, signer, fake)
 }
 

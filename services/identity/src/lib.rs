@@ -172,13 +172,8 @@ impl Application {
                 core,
                 self.franceconnect,
             )));
-        let served = guichet_kit::grpc::serve(
-            self.listener,
-            services,
-            Some(dependencies),
-            shutdown,
-        )
-        .await;
+        let served =
+            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), shutdown).await;
         stop.cancel();
         for task in [relay, audit, rotation] {
             task.await.ok();

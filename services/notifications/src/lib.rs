@@ -146,16 +146,12 @@ impl Application {
             .add_service(AnnouncementsServer::new(api.clone()))
             .add_service(PrivacyServer::new(api));
         let stopping = stop.clone();
-        let served = guichet_kit::grpc::serve(
-            self.listener,
-            services,
-            Some(dependencies),
-            async move {
+        let served =
+            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), async move {
                 shutdown.await;
                 stopping.cancel();
-            },
-        )
-        .await;
+            })
+            .await;
         stop.cancel();
         for task in tasks {
             task.await.ok();
