@@ -9,8 +9,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use guichet_kit::upload::sha256_hex;
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 const CACHE_CONTROL: &str = "private, no-cache";
 
@@ -19,8 +19,7 @@ pub fn tagged<T: Serialize>(request: &HeaderMap, body: &T) -> Response {
     let Ok(bytes) = serde_json::to_vec(body) else {
         return Json(body).into_response();
     };
-    let digest = Sha256::digest(&bytes);
-    let tag = format!("\"{}\"", hex(&digest[..16]));
+    let tag = format!("\"{}\"", sha256_hex(&bytes));
     let Ok(etag) = HeaderValue::from_str(&tag) else {
         return Json(body).into_response();
     };
@@ -47,17 +46,9 @@ pub fn tagged<T: Serialize>(request: &HeaderMap, body: &T) -> Response {
 
 /// Whether `If-None-Match` names `tag` (weak comparison, as RFC 9110 asks for it) or is `*`.
 fn holds(request: &HeaderMap, tag: &str) -> bool {
-    request
-        .get_all(header::IF_NONE_MATCH)
+    crate::client::header_elements(request, header::IF_NONE_MATCH)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -90,19 +90,23 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     if !forwarded.is_empty() {
         return forwarded
             .iter()
-            .map(|element| {
-                element
-                    .split(';')
-                    .filter_map(|pair| pair.trim().split_once('='))
-                    .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
-                    .and_then(|(_, node)| node_address(node))
-            })
+            .map(|element| forwarded_param(element, "for").and_then(node_address))
             .collect();
     }
     values(HeaderName::from_static("x-forwarded-for"))
         .iter()
         .map(|hop| node_address(hop))
         .collect()
+}
+
+/// The value of parameter `name` (`for`, `proto`) in one element of `Forwarded`, its
+/// quotes removed.
+pub(crate) fn forwarded_param<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    element
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| key.trim().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim().trim_matches('"'))
 }
 
 /// An address from a node: `192.0.2.60`, `"192.0.2.60:4711"`, `"[2001:db8::17]:4711"`.

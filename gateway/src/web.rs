@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::{client::TrustedProxies, config::HttpConfig, error::ApiError};
 
 /// The header carrying the request id, both ways.
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// W3C Trace Context Level 2: the trace the gateway answered in.
 const TRACERESPONSE: HeaderName = HeaderName::from_static("traceresponse");
@@ -63,17 +63,14 @@ const OPEN311: &str = "/open311/v2/";
 /// of a listed origin calls them with `credentials: "include"`.
 const CREDENTIALED: &str = "/api/v1/auth/franceconnect/";
 
-/// The longest incoming request id considered.
-const MAX_REQUEST_ID: usize = 64;
-
 /// The settings of this module, read once at start.
 #[derive(Debug)]
 pub struct Edge {
     /// Serialized origins (`https://portail.example.org`), as browsers send them.
     origins: Vec<HeaderValue>,
     /// The reverse proxies whose `X-Forwarded-Proto`, `Forwarded` and `X-Request-Id`
-    /// are believed: the same list as the client's address is read with.
-    proxies: TrustedProxies,
+    /// are believed: the very list the client's address is read with.
+    proxies: Arc<TrustedProxies>,
     /// `Strict-Transport-Security`, if sent at all.
     hsts: Option<HeaderValue>,
     /// Every request is known to have come over HTTPS.
@@ -81,9 +78,9 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// A mistyped origin or proxy stops the gateway at start rather than silently
-    /// refusing the city's own portal.
-    pub fn new(http: &HttpConfig) -> anyhow::Result<Arc<Self>> {
+    /// A mistyped origin stops the gateway at start rather than silently refusing the
+    /// city's own portal.
+    pub fn new(http: &HttpConfig, proxies: Arc<TrustedProxies>) -> anyhow::Result<Arc<Self>> {
         let origins = http
             .cors_origins
             .iter()
@@ -92,7 +89,6 @@ impl Edge {
             .filter(|entry| !entry.is_empty())
             .map(serialized_origin)
             .collect::<anyhow::Result<_>>()?;
-        let proxies = TrustedProxies::parse(&http.trusted_proxies)?;
         let hsts = (http.hsts_seconds > 0)
             .then(|| HeaderValue::try_from(format!("max-age={}", http.hsts_seconds)))
             .transpose()
@@ -109,11 +105,12 @@ impl Edge {
         peer.is_some_and(|peer| self.proxies.trusts(peer))
     }
 
-    /// What `origin` may do with `method` on `path`.
-    fn grant(&self, origin: &HeaderValue, path: &str, method: &Method) -> Grant {
+    /// What `origin` (none for a same-origin or non-browser client) may do with `method`
+    /// on `path`.
+    fn grant(&self, origin: Option<&HeaderValue>, path: &str, method: &Method) -> Grant {
         if is_open_read(path, method) {
             Grant::Anyone
-        } else if self.origins.contains(origin) {
+        } else if origin.is_some_and(|origin| self.origins.contains(origin)) {
             Grant::Listed {
                 credentials: path.starts_with(CREDENTIALED),
             }
@@ -168,18 +165,20 @@ enum Grant {
     Refused,
 }
 
-/// The id of a request, in its extensions, for the request's span.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestId(pub Uuid);
-
 tokio::task_local! {
-    /// The request being answered, for the problem documents made while answering it.
+    /// The request being answered, for its span and the problem documents made while
+    /// answering it.
     static REQUEST_ID: Uuid;
+}
+
+/// The id of the request being answered (`X-Request-Id`).
+pub fn request_id() -> Option<Uuid> {
+    REQUEST_ID.try_with(|id| *id).ok()
 }
 
 /// The problem's `instance`: `urn:uuid:<X-Request-Id>` while a request is answered.
 pub fn instance() -> Option<String> {
-    REQUEST_ID.try_with(|id| format!("urn:uuid:{id}")).ok()
+    request_id().map(|id| format!("urn:uuid:{id}"))
 }
 
 /// The outermost middleware: gives the request its id (a UUID; kept from the trusted
@@ -189,7 +188,7 @@ pub fn instance() -> Option<String> {
 pub async fn stamp(
     State(edge): State<Arc<Edge>>,
     peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let trusted = edge.trusts(peer.ok().map(|ConnectInfo(peer)| peer.ip()));
@@ -198,17 +197,11 @@ pub async fn stamp(
         .flatten()
         .unwrap_or_else(Uuid::new_v4);
     let https = edge.behind_tls || (trusted && forwarded_https(request.headers()));
-    let value = HeaderValue::try_from(id.to_string()).ok();
-    match &value {
-        Some(value) => request.headers_mut().insert(X_REQUEST_ID, value.clone()),
-        None => request.headers_mut().remove(X_REQUEST_ID),
-    };
-    request.extensions_mut().insert(RequestId(id));
 
     let mut response = REQUEST_ID.scope(id, next.run(request)).await;
 
     let headers = response.headers_mut();
-    if let Some(value) = value {
+    if let Ok(value) = HeaderValue::try_from(id.to_string()) {
         headers.insert(X_REQUEST_ID, value);
     }
     headers.insert(
@@ -237,11 +230,7 @@ pub async fn stamp(
 /// A trusted proxy's `X-Request-Id`, when it is a UUID (with or without hyphens, as
 /// Envoy and nginx's `$request_id` write them); it comes back hyphenated.
 fn incoming_id(headers: &HeaderMap) -> Option<Uuid> {
-    let value = headers.get(X_REQUEST_ID)?.to_str().ok()?.trim();
-    if value.len() > MAX_REQUEST_ID {
-        return None;
-    }
-    Uuid::try_parse(value).ok()
+    Uuid::try_parse(headers.get(X_REQUEST_ID)?.to_str().ok()?.trim()).ok()
 }
 
 /// The request reached the proxy over HTTPS, per the nearest hop: the last element of
@@ -250,13 +239,7 @@ fn incoming_id(headers: &HeaderMap) -> Option<Uuid> {
 fn forwarded_https(headers: &HeaderMap) -> bool {
     let last = |name: HeaderName| crate::client::header_elements(headers, name).pop();
     let proto = last(header::FORWARDED)
-        .and_then(|element| {
-            element
-                .split(';')
-                .filter_map(|pair| pair.trim().split_once('='))
-                .find(|(name, _)| name.trim().eq_ignore_ascii_case("proto"))
-                .map(|(_, value)| value.trim().trim_matches('"').to_owned())
-        })
+        .and_then(|element| crate::client::forwarded_param(&element, "proto").map(str::to_owned))
         .or_else(|| last(HeaderName::from_static("x-forwarded-proto")));
     proto.is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
 }
@@ -266,27 +249,30 @@ fn forwarded_https(headers: &HeaderMap) -> bool {
 /// answer says which origin may read it. Requests are never refused for their origin:
 /// the gateway's own forms send one too, and a browser enforces the answer's headers.
 pub async fn cors(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
-    let open = is_open_read(request.uri().path(), request.method());
-    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
-        let mut response = next.run(request).await;
-        vary(&mut response, open);
-        return response;
-    };
+    let origin = request.headers().get(header::ORIGIN).cloned();
     let requested = request
         .headers()
         .get(header::ACCESS_CONTROL_REQUEST_METHOD)
         .and_then(|v| Method::from_bytes(v.as_bytes()).ok());
     if request.method() == Method::OPTIONS
-        && let Some(method) = requested
+        && let (Some(origin), Some(method)) = (&origin, requested)
     {
-        return preflight(edge.grant(&origin, request.uri().path(), &method), origin);
+        let grant = edge.grant(Some(origin), request.uri().path(), &method);
+        return preflight(grant, origin.clone());
     }
-    let grant = edge.grant(&origin, request.uri().path(), request.method());
+    let grant = edge.grant(origin.as_ref(), request.uri().path(), request.method());
     let mut response = next.run(request).await;
-    vary(&mut response, open);
+    let headers = response.headers_mut();
+    // Open311 reads are the same for every origin; any other answer depends on it, and
+    // says so, so a cache never gives one origin's answer to another.
+    if grant != Grant::Anyone {
+        headers.append(header::VARY, HeaderValue::from_static("origin"));
+    }
     if grant != Grant::Refused {
-        allow(response.headers_mut(), grant, origin);
-        response.headers_mut().insert(
+        allow(headers, grant, origin);
+        // Also without `Origin` (an Open311 read): a shared cache may give the answer to
+        // a browser's script.
+        headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSE_HEADERS),
         );
@@ -305,7 +291,7 @@ fn preflight(grant: Grant, origin: HeaderValue) -> Response {
         Grant::Anyone | Grant::Listed { .. } => {
             let mut response = StatusCode::NO_CONTENT.into_response();
             let headers = response.headers_mut();
-            allow(headers, grant, origin);
+            allow(headers, grant, Some(origin));
             let methods = if grant == Grant::Anyone {
                 READ_METHODS
             } else {
@@ -330,15 +316,17 @@ fn preflight(grant: Grant, origin: HeaderValue) -> Response {
     response
 }
 
-fn allow(headers: &mut HeaderMap, grant: Grant, origin: HeaderValue) {
-    match grant {
-        Grant::Anyone => {
+/// Who may read the answer: everyone, or the listed origin (with the cookie where one is
+/// read).
+fn allow(headers: &mut HeaderMap, grant: Grant, origin: Option<HeaderValue>) {
+    match (grant, origin) {
+        (Grant::Anyone, _) => {
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 HeaderValue::from_static("*"),
             );
         }
-        Grant::Listed { credentials } => {
+        (Grant::Listed { credentials }, Some(origin)) => {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             if credentials {
                 headers.insert(
@@ -347,49 +335,21 @@ fn allow(headers: &mut HeaderMap, grant: Grant, origin: HeaderValue) {
                 );
             }
         }
-        Grant::Refused => {}
-    }
-}
-
-/// Answers that depend on the origin say so, so a cache never gives one origin's answer
-/// to another; Open311 reads are the same for everyone.
-fn vary(response: &mut Response, open: bool) {
-    if open {
-        response.headers_mut().insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    } else {
-        response
-            .headers_mut()
-            .append(header::VARY, HeaderValue::from_static("origin"));
+        _ => {}
     }
 }
 
 /// Inside the request's span: `traceresponse: 00-<trace-id>-<span-id>-<flags>` when the
-/// request has a trace, so a client can find it; nothing otherwise.
+/// request has a trace, so a client can find it; nothing otherwise. The W3C propagator
+/// writes only valid contexts.
 pub async fn trace_response(request: Request, next: Next) -> Response {
     let trace = guichet_kit::telemetry::current_traceparent()
-        .filter(|trace| is_traceparent(trace))
         .and_then(|trace| HeaderValue::try_from(trace).ok());
     let mut response = next.run(request).await;
     if let Some(trace) = trace {
         response.headers_mut().insert(TRACERESPONSE, trace);
     }
     response
-}
-
-/// `00-<32 hex>-<16 hex>-<2 hex>`, neither id all zeros (an invalid context).
-fn is_traceparent(value: &str) -> bool {
-    let hex = |part: &str, len: usize| {
-        part.len() == len && part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    };
-    let parts: Vec<&str> = value.split('-').collect();
-    matches!(parts.as_slice(), [version, trace, span, flags]
-        if *version == "00"
-            && hex(trace, 32) && trace.bytes().any(|b| b != b'0')
-            && hex(span, 16) && span.bytes().any(|b| b != b'0')
-            && hex(flags, 2))
 }
 
 /// A route that exists, called with a method it does not serve. The router adds `Allow`.
@@ -457,11 +417,14 @@ mod tests {
     use super::*;
 
     fn edge(origins: &[&str], proxies: &[&str]) -> Arc<Edge> {
-        Edge::new(&HttpConfig {
-            cors_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
-            trusted_proxies: proxies.iter().map(|p| (*p).to_owned()).collect(),
-            ..HttpConfig::default()
-        })
+        let proxies: Vec<String> = proxies.iter().map(|p| (*p).to_owned()).collect();
+        Edge::new(
+            &HttpConfig {
+                cors_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+                ..HttpConfig::default()
+            },
+            Arc::new(TrustedProxies::parse(&proxies).unwrap()),
+        )
         .unwrap()
     }
 
@@ -519,7 +482,7 @@ mod tests {
                 cors_origins: vec![typo.to_owned()],
                 ..HttpConfig::default()
             };
-            assert!(Edge::new(&settings).is_err(), "{typo}");
+            assert!(Edge::new(&settings, Arc::default()).is_err(), "{typo}");
         }
     }
 
@@ -529,23 +492,36 @@ mod tests {
         let listed = HeaderValue::from_static("https://portail.example.org");
         let other = HeaderValue::from_static("https://ailleurs.example");
         assert_eq!(
-            edge.grant(&other, "/open311/v2/requests.json", &Method::GET),
+            edge.grant(Some(&other), "/open311/v2/requests.json", &Method::GET),
             Grant::Anyone
         );
         assert_eq!(
-            edge.grant(&other, "/open311/v2/requests.json", &Method::POST),
+            edge.grant(None, "/open311/v2/requests.json", &Method::GET),
+            Grant::Anyone,
+            "the same answer whoever asks"
+        );
+        assert_eq!(
+            edge.grant(None, "/api/v1/complaints", &Method::GET),
             Grant::Refused
         );
         assert_eq!(
-            edge.grant(&other, "/api/v1/complaints", &Method::GET),
+            edge.grant(Some(&other), "/open311/v2/requests.json", &Method::POST),
             Grant::Refused
         );
         assert_eq!(
-            edge.grant(&listed, "/api/v1/complaints", &Method::POST),
+            edge.grant(Some(&other), "/api/v1/complaints", &Method::GET),
+            Grant::Refused
+        );
+        assert_eq!(
+            edge.grant(Some(&listed), "/api/v1/complaints", &Method::POST),
             Grant::Listed { credentials: false }
         );
         assert_eq!(
-            edge.grant(&listed, "/api/v1/auth/franceconnect/link", &Method::POST),
+            edge.grant(
+                Some(&listed),
+                "/api/v1/auth/franceconnect/link",
+                &Method::POST
+            ),
             Grant::Listed { credentials: true }
         );
     }
@@ -566,26 +542,6 @@ mod tests {
             "for=1.2.3.4;proto=https, for=10.0.0.1;proto=http"
         )])));
         assert!(!forwarded_https(&HeaderMap::new()));
-    }
-
-    #[test]
-    fn only_valid_trace_contexts_become_a_traceresponse() {
-        assert!(is_traceparent(
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        ));
-        assert!(is_traceparent(
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
-        ));
-        for invalid in [
-            "",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
-        ] {
-            assert!(!is_traceparent(invalid), "{invalid}");
-        }
     }
 
     #[tokio::test]
@@ -637,17 +593,23 @@ mod tests {
         assert!(hsts(&stamped(edge.clone(), [10, 0, 0, 1], &[]).await).is_none());
         assert!(hsts(&stamped(edge, [203, 0, 113, 7], &https).await).is_none());
 
-        let always = Edge::new(&HttpConfig {
-            behind_tls: true,
-            ..HttpConfig::default()
-        })
+        let always = Edge::new(
+            &HttpConfig {
+                behind_tls: true,
+                ..HttpConfig::default()
+            },
+            Arc::default(),
+        )
         .unwrap();
         assert!(hsts(&stamped(always, [203, 0, 113, 7], &[]).await).is_some());
-        let never = Edge::new(&HttpConfig {
-            behind_tls: true,
-            hsts_seconds: 0,
-            ..HttpConfig::default()
-        })
+        let never = Edge::new(
+            &HttpConfig {
+                behind_tls: true,
+                hsts_seconds: 0,
+                ..HttpConfig::default()
+            },
+            Arc::default(),
+        )
         .unwrap();
         assert!(hsts(&stamped(never, [203, 0, 113, 7], &[]).await).is_none());
     }

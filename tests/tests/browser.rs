@@ -1,12 +1,16 @@
 //! The gateway as a browser sees it: which sites may read its answers (CORS), the
 //! security headers on every answer, the request id support asks for, the `405` problem,
-//! and the API's documentation page served without any other site.
+//! and the API's documentation page served without any other site. Its own binary: one
+//! test installs telemetry, which is process-wide.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+use std::process::Stdio;
+
 use guichet_tests::{Options, Platform};
 use reqwest::{Method, StatusCode, header};
-use serde_json::Value;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt as _;
 
 /// The city's portal, the one origin allowed.
 const PORTAL: &str = "https://portail.example.org";
@@ -117,6 +121,31 @@ async fn cross_origin_calls_follow_the_allow_list_and_open311_reads_are_open_to_
     }
     assert!(header(&read, "vary").contains("origin"));
 
+    // It revalidates what it holds: the `304` is readable and secured like the `200`.
+    let categories = send(
+        &platform,
+        Method::GET,
+        "/api/v1/complaints/categories",
+        &[("origin", PORTAL)],
+    )
+    .await;
+    assert_eq!(categories.status(), StatusCode::OK);
+    let etag = header(&categories, "etag").to_owned();
+    let unchanged = send(
+        &platform,
+        Method::GET,
+        "/api/v1/complaints/categories",
+        &[("origin", PORTAL), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(&unchanged, "etag"), etag);
+    assert_eq!(header(&unchanged, "access-control-allow-origin"), PORTAL);
+    assert!(header(&unchanged, "access-control-expose-headers").contains("etag"));
+    assert_eq!(header(&unchanged, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&unchanged, "content-security-policy"), API_CSP);
+    assert!(uuid::Uuid::try_parse(header(&unchanged, "x-request-id")).is_ok());
+
     // FranceConnect's sign-in cookie travels with `credentials: "include"`.
     let franceconnect =
         preflight(&platform, PORTAL, "POST", "/api/v1/auth/franceconnect/link").await;
@@ -171,6 +200,11 @@ async fn cross_origin_calls_follow_the_allow_list_and_open311_reads_are_open_to_
     let open_preflight = preflight(&platform, ELSEWHERE, "GET", "/open311/v2/requests.json").await;
     assert_eq!(open_preflight.status(), StatusCode::NO_CONTENT);
     assert_eq!(header(&open_preflight, "access-control-allow-origin"), "*");
+    // Asked without `Origin` (as a shared cache does), the same answer for everyone.
+    let cached = send(&platform, Method::GET, "/open311/v2/services.json", &[]).await;
+    assert_eq!(header(&cached, "access-control-allow-origin"), "*");
+    assert!(header(&cached, "access-control-expose-headers").contains("retry-after"));
+    assert!(!header(&cached, "vary").contains("origin"));
     let write = preflight(&platform, ELSEWHERE, "POST", "/open311/v2/requests.json").await;
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
     assert!(write.headers().get("access-control-allow-origin").is_none());
@@ -248,10 +282,117 @@ async fn the_docs_page_and_its_script_come_from_the_gateway() {
     let style = platform.get("/api/docs/docs.css").await;
     assert_eq!(style.status(), StatusCode::OK);
     assert!(header(&style, "content-type").starts_with("text/css"));
+
+    // The script, run on the served document, shows every operation.
+    let document: Value = platform
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rendered = render_docs(&script, &document).await;
+    assert_eq!(rendered["error"], "", "{rendered}");
+    let shown: Vec<&str> = rendered["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    let mut expected = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["get", "put", "post", "delete", "patch"] {
+            if item.get(method).is_some() {
+                expected.push(format!("{method} {}", path.to_lowercase()));
+            }
+        }
+    }
+    assert!(expected.len() > 50, "{}", expected.len());
+    assert_eq!(shown.len(), expected.len());
+    for operation in &expected {
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with(&format!("{operation} "))),
+            "{operation} is not shown"
+        );
+    }
+}
+
+/// A stand-in for the page's DOM: runs the docs' script on `document` (given on stdin
+/// with the script) and prints what it showed, each operation's search text.
+const RENDER: &str = r#"
+const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+class Node {}
+class Element extends Node {
+  constructor(tag) { super(); this.tag = tag; this.children = []; this.dataset = {}; }
+  setAttribute(name, value) {
+    if (name === "id") this.id = value;
+    if (name.startsWith("data-")) this.dataset[name.slice(5)] = value;
+  }
+  append(...children) { this.children.push(...children); }
+  replaceChildren(...children) { this.children = children; }
+  set textContent(text) { this.children = [String(text)]; }
+  get textContent() {
+    return this.children.map((c) => (typeof c === "string" ? c : c.textContent)).join("");
+  }
+  addEventListener() {}
+  *all() { yield this; for (const c of this.children) if (c instanceof Element) yield* c.all(); }
+}
+const page = {};
+globalThis.Node = Node;
+globalThis.location = { hash: "" };
+globalThis.document = {
+  readyState: "complete",
+  createElement: (tag) => new Element(tag),
+  getElementById: (id) => (page[id] ??= new Element("div")),
+  querySelectorAll: () => [],
+  querySelector: () => null,
+};
+globalThis.fetch = async (url) => ({
+  ok: url === "/api/v1/openapi.json",
+  status: 404,
+  json: async () => input.document,
+});
+new Function(input.script)();
+setTimeout(() => {
+  const sections = [...page.contenu.all()].filter((e) => e.tag === "section" && e.dataset.recherche);
+  console.log(JSON.stringify({
+    error: page.etat.textContent,
+    operations: sections.map((s) => s.dataset.recherche),
+  }));
+}, 10);
+"#;
+
+async fn render_docs(script: &str, document: &Value) -> Value {
+    let mut node = tokio::process::Command::new("node")
+        .arg("-e")
+        .arg(RENDER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node (Node.js) runs the docs' script");
+    let input = serde_json::to_vec(&json!({"script": script, "document": document})).unwrap();
+    let mut stdin = node.stdin.take().unwrap();
+    stdin.write_all(&input).await.unwrap();
+    drop(stdin);
+    let output = node.wait_with_output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[tokio::test]
 async fn every_answer_has_its_own_request_id_and_a_problem_quotes_it() {
+    // Spans on, as in production (trace ids without an exporter), logs quiet.
+    let telemetry = guichet_kit::config::TelemetryConfig {
+        log_level: "warn,guichet_gateway::routes=info".to_owned(),
+        ..Default::default()
+    };
+    drop(guichet_kit::telemetry::init("browser", &telemetry).unwrap());
     let platform = platform("browser_request_id", &[]).await;
     let forged = "0f8fad5b-d9cb-469f-a165-70867728950e";
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -266,19 +407,17 @@ async fn every_answer_has_its_own_request_id_and_a_problem_quotes_it() {
     let id = header(&problem, "x-request-id").to_owned();
     assert!(uuid::Uuid::try_parse(&id).is_ok(), "{id}");
     assert_ne!(id, forged, "a client does not choose its request id");
-    // The trace the request ran in, when it has one.
+    // The trace the request ran in: the client's, in the gateway's own span.
     let trace = header(&problem, "traceresponse").to_owned();
-    if !trace.is_empty() {
-        let parts: Vec<&str> = trace.split('-').collect();
-        assert_eq!(parts.len(), 4, "{trace}");
-        assert_eq!(parts[0], "00");
-        assert_eq!(
-            parts[1], "4bf92f3577b34da6a3ce929d0e0e4736",
-            "the client's trace"
-        );
-        assert_eq!(parts[2].len(), 16);
-        assert_ne!(parts[2], "00f067aa0ba902b7", "the gateway's own span");
-    }
+    let parts: Vec<&str> = trace.split('-').collect();
+    assert_eq!(parts.len(), 4, "{trace}");
+    assert_eq!(parts[0], "00");
+    assert_eq!(
+        parts[1], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "the client's trace"
+    );
+    assert_eq!(parts[2].len(), 16);
+    assert_ne!(parts[2], "00f067aa0ba902b7", "the gateway's own span");
     let body: Value = problem.json().await.unwrap();
     assert_eq!(body["instance"], format!("urn:uuid:{id}"));
 

@@ -173,9 +173,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Every route with its middleware. Fails on settings that cannot be applied (a
-/// mistyped origin or proxy).
+/// mistyped origin).
 pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Router> {
-    let edge = crate::web::Edge::new(http)?;
+    let edge = crate::web::Edge::new(http, state.proxies.clone())?;
     let (api, doc) = api().split_for_parts();
     let doc = Json(doc);
     Ok(Router::new()
@@ -220,10 +220,7 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route is recorded once matched (`name_route`): the raw path holds
                 // tracking numbers and tokens, which are credentials.
-                let id = request
-                    .extensions()
-                    .get::<crate::web::RequestId>()
-                    .map(|id| id.0);
+                let id = crate::web::request_id();
                 let span = tracing::info_span!(
                     "http request",
                     otel.kind = "server",
