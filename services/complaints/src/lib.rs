@@ -125,13 +125,8 @@ impl Application {
             .add_service(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let served = guichet_kit::grpc::serve(
-            self.listener,
-            services,
-            Some(dependencies),
-            shutdown,
-        )
-        .await;
+        let served =
+            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), shutdown).await;
         stop.cancel();
         relay.await.ok();
         anonymiser.await.ok();
