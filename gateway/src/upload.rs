@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::{
     extract::{FromRequest, Multipart, Request, multipart::Field},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
 };
 use guichet_kit::{grpc::Violation, upload};
 use serde::de::DeserializeOwned;
@@ -251,6 +251,38 @@ pub async fn read_text(mut field: Field<'_>, path: &str, max: usize) -> Result<S
     Ok(text)
 }
 
+/// `Content-Disposition` for a stored file served back (`attachment` or `inline`), its
+/// name readable whatever its characters (RFC 6266): `filename` in quotes for old
+/// clients, every character it cannot carry as `_`, and, when the name is not plain
+/// ASCII, `filename*` in percent-encoded UTF-8, which browsers prefer: `reçu d'été.pdf`
+/// is saved as `reçu d'été.pdf`, not `re_u d'_t_.pdf`.
+pub fn content_disposition(disposition: &'static str, name: &str) -> HeaderValue {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() || c == ' ') && !matches!(c, '"' | '\\') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut value = format!("{disposition}; filename=\"{fallback}\"");
+    if fallback != name {
+        value.push_str("; filename*=UTF-8''");
+        for byte in name.bytes() {
+            // RFC 8187 `attr-char`; everything else percent-encoded.
+            if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+                value.push(char::from(byte));
+            } else {
+                value.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    // Only visible ASCII is left: always a valid header value.
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(disposition))
+}
+
 /// The first `len` bytes of `chunks`, in one buffer of exactly that size.
 fn concat(chunks: &[axum::body::Bytes], len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
@@ -344,6 +376,8 @@ fn multipart_error(error: &axum::extract::multipart::MultipartError) -> ApiError
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
     use super::*;
 
     fn declaring(length: usize) -> HeaderMap {
@@ -383,5 +417,70 @@ mod tests {
         assert_eq!(budget.kib.available_permits(), 0);
         drop(capped);
         assert_eq!(budget.kib.available_permits(), 16);
+    }
+
+    #[tokio::test]
+    async fn every_upload_route_waits_for_its_share_of_the_budget_before_reading() {
+        use std::net::SocketAddr;
+
+        use axum::{body::Body, extract::connect_info::MockConnectInfo};
+        use guichet_kit::{Owner, tracking::TrackingNumber};
+        use tower::ServiceExt as _;
+
+        // No service listens there: a request that is not held answers 503 at once.
+        const NOWHERE: &str = "http://127.0.0.1:9";
+        let settings = crate::Settings {
+            services: crate::ServiceUrls {
+                identity: NOWHERE.to_owned(),
+                teleservices: NOWHERE.to_owned(),
+                complaints: NOWHERE.to_owned(),
+                rapo: NOWHERE.to_owned(),
+                notifications: NOWHERE.to_owned(),
+            },
+            ..crate::Settings::default()
+        };
+        let app = crate::router(&settings)
+            .unwrap()
+            .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 7], 40_000))));
+        let complaint = TrackingNumber::generate(Owner::Complaints);
+        let demand = TrackingNumber::generate(Owner::Teleservices);
+        for path in [
+            "/api/v1/complaints".to_owned(),
+            format!("/api/v1/demands/{complaint}/photos"),
+            "/api/v1/drafts/0190f3a2-0000-7000-8000-000000000000/attachments".to_owned(),
+            format!("/api/v1/demands/{demand}/attachments"),
+            "/api/v1/rapo/disputes".to_owned(),
+        ] {
+            // The gateway's whole budget is taken: the upload must wait for it.
+            let all = admit(&HeaderMap::new(), BUDGET_KIB * 1024).await.unwrap();
+            let request = Request::post(&path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, 2)
+                .body(Body::from("{}"))
+                .unwrap();
+            let answer = tokio::spawn(app.clone().oneshot(request));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!answer.is_finished(), "{path} was read past the budget");
+            drop(all);
+            let answer = tokio::time::timeout(Duration::from_secs(10), answer).await;
+            assert!(
+                matches!(answer, Ok(Ok(Ok(_)))),
+                "{path} was not answered once admitted"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_with_accents_is_served_back_readable() {
+        assert_eq!(
+            content_disposition("attachment", "reçu d'été \"2026\".pdf"),
+            "attachment; filename=\"re_u d'_t_ _2026_.pdf\"; \
+             filename*=UTF-8''re%C3%A7u%20d%27%C3%A9t%C3%A9%20%222026%22.pdf"
+        );
+        // A plain name is given once.
+        assert_eq!(
+            content_disposition("inline", "R-2026-ABCD.txt"),
+            "inline; filename=\"R-2026-ABCD.txt\""
+        );
     }
 }

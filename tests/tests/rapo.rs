@@ -49,7 +49,7 @@ fn dispute(number: &str) -> Value {
         "pieces": {
             "payment_notice": file("avis.pdf", PDF),
             "registration_certificate": file("carte-grise.pdf", PDF),
-            "supporting": [{"name": "ticket.png", "content_type": "image/png", "data": PNG}]
+            "supporting": [{"name": "reçu d'horodateur.png", "content_type": "image/png", "data": PNG}]
         }
     })
 }
@@ -568,6 +568,32 @@ async fn a_new_dispute_reaches_the_police_feed_and_no_one_else_may_read_it() {
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.headers()["content-type"], "application/pdf");
     assert!(download.bytes().await.unwrap().starts_with(b"%PDF-"));
+    // The resident's photo comes back as a PNG, under the name they gave it, accents
+    // included (RFC 6266 `filename*`), with an ASCII name for older clients.
+    let ticket = view["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "supporting")
+        .unwrap();
+    assert_eq!(ticket["name"], "reçu d'horodateur.png");
+    let download = platform
+        .get_as(
+            &police,
+            &format!(
+                "/api/v1/rapo/disputes/{number}/pieces/{}",
+                ticket["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "image/png");
+    assert_eq!(
+        download.headers()["content-disposition"],
+        "attachment; filename=\"re_u d'horodateur.png\"; \
+         filename*=UTF-8''re%C3%A7u%20d%27horodateur.png"
+    );
+    assert!(download.bytes().await.unwrap().starts_with(b"\x89PNG"));
     let (_, overdue) = json_of(
         platform
             .get_as(&police, "/api/v1/rapo/disputes?overdue=true")

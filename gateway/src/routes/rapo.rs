@@ -610,8 +610,7 @@ pub async fn letter(
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
-    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{}\"", letter.file_name))
-        .map_err(|_| ApiError::unavailable())?;
+    let disposition = upload::content_disposition("inline", &letter.file_name);
     Ok((
         [
             (
@@ -656,13 +655,8 @@ pub async fn piece(
     let piece = content.piece.unwrap_or_default();
     let content_type =
         HeaderValue::from_str(&piece.content_type).map_err(|_| ApiError::unavailable())?;
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        piece
-            .name
-            .replace(|c: char| !c.is_ascii_graphic() && c != ' ', "_")
-    ))
-    .map_err(|_| ApiError::unavailable())?;
+    // Its name as the resident gave it (made safe when filed), accents included.
+    let disposition = upload::content_disposition("attachment", &piece.name);
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
@@ -705,13 +699,6 @@ pub async fn import_fps(
             "Le fichier doit être un CSV encodé en UTF-8.",
         )
     })?;
-    // What is stored must be servable everywhere (PostgreSQL text, XML).
-    if let Some(c) = guichet_kit::validate::first_non_xml_char(&csv) {
-        return Err(upload::invalid(
-            "csv",
-            &guichet_kit::validate::non_xml_char_message(c),
-        ));
-    }
     let report = state
         .disputes
         .clone()

@@ -18,6 +18,11 @@ use sha2::{Digest as _, Sha256};
 /// PNG.
 pub const DOCUMENTS: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
 
+/// What a photo may be, in every silo: the types a camera produces whose metadata
+/// [`strip_metadata`] removes, so a photo accepted is always stored without it. HEIC
+/// (iPhones) keeps its EXIF in a container this cannot rewrite: refused.
+pub const PHOTOS: &[&str] = &["image/jpeg", "image/png", "image/webp"];
+
 /// The type the bytes really are (`application/pdf`, `image/png`…), if recognised.
 pub fn sniff(data: &[u8]) -> Option<&'static str> {
     infer::get(data).map(|t| t.mime_type())

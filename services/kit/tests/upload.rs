@@ -5,7 +5,7 @@
 
 use guichet_kit::{
     testing::photos,
-    upload::{StripError, sha256_hex, sniff, strip_metadata},
+    upload::{PHOTOS, StripError, sha256_hex, sniff, strip_metadata},
 };
 use img_parts::{
     Bytes, ImageEXIF as _,
@@ -204,4 +204,18 @@ fn what_cannot_be_stripped_is_refused_and_documents_pass_unchanged() {
     // A PDF is not an image: unchanged.
     let pdf = b"%PDF-1.7\n1 0 obj\n".to_vec();
     assert_eq!(strip_metadata("application/pdf", pdf.clone()).unwrap(), pdf);
+}
+
+#[test]
+fn every_photo_type_accepted_is_one_whose_metadata_is_removed() {
+    // Whatever the bytes, a type in `PHOTOS` is stripped or refused as damaged, never
+    // refused as a type that cannot be stripped (nor passed through as a document).
+    for photo_type in PHOTOS {
+        assert!(photo_type.starts_with("image/"), "{photo_type}");
+        assert_eq!(
+            strip_metadata(photo_type, b"not an image".to_vec()),
+            Err(StripError::Unreadable),
+            "{photo_type}"
+        );
+    }
 }

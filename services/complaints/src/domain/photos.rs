@@ -10,11 +10,10 @@ pub const MAX_PHOTOS: usize = 5;
 /// A phone camera's picture fits; a 5 × 5 MiB filing still fits one gRPC message.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 
-/// What a camera produces and whose metadata can be removed: JPEG, PNG and WebP. HEIC
-/// (iPhones) keeps its EXIF in a container `kit::upload` cannot rewrite, so it is
-/// refused rather than stored with the resident's position; iPhones send JPEG to web
-/// forms, and apps convert.
-const ACCEPTED: &[&str] = &["image/jpeg", "image/png", "image/webp"];
+/// What a camera produces and whose metadata can be removed (`kit::upload::PHOTOS`):
+/// HEIC is refused rather than stored with the resident's position; iPhones send JPEG
+/// to web forms, and apps convert.
+const ACCEPTED: &[&str] = upload::PHOTOS;
 
 /// A photo that passed the checks, ready to be stored.
 #[derive(Debug, Clone, PartialEq)]
