@@ -92,9 +92,12 @@ impl Counted {
     }
 }
 
-/// Writes worth limiting, each with its own quota.
+/// What a limited request counts against: the lookups, or one of the writes, each with
+/// its own quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Write {
+enum Limit {
+    /// Reaching a demand by its tracking number (or a draft by its id), per minute.
+    Lookup,
     Filing,
     Upload,
     Draft,
@@ -103,107 +106,140 @@ enum Write {
     PasswordReset,
 }
 
-/// Which routes are which write, by method and matched route. A unit test checks every
-/// route here exists, so a renamed route cannot silently lose its limit.
-const WRITES: &[(Method, &str, Write)] = &[
-    (Method::POST, "/api/v1/complaints", Write::Filing),
+/// Which routes count against which limit, by method and matched route; a write that
+/// reaches a demand by its number is listed as a lookup too, and both are counted. A
+/// unit test checks every route here exists, so a renamed route cannot silently lose its
+/// limit.
+const LIMITED: &[(Method, &str, Limit)] = &[
+    (Method::POST, "/api/v1/complaints", Limit::Filing),
     (
         Method::POST,
         "/api/v1/teleservices/{slug}/demands",
-        Write::Filing,
+        Limit::Filing,
     ),
-    (Method::POST, "/api/v1/drafts/{id}/submit", Write::Filing),
-    (Method::POST, "/api/v1/rapo/disputes", Write::Filing),
-    (Method::POST, "/open311/v2/{file}", Write::Filing),
+    (Method::POST, "/api/v1/drafts/{id}/submit", Limit::Filing),
+    (Method::POST, "/api/v1/rapo/disputes", Limit::Filing),
+    (Method::POST, "/open311/v2/{file}", Limit::Filing),
     (
         Method::POST,
         "/api/v1/demands/{tracking_number}/photos",
-        Write::Upload,
+        Limit::Upload,
     ),
     (
         Method::POST,
         "/api/v1/demands/{tracking_number}/attachments",
-        Write::Upload,
+        Limit::Upload,
     ),
     (
         Method::POST,
         "/api/v1/drafts/{id}/attachments",
-        Write::Upload,
+        Limit::Upload,
     ),
     (
         Method::POST,
         "/api/v1/teleservices/{slug}/drafts",
-        Write::Draft,
+        Limit::Draft,
     ),
-    (Method::PUT, "/api/v1/drafts/{id}", Write::Draft),
+    (Method::PUT, "/api/v1/drafts/{id}", Limit::Draft),
     (
         Method::POST,
         "/api/v1/demands/{tracking_number}/messages",
-        Write::Message,
+        Limit::Message,
     ),
-    (Method::POST, "/api/v1/auth/signup", Write::SignUp),
+    (Method::POST, "/api/v1/auth/signup", Limit::SignUp),
     (
         Method::POST,
         "/api/v1/auth/password-reset",
-        Write::PasswordReset,
+        Limit::PasswordReset,
     ),
     (
         Method::POST,
         "/api/v1/auth/password-reset/confirm",
-        Write::PasswordReset,
+        Limit::PasswordReset,
     ),
-];
-
-/// Routes that reach a demand by its tracking number (or a draft by its id), counted
-/// per minute so numbers cannot be guessed; a claim is a lookup by number too.
-const LOOKUPS: &[(Method, &str)] = &[
-    (Method::GET, "/api/v1/demands/{tracking_number}"),
-    (Method::POST, "/api/v1/demands/{tracking_number}/dossier"),
-    (Method::POST, "/api/v1/demands/{tracking_number}/messages"),
-    (Method::POST, "/api/v1/demands/{tracking_number}/rating"),
-    (Method::GET, "/api/v1/demands/{tracking_number}/photos"),
-    (Method::POST, "/api/v1/demands/{tracking_number}/photos"),
+    // Lookups, after the writes: a refused write costs no lookup. A claim is a lookup
+    // by number too.
+    (
+        Method::GET,
+        "/api/v1/demands/{tracking_number}",
+        Limit::Lookup,
+    ),
+    (
+        Method::POST,
+        "/api/v1/demands/{tracking_number}/dossier",
+        Limit::Lookup,
+    ),
+    (
+        Method::POST,
+        "/api/v1/demands/{tracking_number}/messages",
+        Limit::Lookup,
+    ),
+    (
+        Method::POST,
+        "/api/v1/demands/{tracking_number}/rating",
+        Limit::Lookup,
+    ),
+    (
+        Method::GET,
+        "/api/v1/demands/{tracking_number}/photos",
+        Limit::Lookup,
+    ),
+    (
+        Method::POST,
+        "/api/v1/demands/{tracking_number}/photos",
+        Limit::Lookup,
+    ),
     (
         Method::GET,
         "/api/v1/demands/{tracking_number}/photos/{photo_id}",
+        Limit::Lookup,
     ),
     (
         Method::POST,
         "/api/v1/demands/{tracking_number}/attachments",
+        Limit::Lookup,
     ),
-    (Method::GET, "/api/v1/demands/{tracking_number}/answers"),
+    (
+        Method::GET,
+        "/api/v1/demands/{tracking_number}/answers",
+        Limit::Lookup,
+    ),
     (
         Method::GET,
         "/api/v1/demands/{tracking_number}/attachments/{id}",
+        Limit::Lookup,
     ),
-    (Method::GET, "/api/v1/rapo/disputes/{tracking_number}"),
+    (
+        Method::GET,
+        "/api/v1/rapo/disputes/{tracking_number}",
+        Limit::Lookup,
+    ),
     (
         Method::GET,
         "/api/v1/rapo/disputes/{tracking_number}/letter",
+        Limit::Lookup,
     ),
     (
         Method::GET,
         "/api/v1/rapo/disputes/{tracking_number}/pieces/{piece_id}",
+        Limit::Lookup,
     ),
-    (Method::GET, "/api/v1/drafts/{id}"),
-    (Method::POST, "/api/v1/me/demands/claim"),
+    (Method::GET, "/api/v1/drafts/{id}", Limit::Lookup),
+    (Method::POST, "/api/v1/me/demands/claim", Limit::Lookup),
 ];
 
-fn is_lookup(method: &Method, route: &str) -> bool {
-    LOOKUPS.iter().any(|(m, r)| m == method && *r == route)
+/// The limits a request to `route` counts against, in [`LIMITED`]'s order.
+fn limits_of<'a>(method: &'a Method, route: &'a str) -> impl Iterator<Item = Limit> + 'a {
+    LIMITED
+        .iter()
+        .filter(move |(m, r, _)| m == method && *r == route)
+        .map(|(_, _, limit)| *limit)
 }
 
 /// Whether the gateway may refuse a request to `route` with `429` (the OpenAPI document
 /// says so for exactly these).
 pub fn limited(method: &Method, route: &str) -> bool {
-    write_of(method, route).is_some() || is_lookup(method, route)
-}
-
-fn write_of(method: &Method, route: &str) -> Option<Write> {
-    WRITES
-        .iter()
-        .find(|(m, r, _)| m == method && *r == route)
-        .map(|(_, _, write)| *write)
+    limits_of(method, route).next().is_some()
 }
 
 /// Every limiter of the gateway.
@@ -246,18 +282,19 @@ impl Limiters {
         }
     }
 
-    fn counter(&self, write: Write) -> &Counter {
-        match write {
-            Write::Filing => &self.filings,
-            Write::Upload => &self.uploads,
-            Write::Draft => &self.drafts,
-            Write::Message => &self.messages,
-            Write::SignUp => &self.sign_ups,
-            Write::PasswordReset => &self.password_resets,
+    fn counter(&self, limit: Limit) -> &Counter {
+        match limit {
+            Limit::Lookup => &self.lookups,
+            Limit::Filing => &self.filings,
+            Limit::Upload => &self.uploads,
+            Limit::Draft => &self.drafts,
+            Limit::Message => &self.messages,
+            Limit::SignUp => &self.sign_ups,
+            Limit::PasswordReset => &self.password_resets,
         }
     }
 
-    fn count(&self, counter: &Counter, caller: &Counted) -> Result<(), ApiError> {
+    fn count(&self, limit: Limit, caller: &Counted) -> Result<(), ApiError> {
         if self.counted.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             for counter in [
                 &self.lookups,
@@ -271,7 +308,7 @@ impl Limiters {
                 counter.prune();
             }
         }
-        counter.count(caller)
+        self.counter(limit).count(caller)
     }
 }
 
@@ -298,23 +335,21 @@ impl AppState {
     }
 
     /// Counts one tracking-number lookup made outside the API's routes (the residents'
-    /// pages), which [`LOOKUPS`] does not cover.
+    /// pages, which answer a refusal as a page), which [`LIMITED`] does not cover.
     pub async fn check_lookup(&self, bearer: &Bearer, address: IpAddr) -> Result<(), ApiError> {
         let caller = self.counted(bearer, address).await;
-        self.limiters.count(&self.limiters.lookups, &caller)
+        self.limiters.count(Limit::Lookup, &caller)
     }
 }
 
-/// Middleware on every route: counts the writes listed in [`WRITES`], then the lookups
-/// listed in [`LOOKUPS`], before the handler runs, so a refused request costs the
-/// services nothing.
+/// Middleware on every route: counts what the route is listed for in [`LIMITED`]
+/// before the handler runs, so a refused request costs the services nothing.
 pub async fn writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(route) = request.extensions().get::<MatchedPath>() else {
         return next.run(request).await;
     };
-    let write = write_of(request.method(), route.as_str());
-    let lookup = is_lookup(request.method(), route.as_str());
-    if write.is_some() || lookup {
+    let limits: Vec<Limit> = limits_of(request.method(), route.as_str()).collect();
+    if !limits.is_empty() {
         let address = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -322,12 +357,8 @@ pub async fn writes(State(state): State<AppState>, request: Request, next: Next)
         // A malformed header counts as no token; the handler refuses it.
         let bearer = Bearer::from_headers(request.headers()).unwrap_or_default();
         let caller = state.counted(&bearer, address).await;
-        let counters = write
-            .map(|write| state.limiters.counter(write))
-            .into_iter()
-            .chain(lookup.then_some(&state.limiters.lookups));
-        for counter in counters {
-            if let Err(refused) = state.limiters.count(counter, &caller) {
+        for limit in limits {
+            if let Err(refused) = state.limiters.count(limit, &caller) {
                 return refused.into_response();
             }
         }
@@ -342,9 +373,7 @@ mod tests {
     #[test]
     fn every_limited_route_exists() {
         let doc = serde_json::to_value(crate::routes::openapi()).unwrap_or_default();
-        let lookups = LOOKUPS.iter().map(|(method, route)| (method, route));
-        let writes = WRITES.iter().map(|(method, route, _)| (method, route));
-        for (method, route) in writes.chain(lookups) {
+        for (method, route, _) in LIMITED {
             if route.starts_with("/open311/") {
                 continue; // Outside the OpenAPI document, in its own router.
             }
@@ -353,6 +382,28 @@ mod tests {
                 doc["paths"][route][&method].is_object(),
                 "{method} {route} is limited but not served"
             );
+        }
+    }
+
+    #[test]
+    fn every_route_open_to_a_number_holder_counts_as_a_lookup() {
+        // Whoever may call it without a token could try number after number.
+        let doc = serde_json::to_value(crate::routes::openapi()).unwrap_or_default();
+        let paths = doc["paths"].as_object().into_iter().flatten();
+        for (route, item) in paths.filter(|(route, _)| route.contains("{tracking_number}")) {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let anonymous = operation["security"]
+                    .as_array()
+                    .is_some_and(|any_of| any_of.iter().any(|s| s == &serde_json::json!({})));
+                if !anonymous {
+                    continue;
+                }
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                assert!(
+                    limits_of(&method, route).any(|limit| limit == Limit::Lookup),
+                    "{method} {route} is open without a token but counts no lookup"
+                );
+            }
         }
     }
 }

@@ -629,6 +629,17 @@ impl Platform {
     }
 }
 
+/// A pothole on the Cours Mirabeau with a resident's contact, as `POST
+/// /api/v1/complaints` takes it.
+pub fn pothole() -> serde_json::Value {
+    serde_json::json!({
+        "category": "NID_DE_POULE",
+        "description": "Trou profond sur la chaussée.",
+        "location": {"latitude": 43.5263, "longitude": 5.4474, "address": "Cours Mirabeau"},
+        "contact": {"name": "Jeanne Martin", "email": "jeanne.martin@example.fr"}
+    })
+}
+
 /// A birth-certificate teleservice anyone may file on every channel: the birth name,
 /// then `extra` fields. Tests publish it with [`Platform::publish_teleservice`].
 pub fn birth_certificate(slug: &str, extra: &[serde_json::Value]) -> serde_json::Value {

@@ -11,7 +11,7 @@
 use std::{path::PathBuf, process::Stdio};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use guichet_tests::Platform;
+use guichet_tests::{Platform, pothole};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -192,13 +192,26 @@ async fn problem(response: reqwest::Response, status: StatusCode, code: &str, fi
     }
 }
 
-fn pothole() -> Value {
-    json!({
-        "category": "NID_DE_POULE",
-        "description": "Trou profond sur la chaussée.",
-        "location": {"latitude": 43.5263, "longitude": 5.4474, "address": "Cours Mirabeau"},
-        "contact": {"name": "Jeanne Martin", "email": "jeanne.martin@example.fr"}
-    })
+/// A `422 invalid_character` problem naming `field`.
+async fn invalid_character(response: reqwest::Response, field: &str) {
+    problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_character",
+        Some(field),
+    )
+    .await;
+}
+
+/// A `413 payload_too_large` problem.
+async fn too_large(response: reqwest::Response) {
+    problem(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        None,
+    )
+    .await;
 }
 
 async fn file_pothole(platform: &Platform) -> String {
@@ -218,26 +231,14 @@ async fn a_nul_character_anywhere_is_refused_with_422_naming_the_field() {
     let mut body = pothole();
     body["contact"]["name"] = json!("Jeanne\u{0}Martin");
     let response = platform.post_json("/api/v1/complaints", &body).await;
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_character",
-        Some("contact.name"),
-    )
-    .await;
+    invalid_character(response, "contact.name").await;
 
     // A message, and an agent's reassignment.
     let path = format!("/api/v1/demands/{number}/messages");
     let response = platform
         .post_json(&path, &json!({"text": "Bonjour\u{0}"}))
         .await;
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_character",
-        Some("text"),
-    )
-    .await;
+    invalid_character(response, "text").await;
     let agent = platform.agent("voirie", &["VOIRIE"]).await;
     let response = platform
         .post_json_as(
@@ -246,25 +247,13 @@ async fn a_nul_character_anywhere_is_refused_with_422_naming_the_field() {
             &json!({"department": "ECLAIRAGE", "reason": "Pas chez nous\u{0}"}),
         )
         .await;
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_character",
-        Some("reason"),
-    )
-    .await;
+    invalid_character(response, "reason").await;
 
     // A query parameter.
     let response = platform
         .get("/api/v1/complaints/nearby?lat=43.5&lon=5.4&category=NID%00")
         .await;
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_character",
-        Some("category"),
-    )
-    .await;
+    invalid_character(response, "category").await;
 
     // A text part of a form.
     let complaint = json!({"category": "NID_DE_POULE", "description": "Trou\u{0}"}).to_string();
@@ -275,13 +264,7 @@ async fn a_nul_character_anywhere_is_refused_with_422_naming_the_field() {
         ("complaint", None, "application/json", complaint.as_bytes()),
     )
     .await;
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_character",
-        Some("description"),
-    )
-    .await;
+    invalid_character(response, "description").await;
 
     assert_eq!(
         platform.complaints_rows("complaints").await,
@@ -301,31 +284,29 @@ async fn teleservice_and_resident(platform: &Platform, slug: &str) -> String {
     platform.resident("paul@example.org").await
 }
 
+/// Sends `json` as written, as `token`'s holder: numbers no Rust value would keep.
+async fn send_json_text(
+    platform: &Platform,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    json: &str,
+) -> reqwest::Response {
+    platform
+        .http
+        .request(method, platform.url(path))
+        .bearer_auth(token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(json.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_number_beyond_what_is_stored_is_refused_and_every_read_keeps_working() {
     let platform = Platform::start("contract_numbers").await.unwrap();
     let resident = teleservice_and_resident(&platform, "acte-nombres").await;
-
-    // The largest double, as fuzzers send it: refused, naming the answer.
-    let body = r#"{"data": {"nom": "Durand", "rang": 1.7976931348623157e308}}"#;
-    let response = platform
-        .http
-        .post(platform.url("/api/v1/teleservices/acte-nombres/drafts"))
-        .bearer_auth(&resident)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        Some("data.rang"),
-    )
-    .await;
-
-    // Nor through a saved draft, nor at submission.
     let started = platform
         .post_json_as(
             &resident,
@@ -336,64 +317,65 @@ async fn a_number_beyond_what_is_stored_is_refused_and_every_read_keeps_working(
     assert_eq!(started.status(), StatusCode::CREATED);
     let draft: Value = started.json().await.unwrap();
     let id = draft["id"].as_str().unwrap();
-    let response = platform
-        .http
-        .put(platform.url(&format!("/api/v1/drafts/{id}")))
-        .bearer_auth(&resident)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(r#"{"data": {"nom": "Durand", "liste": [1, -1e300]}}"#)
-        .send()
-        .await
-        .unwrap();
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        Some("data.liste[1]"),
-    )
-    .await;
-    let response = platform
-        .http
-        .post(platform.url("/api/v1/teleservices/acte-nombres/demands"))
-        .bearer_auth(&resident)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(r#"{"data": {"nom": "Durand", "x": 18446744073709551615}}"#)
-        .send()
-        .await
-        .unwrap();
-    problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        Some("data.x"),
-    )
-    .await;
+    let draft = format!("/api/v1/drafts/{id}");
 
-    // Numbers of ordinary size are kept as sent, and every read answers.
+    // Refused, naming the answer, whether a draft is started, saved or submitted at once.
+    for (method, path, body, field) in [
+        // The largest double, as fuzzers send it.
+        (
+            reqwest::Method::POST,
+            "/api/v1/teleservices/acte-nombres/drafts",
+            r#"{"data": {"nom": "Durand", "rang": 1.7976931348623157e308}}"#,
+            "data.rang",
+        ),
+        (
+            reqwest::Method::PUT,
+            draft.as_str(),
+            r#"{"data": {"nom": "Durand", "liste": [1, -1e300]}}"#,
+            "data.liste[1]",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/teleservices/acte-nombres/demands",
+            r#"{"data": {"nom": "Durand", "x": 18446744073709551615}}"#,
+            "data.x",
+        ),
+    ] {
+        let response = send_json_text(&platform, &resident, method, path, body).await;
+        problem(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+    }
+
+    // Numbers of ordinary size, the largest included, are kept as sent, and every read
+    // gives them back: the draft, the resident's drafts, the download of her data.
+    let data = json!({"nom": "Durand", "rang": 9_007_199_254_740_991_i64, "taux": 0.1});
     let saved = platform
         .http
-        .put(platform.url(&format!("/api/v1/drafts/{id}")))
+        .put(platform.url(&draft))
         .bearer_auth(&resident)
-        .json(&json!({"data": {"nom": "Durand", "rang": 9_007_199_254_740_991_i64, "taux": 0.1}}))
+        .json(&json!({ "data": data }))
         .send()
         .await
         .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
-    for path in [
-        "/api/v1/me/drafts",
-        "/api/v1/me/export",
-        &format!("/api/v1/drafts/{id}"),
+    for (path, pointer) in [
+        (draft.as_str(), "/data"),
+        ("/api/v1/me/drafts", "/0/data"),
+        (
+            "/api/v1/me/export",
+            "/services/teleservices/drafts/0/answers",
+        ),
     ] {
         let response = platform.get_as(&resident, path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let read: Value = response.json().await.unwrap();
+        assert_eq!(read.pointer(pointer), Some(&data), "{path}: {read}");
     }
-    let drafts: Value = platform
-        .get_as(&resident, "/api/v1/me/drafts")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(drafts[0]["data"]["rang"], json!(9_007_199_254_740_991_i64));
 }
 
 #[tokio::test]
@@ -422,13 +404,7 @@ async fn a_file_past_its_limit_and_a_body_past_its_route_s_limit_answer_413() {
             &json!({"filename": "gros.pdf", "content_base64": STANDARD.encode(&over)}),
         )
         .await;
-    problem(
-        response,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        None,
-    )
-    .await;
+    too_large(response).await;
     let response = post_form(
         &platform,
         Some(&resident),
@@ -436,13 +412,7 @@ async fn a_file_past_its_limit_and_a_body_past_its_route_s_limit_answer_413() {
         ("file", Some("gros.pdf"), "application/pdf", &over),
     )
     .await;
-    problem(
-        response,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        None,
-    )
-    .await;
+    too_large(response).await;
 
     // Exactly at the limit: kept.
     let at = vec![b'%'; 10 * 1024 * 1024];
@@ -463,26 +433,14 @@ async fn a_file_past_its_limit_and_a_body_past_its_route_s_limit_answer_413() {
             &json!({"filename": "trou.png", "content_base64": STANDARD.encode(vec![0_u8; 5 * 1024 * 1024 + 1])}),
         )
         .await;
-    problem(
-        response,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        None,
-    )
-    .await;
+    too_large(response).await;
     let response = platform
         .post_json(
             &format!("/api/v1/demands/{number}/messages"),
             &json!({"text": "a".repeat(3 * 1024 * 1024)}),
         )
         .await;
-    problem(
-        response,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        None,
-    )
-    .await;
+    too_large(response).await;
 }
 
 // --- schemathesis -------------------------------------------------------------------------

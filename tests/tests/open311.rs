@@ -300,6 +300,7 @@ async fn requests_are_filed_with_a_key_and_read_by_id_and_filters_in_both_format
         ("email", "jeanne.martin@example.fr"),
         ("first_name", "Jeanne"),
         ("last_name", "Martin"),
+        ("phone", "06 12 34 56 78"),
     ];
 
     // Without a key, or with a wrong one: 403, nothing filed.
@@ -432,6 +433,25 @@ async fn requests_are_filed_with_a_key_and_read_by_id_and_filters_in_both_format
         .unwrap()
         .to_owned();
     let roads = platform.agent("karim", &["VOIRIE"]).await;
+    // The agent reads what the client sent for the resident: the words, the place, and
+    // how to reach her, which the public documents never show.
+    let demand: Value = platform
+        .get_as(&roads, &format!("/api/v1/demands/{number}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dossier = &demand["dossier"];
+    assert_eq!(
+        dossier["description"], "Trou profond devant le numéro 12.",
+        "{demand}"
+    );
+    assert_eq!(dossier["address"], "Cours Mirabeau", "{demand}");
+    assert_eq!(
+        dossier["contact"],
+        json!({"name": "Jeanne Martin", "email": "jeanne.martin@example.fr", "phone": "06 12 34 56 78"}),
+        "{demand}"
+    );
     let fixed = platform
         .post_json_as(
             &roads,
@@ -879,49 +899,29 @@ async fn every_error_under_open311_v2_is_an_open311_error() {
     };
 
     // Paths no route serves, in the format their extension asks for.
-    check(
-        Method::GET,
-        "/open311/v2/nothing/here.json",
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    check(
-        Method::GET,
-        "/open311/v2/services/NID_DE_POULE/more.xml",
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    check(Method::GET, "/open311/v2", StatusCode::NOT_FOUND).await;
-    check(Method::GET, "/open311/v2/", StatusCode::NOT_FOUND).await;
-    check(
-        Method::POST,
-        "/open311/v2/nothing.json",
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    for (method, path) in [
+        (Method::GET, "/open311/v2/nothing/here.json"),
+        (Method::GET, "/open311/v2/services/NID_DE_POULE/more.xml"),
+        (Method::GET, "/open311/v2"),
+        (Method::GET, "/open311/v2/"),
+        (Method::POST, "/open311/v2/nothing.json"),
+    ] {
+        check(method, path, StatusCode::NOT_FOUND).await;
+    }
 
     // Methods a route does not take: 405 naming those it does.
-    let headers = check(
-        Method::DELETE,
-        "/open311/v2/requests.json",
-        StatusCode::METHOD_NOT_ALLOWED,
-    )
-    .await;
-    assert_eq!(headers["allow"], "GET, HEAD, POST");
-    let headers = check(
-        Method::PUT,
-        "/open311/v2/services/NID_DE_POULE.xml",
-        StatusCode::METHOD_NOT_ALLOWED,
-    )
-    .await;
-    assert_eq!(headers["allow"], "GET, HEAD");
-    let headers = check(
-        Method::POST,
-        "/open311/v2/services.json",
-        StatusCode::METHOD_NOT_ALLOWED,
-    )
-    .await;
-    assert_eq!(headers["allow"], "GET, HEAD");
+    for (method, path, allow) in [
+        (Method::DELETE, "/open311/v2/requests.json", "GET,HEAD,POST"),
+        (
+            Method::PUT,
+            "/open311/v2/services/NID_DE_POULE.xml",
+            "GET,HEAD",
+        ),
+        (Method::POST, "/open311/v2/services.json", "GET,HEAD"),
+    ] {
+        let headers = check(method, path, StatusCode::METHOD_NOT_ALLOWED).await;
+        assert_eq!(headers["allow"], allow, "{path}");
+    }
 
     // A path the router cannot read (not UTF-8 once decoded).
     check(

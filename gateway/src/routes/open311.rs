@@ -20,7 +20,7 @@ use axum::{
         rejection::{FormRejection, QueryRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
-    middleware::{self, Next},
+    middleware::Next,
     response::Response,
     routing::{any, get},
 };
@@ -47,33 +47,21 @@ const ROOT: &str = "/open311/v2";
 /// The query string's parameters, in order.
 type Parameters = Vec<(String, String)>;
 
+/// The endpoint's routes. The gateway wraps them, with every route, in [`errors`] and
+/// answers a method a route does not take with `405` and `Allow`: both come out here
+/// in Open311's words.
 pub fn router() -> Router<AppState> {
     // The route paths stay `/open311/v2/{file}`…: the write limits name them.
     let v2 = Router::new()
-        .route(
-            "/{file}",
-            get(top)
-                .post(post_requests)
-                .fallback(|uri: Uri| method_not_allowed(uri, "GET, HEAD, POST")),
-        )
-        .route(
-            "/services/{file}",
-            get(service_definition).fallback(|uri: Uri| method_not_allowed(uri, "GET, HEAD")),
-        )
-        .route(
-            "/requests/{file}",
-            get(one_request).fallback(|uri: Uri| method_not_allowed(uri, "GET, HEAD")),
-        )
-        .route(
-            "/tokens/{file}",
-            get(token).fallback(|uri: Uri| method_not_allowed(uri, "GET, HEAD")),
-        )
+        .route("/{file}", get(top).post(post_requests))
+        .route("/services/{file}", get(service_definition))
+        .route("/requests/{file}", get(one_request))
+        .route("/tokens/{file}", get(token))
         // Any other path under the endpoint, `/open311/v2` itself included.
         .fallback(unknown_path);
     Router::new()
         .nest(ROOT, v2)
         .route("/open311/v2/", any(unknown_path))
-        .layer(middleware::from_fn(errors))
 }
 
 fn is_ours(path: &str) -> bool {
@@ -93,24 +81,11 @@ async fn unknown_path(uri: Uri) -> Response {
     )
 }
 
-async fn method_not_allowed(uri: Uri, allow: &'static str) -> Response {
-    let mut response = error(
-        Format::of_path(uri.path()),
-        StatusCode::METHOD_NOT_ALLOWED,
-        &[format!("Méthode non autorisée ici : {allow}.")],
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
 /// Says again in Open311's words any error answered under `/open311/v2` in another
 /// format — an extractor's plain text, an empty `405`, the gateway's problem+json (write
 /// limits, deadlines) — keeping its status and headers (`Allow`, `Retry-After`) and the
-/// problem's French `detail` as the description. Anywhere else it changes nothing, so
-/// it may also wrap the whole gateway: layered here it sees only what this router
-/// answers, not the answers of layers the gateway adds around every route.
+/// problem's French `detail` as the description. Anywhere else it changes nothing, so it
+/// wraps the whole gateway, and sees what the layers around every route answer too.
 pub(super) async fn errors(request: Request, next: Next) -> Response {
     if !is_ours(request.uri().path()) {
         return next.run(request).await;
@@ -555,22 +530,12 @@ fn plus_restored(value: &str) -> Cow<'_, str> {
 }
 
 /// A complete date with hours and minutes, seconds and their fractions optional, and a
-/// zone.
+/// zone: RFC 3339, or the same without seconds (chrono's `%#z` reads `Z` as well as
+/// `±hh:mm`).
 fn date_time(value: &str) -> Option<DateTime<Utc>> {
-    let with_seconds = DateTime::parse_from_rfc3339(value);
-    let without_seconds = || {
-        let (time, zone) = match value.strip_suffix(['Z', 'z']) {
-            Some(time) => (time, "+00:00"),
-            None => {
-                let at = value.len().checked_sub(6)?;
-                (value.get(..at)?, value.get(at..)?)
-            }
-        };
-        DateTime::parse_from_str(&format!("{time}{zone}"), "%Y-%m-%dT%H:%M%:z").ok()
-    };
-    with_seconds
+    DateTime::parse_from_rfc3339(value)
+        .or_else(|_| DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M%#z"))
         .ok()
-        .or_else(without_seconds)
         .map(|at| at.with_timezone(&Utc))
 }
 
@@ -790,9 +755,10 @@ async fn post_requests(
                 StatusCode::METHOD_NOT_ALLOWED,
                 &["Seules les demandes se déposent.".to_owned()],
             );
+            // Written as the router writes `Allow` on the other routes.
             refused
                 .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
             return refused;
         }
         _ => return not_found(format),
@@ -1053,7 +1019,7 @@ mod tests {
                 "/api/v1/complaints",
                 post(|| async { problem(StatusCode::TOO_MANY_REQUESTS, "Trop de dépôts.") }),
             )
-            .layer(middleware::from_fn(errors));
+            .layer(axum::middleware::from_fn(errors));
 
         // A problem (a write limit, a deadline): its status, headers and detail kept.
         let (status, headers, body) = call(&app, "POST", "/open311/v2/requests.json").await;

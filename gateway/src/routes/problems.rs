@@ -100,9 +100,6 @@ const STATUSES: &[(u16, &str, &str)] = &[
     ),
 ];
 
-/// Routes that stream for as long as the client listens: no deadline, hence no `504`.
-const STREAMS: &[&str] = &["/api/v1/agent/feed/stream"];
-
 /// Adds the problem responses and the tracking-number schema to the components, then to
 /// each operation the statuses it can answer.
 pub(super) fn document(openapi: &mut OpenApi) {
@@ -184,7 +181,8 @@ fn statuses(path: &str, method: &Method, operation: &Operation) -> Vec<u16> {
     let parameters = operation.parameters.as_deref().unwrap_or_default();
     let takes = |place: ParameterIn| parameters.iter().any(|p| p.parameter_in == place);
     let mut statuses = vec![503];
-    if !STREAMS.contains(&path) {
+    // A stream has no deadline (`super::deadline`), hence no `504`.
+    if !super::STREAMS.contains(&path) {
         statuses.push(504);
     }
     if let Some(body) = &operation.request_body {
