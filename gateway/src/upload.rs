@@ -6,7 +6,7 @@
 //! all received) or, as before, base64 inside JSON. Either way the request first waits
 //! for its share of the gateway's upload budget ([`admit`]): at most [`BUDGET_KIB`] of
 //! upload bodies are read and held at once, whatever the number of uploads; the others
-//! wait their turn, first come first served, and are told to retry (503) after a minute.
+//! wait their turn, first come first served, and are told to retry (503) after 20 seconds.
 //!
 //! Files still reach the services whole, inside one gRPC message: the budget, not
 //! streaming to the database, is what bounds memory.
@@ -33,8 +33,10 @@ use crate::error::{ApiError, ApiJson};
 /// of the same service (see `infra/bench/uploads` and `docs/operations.md`).
 pub const BUDGET_KIB: usize = 32 * 1024;
 
-/// How long a request waits for its share of the budget before it is told to retry.
-const ADMISSION_WAIT: Duration = Duration::from_secs(60);
+/// How long a request waits for its share of the budget before it is told to retry:
+/// shorter than the request deadline (`timeouts.request_seconds`, 30 s by default), so a
+/// JSON upload waiting its turn gets this `503` rather than a `504`.
+const ADMISSION_WAIT: Duration = Duration::from_secs(20);
 
 /// How long a part may send nothing before the upload is abandoned.
 const IDLE: Duration = Duration::from_secs(30);
@@ -103,16 +105,25 @@ pub enum Body<T> {
     Form(Multipart),
 }
 
+/// The request's media type, lower case, without its parameters.
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether the request sends a `multipart/form-data` form, read part by part.
+pub fn is_form(headers: &HeaderMap) -> bool {
+    media_type(headers) == "multipart/form-data"
+}
+
 impl<T: DeserializeOwned> Body<T> {
     /// Reads JSON whole, or opens a multipart form; anything else is 415.
     pub async fn read<S: Send + Sync>(request: Request, state: &S) -> Result<Self, ApiError> {
-        let mime = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .unwrap_or_default();
+        let mime = media_type(request.headers());
         if mime == "multipart/form-data" {
             Multipart::from_request(request, state)
                 .await

@@ -6,21 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use guichet_tests::Platform;
+use guichet_tests::{Platform, pothole};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 /// Text that must be escaped in XML, with an emoji and accents.
 const TRICKY: &str = "12 rue \"Émile Zola\" & <impasse> l'Étang 🚧";
-
-fn pothole() -> Value {
-    json!({
-        "category": "NID_DE_POULE",
-        "description": "Trou profond sur la chaussée.",
-        "location": {"latitude": 43.5263, "longitude": 5.4474, "address": "Cours Mirabeau"},
-        "contact": {"name": "Jeanne Martin", "email": "jeanne.martin@example.fr"}
-    })
-}
 
 /// Checks a `422 invalid_character` problem naming `field`, with a French detail.
 async fn refused(response: reqwest::Response, field: &str) {

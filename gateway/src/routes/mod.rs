@@ -242,7 +242,10 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
 const STREAMS: &[&str] = &["/api/v1/agent/feed/stream"];
 
 /// Answers `504` with `Retry-After` when a request outlives `timeouts.request_seconds`,
-/// whatever hangs behind it.
+/// whatever hangs behind it. A form upload goes at the client's pace instead: a phone
+/// on a slow network may take minutes to send its photos, and every wait of its own is
+/// bounded already (a part silent for `upload::IDLE`, its turn in the upload budget,
+/// each service call's deadline).
 async fn deadline(
     axum::extract::State(state): axum::extract::State<AppState>,
     route: axum::extract::MatchedPath,
@@ -250,7 +253,7 @@ async fn deadline(
     next: middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
-    if STREAMS.contains(&route.as_str()) {
+    if STREAMS.contains(&route.as_str()) || crate::upload::is_form(request.headers()) {
         return next.run(request).await;
     }
     match tokio::time::timeout(state.request_timeout, next.run(request)).await {
