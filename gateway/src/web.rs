@@ -181,6 +181,11 @@ pub fn instance() -> Option<String> {
     request_id().map(|id| format!("urn:uuid:{id}"))
 }
 
+/// Whether the request reached the city over HTTPS, as [`stamp`] judged it (the
+/// settings, or a trusted proxy's word), for handlers that write absolute URLs.
+#[derive(Debug, Clone, Copy)]
+pub struct Https(pub bool);
+
 /// The outermost middleware: gives the request its id (a UUID; kept from the trusted
 /// proxy's `X-Request-Id` when it sends one, generated otherwise) and stamps every answer
 /// with it, the security headers and, over HTTPS, HSTS. Headers a handler set itself
@@ -188,7 +193,7 @@ pub fn instance() -> Option<String> {
 pub async fn stamp(
     State(edge): State<Arc<Edge>>,
     peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let trusted = edge.trusts(peer.ok().map(|ConnectInfo(peer)| peer.ip()));
@@ -197,6 +202,7 @@ pub async fn stamp(
         .flatten()
         .unwrap_or_else(Uuid::new_v4);
     let https = edge.behind_tls || (trusted && forwarded_https(request.headers()));
+    request.extensions_mut().insert(Https(https));
 
     let mut response = REQUEST_ID.scope(id, next.run(request)).await;
 

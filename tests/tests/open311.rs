@@ -167,6 +167,19 @@ async fn discovery_and_services_are_as_the_specification_writes_them() {
         "http://wiki.open311.org/GeoReport_v2"
     );
     assert_eq!(endpoint["url"], format!("{}/open311/v2", platform.base));
+    // Only a trusted proxy may say the request came over HTTPS; a client cannot make
+    // the document advertise another scheme.
+    let claimed: Value = platform
+        .http
+        .get(platform.url("/open311/v2/discovery.json"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(claimed["endpoints"][0]["url"], endpoint["url"]);
     assert_eq!(endpoint["type"], "production");
     assert_eq!(endpoint["formats"], json!(["text/xml", "application/json"]));
     assert!(is_iso8601_with_zone(

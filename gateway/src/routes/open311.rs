@@ -16,7 +16,7 @@ use axum::{
     Form, Router,
     body::to_bytes,
     extract::{
-        Path, Query, Request, State,
+        Extension, Path, Query, Request, State,
         rejection::{FormRejection, QueryRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
@@ -281,6 +281,7 @@ async fn top(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
+    https: Option<Extension<crate::web::Https>>,
     query: Result<Query<Parameters>, QueryRejection>,
 ) -> Response {
     let Some((stem, format)) = Format::split(&file) else {
@@ -293,23 +294,21 @@ async fn top(
         return refused;
     }
     match stem {
-        "discovery" => discovery(format, &headers),
+        "discovery" => discovery(format, &headers, https.is_some_and(|Extension(h)| h.0)),
         "services" => services(&state, format).await,
         "requests" => requests(&state, format, query).await,
         _ => not_found(format),
     }
 }
 
-fn discovery(format: Format, headers: &HeaderMap) -> Response {
+/// The discovery document; its endpoint is this host, over HTTPS when the request came
+/// so (only a trusted proxy may say it did).
+fn discovery(format: Format, headers: &HeaderMap, https: bool) -> Response {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
+    let scheme = if https { "https" } else { "http" };
     let document = Node::Object(vec![
         ("changeset", Node::text(CHANGESET)),
         (
