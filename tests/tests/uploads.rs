@@ -370,14 +370,14 @@ async fn attachments_and_documents_sent_as_forms_are_stored_stripped() {
             &platform,
             None,
             &format!("/api/v1/drafts/{draft_id}/attachments"),
-            &[file("file", "cni.jpg", &photo)],
+            &[file("file", "pièce d'identité.jpg", &photo)],
         )
         .await,
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{attachment}");
     assert_eq!(attachment["mime_type"], "image/jpeg");
-    assert_eq!(attachment["filename"], "cni.jpg");
+    assert_eq!(attachment["filename"], "pièce d'identité.jpg");
     assert_eq!(attachment["sha256"], sha256(&clean));
     assert_eq!(attachment["size"], clean.len());
     let (status, filed) = json_of(
@@ -403,6 +403,12 @@ async fn attachments_and_documents_sent_as_forms_are_stored_stripped() {
         )
         .await;
     assert_eq!(download.status(), StatusCode::OK);
+    // The agent saves it under the name the resident gave, accents and all.
+    let disposition = download.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.contains("filename*=UTF-8''pi%C3%A8ce%20d%27identit%C3%A9.jpg"),
+        "{disposition}"
+    );
     let stored = download.bytes().await.unwrap();
     assert_clean_jpeg(&stored);
 

@@ -255,7 +255,7 @@ pub struct PhotoForm {
 /// What a photo part may be, as the complaints service judges photos.
 const PHOTO: upload::Rule = upload::Rule {
     max: 5 * 1024 * 1024,
-    accepted: &["image/jpeg", "image/png", "image/webp"],
+    accepted: guichet_kit::upload::PHOTOS,
     refused: "Seules les photos JPEG, PNG ou WebP sont acceptées.",
 };
 /// Photos per complaint.

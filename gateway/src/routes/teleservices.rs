@@ -846,14 +846,7 @@ pub async fn attachment(
     let meta = file.attachment.unwrap_or_default();
     let content_type = HeaderValue::from_str(&meta.mime_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    // The name goes in quotes; characters that could break the header are dropped.
-    let name: String = meta
-        .filename
-        .chars()
-        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ')
-        .collect();
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-        .unwrap_or(HeaderValue::from_static("attachment"));
+    let disposition = upload::content_disposition("attachment", &meta.filename);
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
