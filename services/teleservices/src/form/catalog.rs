@@ -13,9 +13,9 @@ use super::{
 /// Postcodes of the commune (centre, western and southern districts, Les Milles and
 /// La Duranne, Luynes, Puyricard and Couteron).
 const AIX_POSTCODES: [&str; 5] = ["13100", "13090", "13290", "13080", "13540"];
-/// What residents usually photograph or scan.
-const DOCUMENTS: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
-const PHOTOS: &[&str] = &["image/jpeg", "image/png", "image/heic"];
+/// What residents usually photograph or scan, and photos: the types uploads take.
+const DOCUMENTS: &[&str] = guichet_kit::upload::DOCUMENTS;
+const PHOTOS: &[&str] = guichet_kit::upload::PHOTOS;
 const MB: u64 = 1024 * 1024;
 /// Channels where an agent or a device can take documents: every one but the phone.
 const WITH_DOCUMENTS: &[Channel] = &[Channel::Web, Channel::App, Channel::Kiosk, Channel::Counter];
@@ -1824,7 +1824,7 @@ fn noise_complaint() -> Definition {
                 "recordings",
                 "Enregistrements",
                 &["audio/*", "video/*"],
-                20 * MB,
+                10 * MB,
                 3,
             ),
         ],
@@ -2272,7 +2272,7 @@ fn prior_declaration() -> Definition {
                 Field::long_text("exterior", "Aspect extérieur (matériaux, couleurs)", 3000)
                     .required(),
                 documents("cerfa", "Formulaire cerfa 13703 ou 13404", 1).required(),
-                Field::file("plans", "Plans DP1 à DP8", &["application/pdf"], 20 * MB, 8)
+                Field::file("plans", "Plans DP1 à DP8", &["application/pdf"], 10 * MB, 8)
                     .required(),
             ]);
             fields

@@ -359,12 +359,20 @@ impl<'a> Checker<'a> {
                             &format!("{path}.accept[{k}]"),
                             "Un type de fichier s'écrit comme « application/pdf » ou « image/* ».",
                         );
+                    } else if !can_be_uploaded(mime) {
+                        // A field asking for what uploads refuse could never be answered.
+                        self.fault(
+                            &format!("{path}.accept[{k}]"),
+                            "Les images sont acceptées en JPEG, PNG ou WebP seulement : leurs \
+                             métadonnées (position GPS…) sont retirées, ce qui est impossible \
+                             pour les autres formats.",
+                        );
                     }
                 }
                 if rules.max_size == 0 || rules.max_size > MAX_ATTACHMENT_SIZE {
                     self.fault(
                         &format!("{path}.max_size"),
-                        "La taille maximale d'un fichier est comprise entre 1 octet et 20 Mo.",
+                        "La taille maximale d'un fichier est comprise entre 1 octet et 10 Mo.",
                     );
                 }
                 if rules.max_files == 0 || rules.max_files > MAX_FILES {
@@ -786,6 +794,15 @@ fn is_postcode(text: &str) -> bool {
     text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether a file of type `mime` can be uploaded at all: an image only as one of the
+/// types whose metadata is removed (`kit::upload::PHOTOS`), anything else as it comes.
+fn can_be_uploaded(mime: &str) -> bool {
+    match mime.strip_prefix("image/") {
+        Some("*") | None => true,
+        Some(_) => guichet_kit::upload::PHOTOS.contains(&mime),
+    }
+}
+
 fn is_mime_pattern(mime: &str) -> bool {
     let token = |s: &str| {
         !s.is_empty()
@@ -1182,6 +1199,30 @@ mod tests {
                 "pages[0].fields[1].max_size",
                 "pages[0].fields[2].max_entries",
                 "pages[0].fields[2].fields[0]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_field_asks_only_for_what_uploads_can_take() {
+        // HEIC keeps its GPS position where it cannot be removed: uploads refuse it, so
+        // a form asking for it could never be answered; nor could a 15 Mo file be sent.
+        let d = definition(vec![
+            Field::file("photos", "Photos", &["image/jpeg", "image/heic"], 1024, 1),
+            Field::file("plans", "Plans", &["application/pdf"], 15 * 1024 * 1024, 1),
+            Field::file(
+                "ok",
+                "Pièces",
+                &["image/*", "image/webp", "audio/*"],
+                1024,
+                1,
+            ),
+        ]);
+        assert_eq!(
+            paths(&d),
+            [
+                "pages[0].fields[0].accept[1]",
+                "pages[0].fields[1].max_size"
             ]
         );
     }

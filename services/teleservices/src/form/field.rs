@@ -18,8 +18,9 @@ pub const LONG_TEXT_MAX: u32 = 10_000;
 pub const MAX_ENTRIES: u32 = 50;
 /// Most files one attachment field may ever hold.
 pub const MAX_FILES: u32 = 20;
-/// Largest attachment the platform stores (20 Mio), whatever the designer asks.
-pub const MAX_ATTACHMENT_SIZE: u64 = 20 * 1024 * 1024;
+/// Largest attachment the platform stores (10 Mio: what an upload may be), whatever the
+/// designer asks.
+pub const MAX_ATTACHMENT_SIZE: u64 = crate::service::MAX_UPLOAD as u64;
 /// Longest pattern a designer may write: patterns are for formats, not programs.
 pub const MAX_PATTERN_LEN: usize = 500;
 

@@ -500,7 +500,7 @@ fn type_name(mime: &str) -> String {
         "application/pdf" => "PDF".to_owned(),
         "image/jpeg" => "JPEG".to_owned(),
         "image/png" => "PNG".to_owned(),
-        "image/heic" => "HEIC".to_owned(),
+        "image/webp" => "WebP".to_owned(),
         "image/*" => "images".to_owned(),
         "application/vnd.oasis.opendocument.text" => "ODT".to_owned(),
         "application/msword"
