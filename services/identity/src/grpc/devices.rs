@@ -2,11 +2,14 @@
 //! and app installations (registering themselves). A device's token sets the channel of
 //! every session opened through it.
 
+use chrono::{DateTime, Utc};
+use guichet_kit::grpc::timestamp;
 use guichet_proto::{
     demand::v1::Channel,
     identity::v1::{
-        DeviceCredentials, DeviceKind, DeviceLoginRequest, RegisterDeviceRequest, TokenPair,
-        devices_server::Devices,
+        Device, DeviceCredentials, DeviceKind, DeviceLoginRequest, GetDeviceRequest,
+        ListDevicesRequest, ListDevicesResponse, RegisterDeviceRequest, RevokeDeviceRequest,
+        TokenPair, devices_server::Devices,
     },
 };
 use tonic::{Request, Response, Status};
@@ -30,6 +33,41 @@ fn kind_name(kind: DeviceKind) -> Option<&'static str> {
         DeviceKind::Unspecified => None,
     }
 }
+
+fn kind_of(name: &str) -> DeviceKind {
+    match name {
+        "kiosk" => DeviceKind::Kiosk,
+        "counter" => DeviceKind::Counter,
+        "phone" => DeviceKind::Phone,
+        _ => DeviceKind::App,
+    }
+}
+
+/// A device as stored.
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: Uuid,
+    kind: String,
+    label: String,
+    location: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<DeviceRow> for Device {
+    fn from(row: DeviceRow) -> Self {
+        Self {
+            id: row.id.to_string(),
+            kind: kind_of(&row.kind) as i32,
+            label: row.label,
+            location: row.location,
+            created_at: Some(timestamp(row.created_at)),
+            revoked_at: row.revoked_at.map(timestamp),
+        }
+    }
+}
+
+const UNKNOWN_DEVICE: Error = Error::NotFound("Aucun appareil ne correspond à cet identifiant.");
 
 fn channel_of(kind: &str) -> Channel {
     match kind {
@@ -152,5 +190,93 @@ impl Devices for DevicesService {
         let pair = core.tokens.open(&mut tx, &session).await?;
         tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(pair))
+    }
+
+    async fn list_devices(
+        &self,
+        request: Request<ListDevicesRequest>,
+    ) -> Result<Response<ListDevicesResponse>, Status> {
+        let core = &self.0;
+        core.admin(request.metadata()).await?;
+        let rows: Vec<DeviceRow> = sqlx::query_as(
+            "SELECT id, kind, label, location, created_at, revoked_at FROM devices
+             WHERE kind <> 'app' ORDER BY label, id",
+        )
+        .fetch_all(&core.pool)
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(ListDevicesResponse {
+            devices: rows.into_iter().map(Device::from).collect(),
+        }))
+    }
+
+    async fn get_device(
+        &self,
+        request: Request<GetDeviceRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let core = &self.0;
+        core.admin(request.metadata()).await?;
+        let id: Uuid = request
+            .get_ref()
+            .device_id
+            .trim()
+            .parse()
+            .map_err(|_| UNKNOWN_DEVICE)?;
+        let row: Option<DeviceRow> = sqlx::query_as(
+            "SELECT id, kind, label, location, created_at, revoked_at FROM devices WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&core.pool)
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(row.ok_or(UNKNOWN_DEVICE)?.into()))
+    }
+
+    async fn revoke_device(
+        &self,
+        request: Request<RevokeDeviceRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let core = &self.0;
+        let admin = core.admin(request.metadata()).await?;
+        let id: Uuid = request
+            .get_ref()
+            .device_id
+            .trim()
+            .parse()
+            .map_err(|_| UNKNOWN_DEVICE)?;
+        let now = core.now();
+        let mut tx = core.pool.begin().await.map_err(Error::from)?;
+        // Revoking twice keeps the first date.
+        let row: Option<DeviceRow> = sqlx::query_as(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
+             RETURNING id, kind, label, location, created_at, revoked_at",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let row = row.ok_or(UNKNOWN_DEVICE)?;
+        // Its refresh tokens die with it; its access tokens expire within minutes.
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'device revoked'
+             WHERE device_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        core.audit(
+            &mut tx,
+            &admin,
+            "change",
+            &format!("device:{id}"),
+            &format!("{} revoked", row.kind),
+        )
+        .await?;
+        tx.commit().await.map_err(Error::from)?;
+        tracing::info!(device = %id, "device revoked");
+        Ok(Response::new(row.into()))
     }
 }
