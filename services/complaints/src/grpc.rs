@@ -614,6 +614,16 @@ impl Complaints for ComplaintsService {
         ))
     }
 
+    async fn list_api_keys(
+        &self,
+        request: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(pb::ListApiKeysResponse {
+            keys: self.api_keys(&caller).await?,
+        }))
+    }
+
     async fn issue_api_key(
         &self,
         request: Request<pb::IssueApiKeyRequest>,

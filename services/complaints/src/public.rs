@@ -272,11 +272,7 @@ impl ComplaintsService {
         caller: &Caller,
         id: &str,
     ) -> Result<pb::ApiKey, Error> {
-        let admin = match caller.claims() {
-            None => return Err(Error::Unauthenticated),
-            Some(c) if c.is_admin() => c,
-            Some(_) => return Err(Error::Forbidden("Réservé aux administrateurs.")),
-        };
+        let admin = administrator(caller)?;
         let id = Uuid::parse_str(id.trim()).map_err(|_| Error::NotFound)?;
         let now: DateTime<Utc> = self.clock.now();
         let mut tx = self.pool.begin().await?;
@@ -292,7 +288,24 @@ impl ComplaintsService {
             label,
             key: String::new(),
             created_at: Some(timestamp(created_at)),
+            revoked_at: Some(timestamp(now)),
         })
+    }
+
+    /// Administrators list the Open311 keys issued, revoked ones included.
+    pub(crate) async fn api_keys(&self, caller: &Caller) -> Result<Vec<pb::ApiKey>, Error> {
+        administrator(caller)?;
+        let rows = store::api_keys(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, label, created_at, revoked_at)| pb::ApiKey {
+                id: id.to_string(),
+                label,
+                key: String::new(),
+                created_at: Some(timestamp(created_at)),
+                revoked_at: revoked_at.map(timestamp),
+            })
+            .collect())
     }
 
     /// Administrators issue an Open311 API key; it is shown once, only its digest kept.
@@ -301,11 +314,7 @@ impl ComplaintsService {
         caller: &Caller,
         label: &str,
     ) -> Result<pb::ApiKey, Error> {
-        let admin = match caller.claims() {
-            None => return Err(Error::Unauthenticated),
-            Some(c) if c.is_admin() => c,
-            Some(_) => return Err(Error::Forbidden("Réservé aux administrateurs.")),
-        };
+        let admin = administrator(caller)?;
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 120 {
             return Err(Error::field(
@@ -336,6 +345,7 @@ impl ComplaintsService {
             label: label.to_owned(),
             key,
             created_at: Some(timestamp(now)),
+            revoked_at: None,
         })
     }
 }
@@ -374,6 +384,15 @@ fn contact_follower(contact: Contact) -> Result<Follower, Error> {
     })
 }
 
+/// The caller, when an administrator.
+fn administrator(caller: &Caller) -> Result<&guichet_kit::auth::Claims, Error> {
+    match caller.claims() {
+        None => Err(Error::Unauthenticated),
+        Some(c) if c.is_admin() => Ok(c),
+        Some(_) => Err(Error::Forbidden("Réservé aux administrateurs.")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,3 +424,4 @@ mod tests {
         assert!((geo::distance_m(43.53, 5.4478, lat, lon) - 30.0).abs() < 0.1);
     }
 }
+

@@ -680,6 +680,18 @@ pub async fn insert_api_key(
     Ok(())
 }
 
+/// An Open311 key as listed: id, label, issued, revoked.
+pub type ApiKeyRow = (Uuid, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
+pub async fn api_keys(pool: &PgPool) -> anyhow::Result<Vec<ApiKeyRow>> {
+    sqlx::query_as(
+        "SELECT id, label, created_at, revoked_at FROM open311_keys ORDER BY created_at, id",
+    )
+    .fetch_all(pool)
+    .await
+    .context("listing API keys")
+}
+
 /// The label of the live key with this digest.
 pub async fn api_key_label(pool: &PgPool, key_sha256: &str) -> anyhow::Result<Option<String>> {
     sqlx::query_scalar(
