@@ -153,6 +153,19 @@ pub async fn current(
     .context("reading current announcements")
 }
 
+/// One announcement, whatever its dates.
+pub async fn get(pool: &PgPool, id: Uuid) -> anyhow::Result<Option<AnnouncementRow>> {
+    sqlx::query_as(
+        "SELECT id, title, body, audience, channels, valid_from, valid_until, author_name,
+             published_at, updated_at
+         FROM announcements WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .context("reading an announcement")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

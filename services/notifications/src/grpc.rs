@@ -592,12 +592,17 @@ impl Satisfaction for Api {
             self.clock.now(),
         )
         .await?;
-        Ok(Response::new(pb::Rating {
-            tracking_number: row.tracking_number,
-            score: u32::try_from(row.score).unwrap_or(0),
-            comment: row.comment,
-            at: Some(timestamp(row.at)),
-        }))
+        Ok(Response::new(rating(row)))
+    }
+
+    async fn get_rating(
+        &self,
+        request: Request<pb::GetRatingRequest>,
+    ) -> Result<Response<pb::Rating>, Status> {
+        let caller = self.caller(&request).await?;
+        let tracking = guichet_kit::demand::parse_tracking(&request.get_ref().tracking_number)?;
+        let row = satisfaction::rating(&self.pool, &caller, &tracking).await?;
+        Ok(Response::new(rating(row)))
     }
 
     async fn get_satisfaction(
@@ -685,6 +690,19 @@ impl Announcements for Api {
             announcements: rows.into_iter().map(announcement).collect(),
         }))
     }
+
+    async fn get(
+        &self,
+        request: Request<pb::GetAnnouncementRequest>,
+    ) -> Result<Response<pb::Announcement>, Status> {
+        let unknown = || Error::NotFound("Aucune annonce ne correspond à cet identifiant.");
+        let id = uuid::Uuid::parse_str(request.get_ref().id.trim()).map_err(|_| unknown())?;
+        let row = announcements::get(&self.pool, id)
+            .await
+            .map_err(|e| internal(&e))?
+            .ok_or_else(unknown)?;
+        Ok(Response::new(announcement(row)))
+    }
 }
 
 #[tonic::async_trait]
@@ -703,6 +721,15 @@ impl Privacy for Api {
             service: "notifications".to_owned(),
             json,
         }))
+    }
+}
+
+fn rating(row: satisfaction::RatingRow) -> pb::Rating {
+    pb::Rating {
+        tracking_number: row.tracking_number,
+        score: u32::try_from(row.score).unwrap_or(0),
+        comment: row.comment,
+        at: Some(timestamp(row.at)),
     }
 }
 

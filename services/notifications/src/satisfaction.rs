@@ -86,6 +86,34 @@ pub async fn rate(
     row.ok_or(Error::Conflict("Vous avez déjà noté cette demande."))
 }
 
+/// The rating of a demand, to whoever may rate it (the same checks as [`rate`]).
+pub async fn rating(
+    pool: &PgPool,
+    caller: &Caller,
+    tracking_number: &str,
+) -> Result<RatingRow, Error> {
+    let mut conn = pool.acquire().await.context("reading a rating")?;
+    let demand = crate::residents::demand(&mut conn, tracking_number).await?;
+    let unknown = Error::NotFound("Aucune demande ne correspond à ce numéro.");
+    let Some(demand) = demand else {
+        return Err(unknown);
+    };
+    if let Some(owner) = &demand.account_id
+        && caller.resident() != Some(owner.as_str())
+        && caller.role() != Some(Role::Agent)
+    {
+        return Err(unknown);
+    }
+    sqlx::query_as(
+        "SELECT tracking_number, score, comment, at FROM ratings WHERE tracking_number = $1",
+    )
+    .bind(tracking_number)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading a rating")?
+    .ok_or(Error::NotFound("Cette demande n'a pas encore été notée."))
+}
+
 async fn insert(
     conn: &mut sqlx::PgConnection,
     demand: &DemandRow,
