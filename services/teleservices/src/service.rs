@@ -97,21 +97,24 @@ impl Teleservices {
         let definition = Definition::from_json(&value).map_err(Error::Invalid)?;
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        let teleservice = match store::teleservice(&mut tx, &definition.slug, true).await? {
-            Some(t) => t.id,
-            None => {
-                let id = Uuid::now_v7();
-                store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
-                id
-            }
-        };
+        let (teleservice, created) =
+            match store::teleservice(&mut tx, &definition.slug, true).await? {
+                Some(t) => (t.id, false),
+                None => {
+                    let id = Uuid::now_v7();
+                    store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
+                    (id, true)
+                }
+            };
         let version =
             store::save_draft_version(&mut tx, teleservice, &definition, &designer.sub, now)
                 .await?;
         tx.commit().await?;
         tracing::info!(slug = %definition.slug, version, "teleservice draft saved");
-        self.designer_view(&definition.slug, Some(version), true)
-            .await
+        let saved = self
+            .designer_view(&definition.slug, Some(version), true)
+            .await?;
+        Ok(pb::Teleservice { created, ..saved })
     }
 
     /// Moves a teleservice along draft → pilot → published → retired. Piloting or
@@ -221,6 +224,7 @@ impl Teleservices {
                 .unwrap_or_default(),
             version: definition.and(shown).map_or(0, unsigned),
             updated_at: Some(timestamp(t.updated_at)),
+            created: false,
         })
     }
 
@@ -860,14 +864,22 @@ impl Teleservices {
         caller: &Caller,
         request: &pb::GetAttachmentRequest,
     ) -> Result<pb::AttachmentContent, Error> {
-        let tracking = parse_tracking(&request.tracking_number)?;
         let mut conn = self.pool.acquire().await?;
-        let demand = store::demand(&mut conn, &tracking, false)
-            .await?
-            .ok_or(Error::NotFound)?;
-        self.audit_read(caller, &demand).await?;
+        let owner = if request.draft_id.is_empty() {
+            let tracking = parse_tracking(&request.tracking_number)?;
+            let demand = store::demand(&mut conn, &tracking, false)
+                .await?
+                .ok_or(Error::NotFound)?;
+            self.audit_read(caller, &demand).await?;
+            store::AttachmentOwner::Demand(demand.id)
+        } else {
+            let draft = self
+                .reach_draft(&mut conn, caller, &request.draft_id, false)
+                .await?;
+            store::AttachmentOwner::Draft(draft.id)
+        };
         let id = Uuid::parse_str(request.attachment_id.trim()).map_err(|_| Error::NotFound)?;
-        let (row, content) = store::attachment_content(&mut conn, demand.id, id)
+        let (row, content) = store::attachment_content(&mut conn, owner, id)
             .await?
             .ok_or(Error::NotFound)?;
         Ok(pb::AttachmentContent {

@@ -399,19 +399,34 @@ pub async fn attach(conn: &mut PgConnection, demand: Uuid, ids: &[Uuid]) -> anyh
     Ok(())
 }
 
+/// What a file belongs to: a filed demand, or a draft being filled.
+#[derive(Debug, Clone, Copy)]
+pub enum AttachmentOwner {
+    Demand(Uuid),
+    Draft(Uuid),
+}
+
 pub async fn attachment_content(
     conn: &mut PgConnection,
-    demand: Uuid,
+    owner: AttachmentOwner,
     id: Uuid,
 ) -> anyhow::Result<Option<(AttachmentRow, Vec<u8>)>> {
-    let row: Option<(Uuid, String, String, i64, String, Vec<u8>)> = sqlx::query_as(
-        "SELECT id, filename, mime_type, size, sha256, content FROM attachments WHERE demand_id = $1 AND id = $2",
-    )
-    .bind(demand)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-    .context("reading an attachment")?;
+    let (query, owner) = match owner {
+        AttachmentOwner::Demand(demand) => (
+            "SELECT id, filename, mime_type, size, sha256, content FROM attachments WHERE demand_id = $1 AND id = $2",
+            demand,
+        ),
+        AttachmentOwner::Draft(draft) => (
+            "SELECT id, filename, mime_type, size, sha256, content FROM attachments WHERE draft_id = $1 AND id = $2",
+            draft,
+        ),
+    };
+    let row: Option<(Uuid, String, String, i64, String, Vec<u8>)> = sqlx::query_as(query)
+        .bind(owner)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("reading an attachment")?;
     Ok(row.map(|(id, filename, mime_type, size, sha256, content)| {
         (
             AttachmentRow {
