@@ -555,16 +555,34 @@ async fn schemathesis_finds_no_server_error_undocumented_status_or_schema_mismat
 }
 
 #[tokio::test]
-async fn the_catalogue_and_categories_answer_304_to_a_client_holding_their_etag() {
+async fn the_catalogue_categories_and_definitions_answer_304_to_a_client_holding_their_etag() {
     let platform = Platform::start("contract_etag").await.unwrap();
-    for path in ["/api/v1/complaints/categories", "/api/v1/teleservices"] {
-        let first = platform.get(path).await;
+    let designer = platform
+        .agent_with_roles("basile", &["ETAT_CIVIL"], &["agent", "form_designer"])
+        .await;
+    let definition = guichet_tests::birth_certificate("acte-etag", &[]);
+    platform.publish_teleservice(&designer, &definition).await;
+    let get = |path: &str, token: Option<&str>| {
+        let request = platform.http.get(platform.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    };
+    for (path, token) in [
+        ("/api/v1/complaints/categories", None),
+        ("/api/v1/teleservices", None),
+        ("/api/v1/teleservices/acte-etag", None),
+        (
+            "/api/v1/agent/teleservices/acte-etag",
+            Some(designer.as_str()),
+        ),
+    ] {
+        let first = get(path, token).send().await.unwrap();
         assert_eq!(first.status(), StatusCode::OK, "{path}");
         let etag = first.headers()[header::ETAG].clone();
         let body = first.text().await.unwrap();
-        let again = platform
-            .http
-            .get(platform.url(path))
+        let again = get(path, token)
             .header(header::IF_NONE_MATCH, etag.clone())
             .send()
             .await
@@ -572,9 +590,7 @@ async fn the_catalogue_and_categories_answer_304_to_a_client_holding_their_etag(
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
         assert_eq!(again.headers()[header::ETAG], etag);
         assert!(again.text().await.unwrap().is_empty());
-        let stale = platform
-            .http
-            .get(platform.url(path))
+        let stale = get(path, token)
             .header(header::IF_NONE_MATCH, "\"ancienne-version\"")
             .send()
             .await

@@ -645,8 +645,17 @@ async fn a_resolved_demand_is_rated_once_and_counted_in_the_results() {
     consumed(&platform, &number, "resolved").await;
     let bad = platform.post_json(&path, &json!({"score": 9})).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        platform.get(&path).await.status(),
+        StatusCode::NOT_FOUND,
+        "not rated yet"
+    );
     let first = platform.post_json(&path, &rating).await;
     assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(first.headers()["location"], path.as_str());
+    let given: Value = platform.get(&path).await.json().await.unwrap();
+    assert_eq!(given["score"], 4);
+    assert_eq!(given["comment"], "Réparé vite, merci.");
     let second = platform
         .post_json(&path, &json!({"score": 1, "comment": "Finalement non."}))
         .await;

@@ -60,9 +60,8 @@ async fn publish(platform: &Platform, designer: &str, definition: &Value, state:
     let saved = platform
         .post_json_as(designer, "/api/v1/agent/teleservices", definition)
         .await;
-    assert_eq!(
-        saved.status(),
-        StatusCode::OK,
+    assert!(
+        saved.status().is_success(),
         "{}",
         saved.text().await.unwrap()
     );
@@ -587,7 +586,22 @@ async fn designers_get_the_path_of_each_fault_and_only_designers_design() {
             &certificate("acte-brouillon"),
         )
         .await;
-    assert_eq!(saved.status(), StatusCode::OK);
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let location = saved.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/api/v1/agent/teleservices/acte-brouillon");
+    let (status, read) = json_of(platform.get_as(&designer, &location).await).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["slug"], "acte-brouillon");
+    // Saved again, the draft is replaced: nothing new is created.
+    let again = platform
+        .post_json_as(
+            &designer,
+            "/api/v1/agent/teleservices",
+            &certificate("acte-brouillon"),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(again.headers().get("location").is_none());
     assert_eq!(
         platform
             .get("/api/v1/teleservices/acte-brouillon")

@@ -332,7 +332,7 @@ async fn publish_certificate(platform: &Platform) {
             .await,
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
     let (status, published) = json_of(
         platform
             .post_json_as(

@@ -174,7 +174,7 @@ async fn a_draft_answer_or_a_message_holding_such_a_character_is_refused_and_kep
     let saved = platform
         .post_json_as(&designer, "/api/v1/agent/teleservices", &definition)
         .await;
-    assert_eq!(saved.status(), StatusCode::OK);
+    assert_eq!(saved.status(), StatusCode::CREATED);
     let published = platform
         .post_json_as(
             &designer,

@@ -9,9 +9,10 @@ use axum::{
 };
 use guichet_proto::identity::v1 as pb;
 
+use super::dto::Created;
 use super::identity_dto::{
     Agent, AgentUpdate, Agents, AuditEntry, AuditLog, AuditQuery, Department, DepartmentUpdate,
-    Departments, DeviceCredentials, NewAgent, NewDevice, NoStore,
+    Departments, Device, DeviceCredentials, NewAgent, NewDevice, NoStore,
 };
 use crate::{
     auth::Admin,
@@ -108,6 +109,39 @@ pub async fn list_agents(
     }))
 }
 
+/// One agent account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/agents/{id}",
+    tag = "admin",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Agent),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_agent(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Agent>, ApiError> {
+    all_agents(&admin, &state)
+        .await?
+        .into_iter()
+        .find(|agent| agent.id == id.trim())
+        .map(|agent| Json(agent.into()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "agent_not_found",
+                "Aucun agent ne correspond à cet identifiant.",
+            )
+        })
+}
+
 /// Creates an agent account.
 #[utoipa::path(
     post,
@@ -127,7 +161,7 @@ pub async fn create_agent(
     admin: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewAgent>,
-) -> Result<(StatusCode, Json<Agent>), ApiError> {
+) -> Result<Created<Json<Agent>>, ApiError> {
     let request = pb::CreateAgentRequest {
         login: body.login,
         password: body.password,
@@ -142,7 +176,10 @@ pub async fn create_agent(
         .await
         .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(agent.into())))
+    Ok(Created(
+        format!("/api/v1/admin/agents/{}", agent.id),
+        Json(agent.into()),
+    ))
 }
 
 /// Changes an agent's departments, roles or whether they may sign in. A field left out
@@ -232,7 +269,7 @@ pub async fn register_device(
     admin: Admin,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewDevice>,
-) -> Result<(StatusCode, NoStore<DeviceCredentials>), ApiError> {
+) -> Result<Created<NoStore<DeviceCredentials>>, ApiError> {
     let request = pb::RegisterDeviceRequest {
         // Left out, the identity service reports the missing kind with the rest.
         kind: body
@@ -248,7 +285,106 @@ pub async fn register_device(
         .await
         .map_err(|s| ApiError::from_status(s, "device_not_found"))?
         .into_inner();
-    Ok((StatusCode::CREATED, NoStore(credentials.into())))
+    Ok(Created(
+        format!("/api/v1/admin/devices/{}", credentials.device_id),
+        NoStore(credentials.into()),
+    ))
+}
+
+/// The kiosks, counter workstations and phone desks, revoked ones included (app
+/// installations are not listed: there is one per phone).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/devices",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<Device>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_devices(
+    admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Device>>, ApiError> {
+    let devices = state
+        .devices
+        .clone()
+        .list_devices(admin.bearer().request(pb::ListDevicesRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner()
+        .devices;
+    Ok(Json(devices.into_iter().map(Device::from).collect()))
+}
+
+/// One device, app installations included.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/devices/{id}",
+    tag = "admin",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Device),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_device(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Device>, ApiError> {
+    let device = state
+        .devices
+        .clone()
+        .get_device(
+            admin
+                .bearer()
+                .request(pb::GetDeviceRequest { device_id: id }),
+        )
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner();
+    Ok(Json(device.into()))
+}
+
+/// Revokes a device (a stolen kiosk, a misused app installation): it can no longer
+/// sign in and its sessions end; its access tokens expire within minutes. Revoking
+/// again changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/devices/{id}",
+    tag = "admin",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Device),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke_device(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Device>, ApiError> {
+    let device = state
+        .devices
+        .clone()
+        .revoke_device(
+            admin
+                .bearer()
+                .request(pb::RevokeDeviceRequest { device_id: id }),
+        )
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner();
+    Ok(Json(device.into()))
 }
 
 /// The agents' actions, newest first: who read or changed what, on which channel.

@@ -5,8 +5,8 @@ use std::io;
 
 use axum::{
     Json,
-    extract::State,
-    http::{StatusCode, header},
+    extract::{Path, State},
+    http::header,
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,6 +22,7 @@ use quick_xml::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::dto::Created;
 use crate::{
     auth::Agent,
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -93,7 +94,7 @@ pub async fn publish(
     agent: Agent,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewAnnouncement>,
-) -> Result<(StatusCode, Json<Announcement>), ApiError> {
+) -> Result<Created<Json<Announcement>>, ApiError> {
     let request = pb::PublishAnnouncementRequest {
         title: body.title,
         body: body.body,
@@ -109,7 +110,36 @@ pub async fn publish(
         .await
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(published.into())))
+    Ok(Created(
+        format!("/api/v1/announcements/{}", published.id),
+        Json(published.into()),
+    ))
+}
+
+/// One announcement, current or not (what the city published is public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/announcements/{id}",
+    tag = "announcements",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Announcement),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Announcement>, ApiError> {
+    let announcement = state
+        .announcements
+        .clone()
+        .get(pb::GetAnnouncementRequest { id })
+        .await
+        .map_err(|s| ApiError::from_status(s, "announcement_not_found"))?
+        .into_inner();
+    Ok(Json(announcement.into()))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

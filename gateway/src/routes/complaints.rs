@@ -24,7 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::demands::{from_every_silo, number_of};
-use super::dto::{Category, Demand, NewComplaint, PhotoUpload};
+use super::dto::{Category, Created, Demand, NewComplaint, PhotoUpload};
 use crate::{
     auth::{Admin, Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -58,8 +58,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(admin_categories))
         .routes(routes!(upsert_category))
-        .routes(routes!(issue_open311_key))
-        .routes(routes!(revoke_open311_key))
+        .routes(routes!(list_open311_keys, issue_open311_key))
+        .routes(routes!(get_open311_key, revoke_open311_key))
         .merge(filing)
         .merge(photo)
 }
@@ -390,8 +390,7 @@ pub async fn file_complaint(
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner();
     let demand = Demand::from(filed.demand.ok_or_else(ApiError::unavailable)?);
-    let location = HeaderValue::from_str(&format!("/api/v1/demands/{}", demand.tracking_number))
-        .map_err(|_| ApiError::unavailable())?;
+    let location = format!("/api/v1/demands/{}", demand.tracking_number);
     let filed = FiledComplaint {
         demand,
         duplicates: filed
@@ -401,11 +400,7 @@ pub async fn file_complaint(
             .collect(),
         photos: filed.photos.into_iter().map(PhotoInfo::from).collect(),
     };
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(filed),
-    ))
+    Ok(Created(location, Json(filed)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -640,14 +635,20 @@ pub async fn add_photo(
         .complaints
         .clone()
         .add_photo(bearer.request(pb::AddPhotoRequest {
-            tracking_number,
+            tracking_number: tracking_number.clone(),
             photo: Some(photo),
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
-    Ok((
-        StatusCode::CREATED,
+    // Photos come oldest first: the new one is the last.
+    let added = photos
+        .photos
+        .last()
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    Ok(Created(
+        format!("/api/v1/demands/{tracking_number}/photos/{added}"),
         Json(
             photos
                 .photos
@@ -1099,8 +1100,8 @@ pub async fn issue_open311_key(
         .await
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner();
-    Ok((
-        StatusCode::CREATED,
+    Ok(Created(
+        format!("/api/v1/admin/open311/keys/{}", key.id),
         Json(IssuedApiKey {
             created_at: key.created_at.as_ref().and_then(datetime),
             id: key.id,
@@ -1110,12 +1111,89 @@ pub async fn issue_open311_key(
     ))
 }
 
-/// A revoked key, as it was issued (the key itself is never shown again).
+/// An issued key, as administrators see it (the key itself is never shown again).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RevokedApiKey {
+pub struct ApiKeyInfo {
     pub id: String,
     pub label: String,
     pub created_at: Option<DateTime<Utc>>,
+    /// Set once revoked: requests signed with it are refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<pb::ApiKey> for ApiKeyInfo {
+    fn from(key: pb::ApiKey) -> Self {
+        Self {
+            created_at: key.created_at.as_ref().and_then(datetime),
+            revoked_at: key.revoked_at.as_ref().and_then(datetime),
+            id: key.id,
+            label: key.label,
+        }
+    }
+}
+
+async fn open311_keys(admin: &Admin, state: &AppState) -> Result<Vec<ApiKeyInfo>, ApiError> {
+    let keys = state
+        .complaints
+        .clone()
+        .list_api_keys(admin.bearer().request(pb::ListApiKeysRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "not_found"))?
+        .into_inner()
+        .keys;
+    Ok(keys.into_iter().map(ApiKeyInfo::from).collect())
+}
+
+/// Every Open311 key issued, revoked ones included, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/open311/keys",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<ApiKeyInfo>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_open311_keys(
+    admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ApiKeyInfo>>, ApiError> {
+    Ok(Json(open311_keys(&admin, &state).await?))
+}
+
+/// One Open311 key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/open311/keys/{id}",
+    tag = "admin",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiKeyInfo),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_open311_key(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ApiKeyInfo>, ApiError> {
+    open311_keys(&admin, &state)
+        .await?
+        .into_iter()
+        .find(|key| key.id == id.trim())
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Aucune clé ne correspond à cet identifiant.",
+            )
+        })
 }
 
 /// Revokes an Open311 API key: requests signed with it get 403 from then on.
@@ -1126,7 +1204,7 @@ pub struct RevokedApiKey {
     params(("id" = String, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RevokedApiKey),
+        (status = 200, body = ApiKeyInfo),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -1135,7 +1213,7 @@ pub async fn revoke_open311_key(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<RevokedApiKey>, ApiError> {
+) -> Result<Json<ApiKeyInfo>, ApiError> {
     let key = state
         .complaints
         .clone()
@@ -1143,11 +1221,7 @@ pub async fn revoke_open311_key(
         .await
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner();
-    Ok(Json(RevokedApiKey {
-        created_at: key.created_at.as_ref().and_then(datetime),
-        id: key.id,
-        label: key.label,
-    }))
+    Ok(Json(ApiKeyInfo::from(key)))
 }
 
 pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {

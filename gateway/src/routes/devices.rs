@@ -4,12 +4,10 @@
 
 use std::net::SocketAddr;
 
-use axum::{
-    extract::{ConnectInfo, State},
-    http::StatusCode,
-};
+use axum::extract::{ConnectInfo, State};
 use guichet_proto::identity::v1 as pb;
 
+use super::dto::Created;
 use super::identity_dto::{DeviceCredentials, DeviceLogin, NewAppInstallation, NoStore, Tokens};
 use crate::{
     auth::Bearer,
@@ -70,7 +68,7 @@ pub async fn register_app(
     bearer: Bearer,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewAppInstallation>,
-) -> Result<(StatusCode, NoStore<DeviceCredentials>), ApiError> {
+) -> Result<Created<NoStore<DeviceCredentials>>, ApiError> {
     let request = pb::RegisterDeviceRequest {
         kind: pb::DeviceKind::App as i32,
         label: body.label,
@@ -83,5 +81,9 @@ pub async fn register_app(
         .await
         .map_err(|s| ApiError::from_status(s, "device_not_found"))?
         .into_inner();
-    Ok((StatusCode::CREATED, NoStore(credentials.into())))
+    // Administrators read and revoke an installation there.
+    Ok(Created(
+        format!("/api/v1/admin/devices/{}", credentials.device_id),
+        NoStore(credentials.into()),
+    ))
 }

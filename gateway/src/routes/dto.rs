@@ -1,5 +1,9 @@
 //! JSON shapes of the public API, converted from and to the protobuf messages.
 
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use guichet_kit::grpc::datetime;
 use guichet_proto::{
@@ -10,6 +14,24 @@ use guichet_proto::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// A `201 Created` answer: the body (`Json` or `NoStore`), and in `Location` the address
+/// where what was created is read or acted on.
+pub struct Created<T>(pub String, pub T);
+
+impl<T: IntoResponse> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        // Addresses are built from ids and tracking numbers, always valid header values.
+        match HeaderValue::from_str(&self.0) {
+            Ok(location) => {
+                (StatusCode::CREATED, [(header::LOCATION, location)], self.1).into_response()
+            }
+            Err(_) => ApiError::unavailable().into_response(),
+        }
+    }
+}
 
 /// A complaint category residents choose from.
 #[derive(Debug, Serialize, ToSchema)]

@@ -406,6 +406,38 @@ impl From<pb::DeviceCredentials> for DeviceCredentials {
     }
 }
 
+/// A registered device as administrators see it (never its secret).
+#[derive(Serialize, ToSchema)]
+pub struct Device {
+    pub id: String,
+    /// `kiosk`, `counter`, `phone` or `app`.
+    pub kind: String,
+    pub label: String,
+    pub location: String,
+    pub created_at: Option<DateTime<Utc>>,
+    /// Set once revoked: the device can no longer sign in.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<pb::Device> for Device {
+    fn from(d: pb::Device) -> Self {
+        let kind = match d.kind() {
+            pb::DeviceKind::Kiosk => "kiosk",
+            pb::DeviceKind::Counter => "counter",
+            pb::DeviceKind::Phone => "phone",
+            pb::DeviceKind::App | pb::DeviceKind::Unspecified => "app",
+        };
+        Self {
+            id: d.id,
+            kind: kind.to_owned(),
+            label: d.label,
+            location: d.location,
+            created_at: d.created_at.as_ref().and_then(datetime),
+            revoked_at: d.revoked_at.as_ref().and_then(datetime),
+        }
+    }
+}
+
 /// Filters of the audit log; all optional.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

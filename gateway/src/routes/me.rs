@@ -2,9 +2,10 @@
 //! businesses the account acts for. The identity service checks the token is a
 //! resident's; the gateway only refuses a request with no token at all.
 
-use axum::{extract::State, http::StatusCode};
+use axum::extract::State;
 use guichet_proto::identity::v1 as pb;
 
+use super::dto::Created;
 use super::identity_dto::{Business, NoStore, Profile, ProfileUpdate};
 use crate::{
     auth::SignedIn,
@@ -90,7 +91,7 @@ pub async fn add_business(
     signed_in: SignedIn,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Business>,
-) -> Result<(StatusCode, NoStore<Profile>), ApiError> {
+) -> Result<Created<NoStore<Profile>>, ApiError> {
     let bearer = signed_in.bearer();
     let request = pb::AddBusinessRequest {
         siret: body.siret,
@@ -104,5 +105,5 @@ pub async fn add_business(
         .await
         .map_err(|s| ApiError::from_status(s, "account_not_found"))?
         .into_inner();
-    Ok((StatusCode::CREATED, NoStore(profile.into())))
+    Ok(Created("/api/v1/me".to_owned(), NoStore(profile.into())))
 }

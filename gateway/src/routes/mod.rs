@@ -94,10 +94,11 @@ fn api() -> OpenApiRouter<AppState> {
             notifications::set_settings
         ))
         .routes(routes!(notifications::messages))
-        .routes(routes!(notifications::rate))
+        .routes(routes!(notifications::rate, notifications::rating))
         .routes(routes!(notifications::satisfaction))
         .routes(routes!(announcements::publish))
         .routes(routes!(announcements::list))
+        .routes(routes!(announcements::get))
         .routes(routes!(announcements::atom))
         .routes(routes!(residents::sign_up))
         .routes(routes!(residents::verify_email))
@@ -119,8 +120,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_departments))
         .routes(routes!(admin::upsert_department))
         .routes(routes!(admin::list_agents, admin::create_agent))
-        .routes(routes!(admin::update_agent))
-        .routes(routes!(admin::register_device))
+        .routes(routes!(admin::get_agent, admin::update_agent))
+        .routes(routes!(admin::list_devices, admin::register_device))
+        .routes(routes!(admin::get_device, admin::revoke_device))
         .routes(routes!(admin::audit))
         .routes(routes!(devices::login))
         .routes(routes!(devices::register_app))
@@ -139,6 +141,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(teleservices::file_demand))
         .routes(routes!(teleservices::answers))
         .routes(routes!(teleservices::attachment))
+        .routes(routes!(teleservices::draft_attachment))
         .routes(routes!(
             teleservices::designer_list,
             teleservices::save_definition

@@ -13,7 +13,7 @@ use guichet_proto::{demand::v1::GetDemandRequest, names, notifications::v1 as pb
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::demands::parse_number;
+use super::{demands::parse_number, dto::Created};
 use crate::{
     auth::{Admin, Agent, Bearer, SignedIn},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -411,7 +411,7 @@ pub async fn rate(
     State(state): State<AppState>,
     Path(tracking_number): Path<String>,
     ApiJson(body): ApiJson<NewRating>,
-) -> Result<(StatusCode, Json<Rating>), ApiError> {
+) -> Result<Created<Json<Rating>>, ApiError> {
     // A rating is a lookup by number: the same limit keeps guessing hopeless.
     let number = parse_number(&tracking_number)?;
     // The service owning the demand decides who may reach it, as for reading it.
@@ -442,15 +442,62 @@ pub async fn rate(
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(Rating {
+    Ok(Created(
+        format!("/api/v1/demands/{number}/rating"),
+        Json(Rating::from(rating)),
+    ))
+}
+
+impl From<pb::Rating> for Rating {
+    fn from(rating: pb::Rating) -> Self {
+        Self {
             at: rating.at.as_ref().and_then(datetime),
             tracking_number: rating.tracking_number,
             score: rating.score,
             comment: rating.comment,
-        }),
-    ))
+        }
+    }
+}
+
+/// The rating given to a demand, to whoever may rate it; `404` until it is rated.
+#[utoipa::path(
+    get,
+    path = "/api/v1/demands/{tracking_number}/rating",
+    tag = "demands",
+    params(("tracking_number" = String, Path)),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Rating),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rating(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    Path(tracking_number): Path<String>,
+) -> Result<Json<Rating>, ApiError> {
+    let number = parse_number(&tracking_number)?;
+    // Whoever may reach the demand, as for rating it.
+    state
+        .demands_for(number.owner())
+        .get_demand(bearer.request(GetDemandRequest {
+            tracking_number: number.to_string(),
+            ..GetDemandRequest::default()
+        }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "demand_not_found"))?;
+    let rating = state
+        .satisfaction
+        .clone()
+        .get_rating(bearer.request(pb::GetRatingRequest {
+            tracking_number: number.to_string(),
+        }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "rating_not_found"))?
+        .into_inner();
+    Ok(Json(Rating::from(rating)))
 }
 
 /// Ratings of one department or teleservice.

@@ -48,7 +48,7 @@ const STATUSES: &[(u16, &str, &str)] = &[
          apart): `demand_not_found`, `complaint_not_found`, `draft_not_found`, \
          `teleservice_not_found`, `attachment_not_found`, `account_not_found`, \
          `agent_not_found`, `department_not_found`, `device_not_found`, `theme_not_found`, \
-         `link_not_found`, `not_found`.",
+         `link_not_found`, `rating_not_found`, `announcement_not_found`, `not_found`.",
     ),
     (
         408,
@@ -235,6 +235,18 @@ fn complete(path: &str, method: &Method, operation: &mut Operation) {
             .responses
             .entry(status.to_string())
             .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+    }
+    // Every creation says where what it created is read (`dto::Created`).
+    if let Some(RefOr::T(created)) = operation.responses.responses.get_mut("201") {
+        created
+            .headers
+            .entry("Location".to_owned())
+            .or_insert_with(|| {
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some("Where what was created is read or acted on"))
+                    .build()
+            });
     }
     for parameter in operation.parameters.iter_mut().flatten() {
         if parameter.name == "tracking_number" {

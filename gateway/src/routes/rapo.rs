@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{complaints::idempotency_key, demands::number_of};
+use super::{complaints::idempotency_key, demands::number_of, dto::Created};
 use crate::{
     auth::{Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -458,14 +458,8 @@ pub async fn file_dispute(
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
     let dispute = Dispute::from(filed.dispute.ok_or_else(ApiError::unavailable)?);
-    let location = HeaderValue::from_str(&format!(
-        "/api/v1/rapo/disputes/{}",
-        dispute.tracking_number
-    ))
-    .map_err(|_| ApiError::unavailable())?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
+    Ok(Created(
+        format!("/api/v1/rapo/disputes/{}", dispute.tracking_number),
         Json(dispute),
     ))
 }

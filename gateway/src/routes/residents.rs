@@ -14,6 +14,7 @@ use axum::{
 use guichet_proto::identity::v1 as pb;
 use tonic::Code;
 
+use super::dto::Created;
 use super::identity_dto::{
     AccountCreated, Login, NoStore, PasswordReset, PasswordResetConfirm, RefreshToken, SignUp,
     Tokens, VerifyEmail,
@@ -43,7 +44,7 @@ pub async fn sign_up(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<SignUp>,
-) -> Result<(StatusCode, Json<AccountCreated>), ApiError> {
+) -> Result<Created<Json<AccountCreated>>, ApiError> {
     let request = pb::SignUpRequest {
         email: body.email,
         password: body.password,
@@ -57,8 +58,9 @@ pub async fn sign_up(
         .await
         .map_err(|s| ApiError::from_status(s, "account_not_found"))?
         .into_inner();
-    Ok((
-        StatusCode::CREATED,
+    // The account is read and changed at `/me` once its holder signs in.
+    Ok(Created(
+        "/api/v1/me".to_owned(),
         Json(AccountCreated {
             account_id: created.account_id,
         }),

@@ -6,7 +6,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
@@ -15,7 +15,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{complaints::idempotency_key, demands::number_of, dto::Contact, dto::Demand};
+use super::{
+    complaints::idempotency_key,
+    demands::number_of,
+    dto::{Contact, Created, Demand},
+};
 use crate::{
     auth::{Admin, Agent, Bearer, SignedIn},
     error::{ApiError, ApiJson, ApiQuery, Problem},
@@ -278,15 +282,6 @@ fn draft_error(status: tonic::Status) -> ApiError {
     ApiError::from_status(status, "draft_not_found")
 }
 
-fn created<T: Serialize>(location: &str, body: T) -> Result<impl IntoResponse + use<T>, ApiError> {
-    let location = HeaderValue::from_str(location).map_err(|_| ApiError::unavailable())?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(body),
-    ))
-}
-
 /// The teleservices the caller may file on their channel (a kiosk sees the kiosk's,
 /// a pilot shows to its audience only).
 #[utoipa::path(
@@ -394,7 +389,10 @@ pub async fn start_draft(
         .await
         .map_err(teleservice_error)?
         .into_inner();
-    created(&format!("/api/v1/drafts/{}", draft.id), Draft::from(draft))
+    Ok(Created(
+        format!("/api/v1/drafts/{}", draft.id),
+        Json(Draft::from(draft)),
+    ))
 }
 
 /// A draft, from any channel: a resident's own, or one started without account whose
@@ -581,10 +579,10 @@ pub async fn upload(
         .await
         .map_err(draft_error)?
         .into_inner();
-    created(
-        &format!("/api/v1/drafts/{id}/attachments/{}", attachment.id),
-        Attachment::from(attachment),
-    )
+    Ok(Created(
+        format!("/api/v1/drafts/{id}/attachments/{}", attachment.id),
+        Json(Attachment::from(attachment)),
+    ))
 }
 
 /// A document for a demand already filed — the piece an agent asked for — from the
@@ -664,10 +662,10 @@ pub async fn add_document(
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
     let demand = Demand::from(demand);
-    created(
-        &format!("/api/v1/demands/{}", demand.tracking_number),
-        demand,
-    )
+    Ok(Created(
+        format!("/api/v1/demands/{}", demand.tracking_number),
+        Json(demand),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -769,10 +767,10 @@ async fn submit(
         .map_err(not_found)?
         .into_inner();
     let demand = Demand::from(demand);
-    created(
-        &format!("/api/v1/demands/{}", demand.tracking_number),
-        demand,
-    )
+    Ok(Created(
+        format!("/api/v1/demands/{}", demand.tracking_number),
+        Json(demand),
+    ))
 }
 
 fn data_json(data: &Value) -> String {
@@ -833,13 +831,51 @@ pub async fn attachment(
     State(state): State<AppState>,
     Path((number, id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
+    file(
+        &state,
+        bearer.request(pb::GetAttachmentRequest {
+            tracking_number: number_of(&number, guichet_kit::Owner::Teleservices)?,
+            attachment_id: id,
+            draft_id: String::new(),
+        }),
+    )
+    .await
+}
+
+/// A file uploaded to a draft, as uploaded: a draft resumed elsewhere shows its files.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts/{id}/attachments/{attachment_id}",
+    tag = "teleservices",
+    params(("id" = String, Path), ("attachment_id" = String, Path)),
+    security((), ("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn draft_attachment(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    file(
+        &state,
+        bearer.request(pb::GetAttachmentRequest {
+            tracking_number: String::new(),
+            attachment_id,
+            draft_id: id,
+        }),
+    )
+    .await
+}
+
+/// A stored file as a download, under the name it was uploaded with.
+async fn file(
+    state: &AppState,
+    request: tonic::Request<pb::GetAttachmentRequest>,
+) -> Result<impl IntoResponse + use<>, ApiError> {
     let file = state
         .teleservices
         .clone()
-        .get_attachment(bearer.request(pb::GetAttachmentRequest {
-            tracking_number: number_of(&number, guichet_kit::Owner::Teleservices)?,
-            attachment_id: id,
-        }))
+        .get_attachment(request)
         .await
         .map_err(|s| ApiError::from_status(s, "attachment_not_found"))?
         .into_inner();
@@ -899,7 +935,8 @@ pub async fn designer_list(
     request_body(content = Object, description = "The definition: slug, title, theme, department, description, audience, channels, sla_days, sub_statuses, pages"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Teleservice),
+        (status = 200, description = "An existing teleservice's draft saved", body = Teleservice),
+        (status = 201, description = "The teleservice created", body = Teleservice),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -908,7 +945,7 @@ pub async fn save_definition(
     agent: Agent,
     State(state): State<AppState>,
     ApiJson(definition): ApiJson<Value>,
-) -> Result<Json<Teleservice>, ApiError> {
+) -> Result<Response, ApiError> {
     let saved = state
         .teleservices
         .clone()
@@ -918,7 +955,12 @@ pub async fn save_definition(
         .await
         .map_err(teleservice_error)?
         .into_inner();
-    Ok(Json(Teleservice::from(saved)))
+    Ok(if saved.created {
+        let location = format!("/api/v1/agent/teleservices/{}", saved.slug);
+        Created(location, Json(Teleservice::from(saved))).into_response()
+    } else {
+        Json(Teleservice::from(saved)).into_response()
+    })
 }
 
 /// A teleservice for its designers: the live version, the draft, or any version.
@@ -928,14 +970,19 @@ pub async fn save_definition(
     tag = "agent",
     params(("slug" = String, Path), VersionQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Teleservice), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = Teleservice, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn designer_get(
     agent: Agent,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(slug): Path<String>,
     ApiQuery(query): ApiQuery<VersionQuery>,
-) -> Result<Json<Teleservice>, ApiError> {
+) -> Result<Response, ApiError> {
     let t = state
         .teleservices
         .clone()
@@ -947,7 +994,7 @@ pub async fn designer_get(
         .await
         .map_err(teleservice_error)?
         .into_inner();
-    Ok(Json(Teleservice::from(t)))
+    Ok(crate::cache::tagged(&headers, &Teleservice::from(t)))
 }
 
 /// Pilots (agents, a cohort or a stable percentage of residents), publishes or retires
