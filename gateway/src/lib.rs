@@ -8,6 +8,7 @@ mod client;
 mod config;
 pub mod error;
 mod limits;
+mod page;
 mod routes;
 mod state;
 mod upload;

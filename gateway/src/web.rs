@@ -51,7 +51,7 @@ const READ_METHODS: &str = "GET, HEAD";
 const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, if-none-match, last-event-id, traceparent, tracestate";
 
 /// Answer headers a script may read, beyond those browsers always show.
-const EXPOSE_HEADERS: &str = "location, etag, retry-after, www-authenticate, content-disposition, allow, x-request-id, traceresponse";
+const EXPOSE_HEADERS: &str = "location, link, etag, retry-after, www-authenticate, content-disposition, allow, x-request-id, traceresponse";
 
 /// How long a browser may reuse a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "3600";

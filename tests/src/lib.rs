@@ -449,6 +449,40 @@ impl Platform {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// The pages of a list from `first`, following each answer's `Link: <…>;
+    /// rel="next"` until there is none: each page's items (the body itself, or its
+    /// `field`).
+    pub async fn walk(
+        &self,
+        token: &str,
+        first: &str,
+        field: Option<&str>,
+    ) -> Vec<Vec<serde_json::Value>> {
+        let mut pages = Vec::new();
+        let mut next = Some(first.to_owned());
+        while let Some(path) = next.take() {
+            let response = self.get_as(token, &path).await;
+            assert_eq!(response.status(), reqwest::StatusCode::OK, "GET {path}");
+            next = response.headers().get("link").map(|link| {
+                let link = link.to_str().unwrap_or_default();
+                let target = link
+                    .strip_prefix('<')
+                    .and_then(|l| l.strip_suffix(">; rel=\"next\""));
+                target
+                    .unwrap_or_else(|| panic!("not a next link: {link}"))
+                    .to_owned()
+            });
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            let items = match field {
+                Some(field) => body[field].clone(),
+                None => body,
+            };
+            pages.push(items.as_array().cloned().unwrap_or_default());
+            assert!(pages.len() < 50, "the walk from {first} does not end");
+        }
+        pages
+    }
+
     async fn access_token(response: reqwest::Response, what: &str) -> String {
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();

@@ -521,6 +521,40 @@ async fn the_desk_finds_reassigns_and_supervisors_see_what_is_overdue() {
     let overdue = overdue.as_array().unwrap();
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0]["tracking_number"], number);
+    // Page by page, most overdue first.
+    let later = json_ok(
+        platform
+            .post_json(
+                "/api/v1/complaints",
+                &pothole(near(0.5, 0.5), "Place des Prêcheurs"),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["tracking_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sqlx::query(
+        "UPDATE complaints SET due_at = now() - interval '1 hour' WHERE tracking_number = $1",
+    )
+    .bind(&later)
+    .execute(&platform.complaints_db)
+    .await
+    .unwrap();
+    let pages = platform
+        .walk(
+            &supervisor,
+            "/api/v1/agent/complaints/overdue?limit=1",
+            None,
+        )
+        .await;
+    let walked: Vec<&str> = pages
+        .iter()
+        .flatten()
+        .map(|d| d["tracking_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(walked, [number.as_str(), later.as_str()]);
     assert_eq!(
         platform
             .get_as(&counter_agent, "/api/v1/agent/complaints/overdue")
@@ -535,7 +569,8 @@ async fn the_desk_finds_reassigns_and_supervisors_see_what_is_overdue() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(everything.as_array().unwrap().len(), 2);
+    // The complaint filed above for the overdue pages included.
+    assert_eq!(everything.as_array().unwrap().len(), 3);
 
     // Administrators edit the catalogue: a deactivated category is offered to nobody.
     let admin = platform.admin().await;

@@ -269,6 +269,32 @@ async fn file_as(platform: &Platform, token: Option<&str>, number: &str) -> Stri
 }
 
 #[tokio::test]
+async fn the_police_work_list_comes_page_by_page_most_urgent_first() {
+    let platform = Platform::start("rapo_pages").await.unwrap();
+    let police = platform.agent("yanis", &["POLICE_MUN"]).await;
+    let mut csv = vec![HEADER.to_owned()];
+    for n in 1..=3 {
+        csv.push(csv_line(&notice(n), "AB-123-CD", today(), "Cours Mirabeau"));
+    }
+    let (status, _) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut filed = Vec::new();
+    for n in 1..=3 {
+        filed.push(file_as(&platform, None, &notice(n)).await);
+    }
+    let pages = platform
+        .walk(&police, "/api/v1/rapo/disputes?limit=1", None)
+        .await;
+    let walked: Vec<&str> = pages
+        .iter()
+        .flatten()
+        .map(|d| d["tracking_number"].as_str().unwrap())
+        .collect();
+    // Filed one after the other, their deadlines come in the same order.
+    assert_eq!(walked, filed);
+}
+
+#[tokio::test]
 async fn full_partial_and_rejected_decisions_reach_the_resident_by_account_and_by_number() {
     let platform = Platform::start("rapo_decisions").await.unwrap();
     let police = platform.agent("ines", &["POLICE_MUN"]).await;

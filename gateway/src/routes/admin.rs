@@ -5,8 +5,9 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{StatusCode, Uri},
 };
+use guichet_kit::grpc::{datetime, timestamp};
 use guichet_proto::identity::v1 as pb;
 
 use super::dto::Created;
@@ -17,6 +18,7 @@ use super::identity_dto::{
 use crate::{
     auth::Admin,
     error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{self, Cursor, Page},
     state::AppState,
 };
 
@@ -404,12 +406,17 @@ pub async fn revoke_device(
 pub async fn audit(
     admin: Admin,
     State(state): State<AppState>,
+    uri: Uri,
     ApiQuery(query): ApiQuery<AuditQuery>,
-) -> Result<Json<AuditLog>, ApiError> {
+) -> Result<Page<AuditLog>, ApiError> {
+    let after = Cursor::parse(&query.cursor)?;
+    let size = page::size(query.limit, 100, 1000);
     let request = pb::ListAuditRequest {
         actor_id: query.actor_id,
         subject: query.subject,
-        limit: query.limit,
+        limit: size,
+        before_at: after.as_ref().map(|c| timestamp(c.at)),
+        before_id: after.map(|c| c.key).unwrap_or_default(),
     };
     let entries = state
         .audit
@@ -419,7 +426,17 @@ pub async fn audit(
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner()
         .entries;
-    Ok(Json(AuditLog {
-        entries: entries.into_iter().map(AuditEntry::from).collect(),
-    }))
+    let next = page::next_after(&entries, size, |last| {
+        Some(Cursor {
+            at: datetime(last.at.as_ref()?)?,
+            key: last.id.clone(),
+        })
+    });
+    Ok(Page {
+        items: AuditLog {
+            entries: entries.into_iter().map(AuditEntry::from).collect(),
+        },
+        next,
+        uri,
+    })
 }

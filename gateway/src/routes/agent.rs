@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use axum::{
     Json,
     extract::{ConnectInfo, State},
+    http::Uri,
 };
+use guichet_kit::grpc::{datetime, timestamp};
 use guichet_proto::{identity::v1 as pb, notifications::v1::ListFeedRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,6 +21,7 @@ use super::{
 use crate::{
     auth::{Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{self, Cursor, Page},
     state::AppState,
 };
 
@@ -34,6 +37,8 @@ pub struct FeedQuery {
     pub tab: String,
     /// Only the items not marked read.
     pub unread: bool,
+    /// Where the page starts: from the previous page's `Link` header.
+    pub cursor: String,
 }
 
 /// Recent feed items of the given departments, with the agent's read marks.
@@ -53,8 +58,11 @@ pub struct FeedQuery {
 pub async fn feed(
     agent: Agent,
     State(state): State<AppState>,
+    uri: Uri,
     ApiQuery(query): ApiQuery<FeedQuery>,
-) -> Result<Json<Feed>, ApiError> {
+) -> Result<Page<Feed>, ApiError> {
+    let after = Cursor::parse(&query.cursor)?;
+    let size = page::size(query.limit, 50, 500);
     let departments = query
         .department
         .split(',')
@@ -64,9 +72,12 @@ pub async fn feed(
         .collect();
     let request = ListFeedRequest {
         departments,
-        limit: query.limit,
+        limit: size,
         tab: query.tab,
         unread_only: query.unread,
+        before_at: after.as_ref().map(|c| timestamp(c.at)),
+        // A key that is no position resumes nowhere.
+        before_seq: after.map_or(0, |c| c.key.parse().unwrap_or(0)),
     };
     let items = state
         .feed
@@ -76,9 +87,19 @@ pub async fn feed(
         .map_err(|s| ApiError::from_status(s, "not_found"))?
         .into_inner()
         .items;
-    Ok(Json(Feed {
-        items: items.into_iter().map(FeedItem::from).collect(),
-    }))
+    let next = page::next_after(&items, size, |last| {
+        Some(Cursor {
+            at: datetime(last.at.as_ref()?)?,
+            key: last.seq.to_string(),
+        })
+    });
+    Ok(Page {
+        items: Feed {
+            items: items.into_iter().map(FeedItem::from).collect(),
+        },
+        next,
+        uri,
+    })
 }
 
 /// Opens an agent's session with their own login. On a counter or phone-desk

@@ -7,12 +7,15 @@ use axum::{
     Json,
     body::Bytes,
     extract::{DefaultBodyLimit, Multipart, Path, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
-use guichet_kit::{Owner, TrackingNumber, grpc::datetime};
+use guichet_kit::{
+    Owner, TrackingNumber,
+    grpc::{datetime, timestamp},
+};
 use guichet_proto::{
     complaints::v1::{self as pb, FileComplaintRequest, ListCategoriesRequest},
     demand::v1::{Channel, SearchDemandsRequest},
@@ -28,6 +31,7 @@ use super::dto::{Category, Created, Demand, NewComplaint, PhotoUpload};
 use crate::{
     auth::{Admin, Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{self, Cursor, Page},
     state::AppState,
     upload,
 };
@@ -829,7 +833,10 @@ pub async fn merge(
 pub struct OverdueQuery {
     /// One department; every department the supervisor sees when absent.
     pub department: String,
+    /// At most (default 50, at most 200).
     pub limit: u32,
+    /// Where the page starts: from the previous page's `Link` header.
+    pub cursor: String,
 }
 
 /// Supervisors: open complaints past their service-level date, most overdue first. MRU
@@ -848,19 +855,34 @@ pub struct OverdueQuery {
 pub async fn overdue(
     agent: Agent,
     State(state): State<AppState>,
+    uri: Uri,
     ApiQuery(query): ApiQuery<OverdueQuery>,
-) -> Result<Json<Vec<Demand>>, ApiError> {
+) -> Result<Page<Vec<Demand>>, ApiError> {
+    let after = Cursor::parse(&query.cursor)?;
+    let size = page::size(query.limit, 50, 200);
     let listed = state
         .complaints
         .clone()
         .list_overdue(agent.bearer().request(pb::ListOverdueRequest {
             department: query.department,
-            limit: query.limit,
+            limit: size,
+            after_due_at: after.as_ref().map(|c| timestamp(c.at)),
+            after_number: after.map(|c| c.key).unwrap_or_default(),
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
-    Ok(Json(listed.demands.into_iter().map(Demand::from).collect()))
+    let next = page::next_after(&listed.demands, size, |last| {
+        Some(Cursor {
+            at: datetime(last.due_at.as_ref()?)?,
+            key: last.tracking_number.clone(),
+        })
+    });
+    Ok(Page {
+        items: listed.demands.into_iter().map(Demand::from).collect(),
+        next,
+        uri,
+    })
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

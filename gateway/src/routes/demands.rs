@@ -5,12 +5,17 @@ use std::future::Future;
 use axum::{
     Json,
     extract::{Path, State},
+    http::Uri,
 };
-use guichet_kit::{Owner, TrackingNumber, demand::access::list_limit, grpc::TracedChannel};
+use guichet_kit::{
+    Owner, TrackingNumber,
+    demand::access::list_limit,
+    grpc::{TracedChannel, datetime, timestamp},
+};
 use guichet_proto::{
     demand::v1::{
-        ChangeStatusRequest, GetDemandRequest, ListDemandsRequest, ListDemandsResponse,
-        PostMessageRequest, demands_client::DemandsClient,
+        self as demand_pb, ChangeStatusRequest, GetDemandRequest, ListDemandsRequest,
+        ListDemandsResponse, PostMessageRequest, demands_client::DemandsClient,
     },
     names,
 };
@@ -21,6 +26,7 @@ use super::dto::Demand;
 use crate::{
     auth::{Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{Cursor, Page},
     state::AppState,
 };
 
@@ -129,8 +135,43 @@ pub async fn dossier(
 /// Every silo that owns demands.
 pub(super) const OWNERS: [Owner; 3] = [Owner::Teleservices, Owner::Complaints, Owner::Rapo];
 
-/// Asks every silo the same `Demands` question and merges the answers, newest first,
-/// `limit` at most (as `kit::demand::access::list_limit` reads it).
+/// Asks every silo the same `Demands` question and merges the answers newest first
+/// (then by number, as the silos sort), `limit` at most (as
+/// `kit::demand::access::list_limit` reads it); says too whether a silo may hold more.
+async fn merged<F, Fut>(
+    state: &AppState,
+    limit: u32,
+    ask: F,
+) -> Result<(Vec<demand_pb::Demand>, bool), ApiError>
+where
+    F: Fn(DemandsClient<TracedChannel>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<ListDemandsResponse>, tonic::Status>>,
+{
+    let limit = usize::try_from(list_limit(limit)).unwrap_or(usize::MAX);
+    let (mut demands, mut more) = (Vec::new(), false);
+    for owner in OWNERS {
+        let answer = ask(state.demands_for(owner))
+            .await
+            .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
+            .into_inner()
+            .demands;
+        more |= answer.len() >= limit;
+        demands.extend(answer);
+    }
+    demands.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
+    more |= demands.len() > limit;
+    demands.truncate(limit);
+    Ok((demands, more))
+}
+
+fn sort_key(demand: &demand_pb::Demand) -> (Option<(i64, i32)>, &str) {
+    (
+        demand.created_at.map(|t| (t.seconds, t.nanos)),
+        demand.tracking_number.as_str(),
+    )
+}
+
+/// [`merged`], as the API shows demands.
 pub(super) async fn from_every_silo<F, Fut>(
     state: &AppState,
     limit: u32,
@@ -140,16 +181,41 @@ where
     F: Fn(DemandsClient<TracedChannel>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<ListDemandsResponse>, tonic::Status>>,
 {
-    let mut demands = Vec::new();
-    for owner in OWNERS {
-        let answer = ask(state.demands_for(owner))
-            .await
-            .map_err(|s| ApiError::from_status(s, "demand_not_found"))?;
-        demands.extend(answer.into_inner().demands);
-    }
-    demands.sort_by_key(|d| std::cmp::Reverse(d.created_at.map(|t| (t.seconds, t.nanos))));
-    demands.truncate(usize::try_from(list_limit(limit)).unwrap_or(usize::MAX));
+    let (demands, _) = merged(state, limit, ask).await?;
     Ok(demands.into_iter().map(Demand::from).collect())
+}
+
+/// One page of a list of every silo's demands (`list` selects whose), newest first,
+/// from the query's cursor on.
+pub(super) async fn page_of_every_silo(
+    state: &AppState,
+    bearer: &Bearer,
+    uri: Uri,
+    list: ListDemandsRequest,
+    cursor: &str,
+) -> Result<Page<Vec<Demand>>, ApiError> {
+    let after = Cursor::parse(cursor)?;
+    let request = ListDemandsRequest {
+        before_created_at: after.as_ref().map(|c| timestamp(c.at)),
+        before_number: after.map(|c| c.key).unwrap_or_default(),
+        ..list
+    };
+    let (demands, more) = merged(state, request.limit, |mut silo| {
+        let request = bearer.request(request.clone());
+        async move { silo.list_demands(request).await }
+    })
+    .await?;
+    let next = demands.last().filter(|_| more).and_then(|last| {
+        Some(Cursor {
+            at: datetime(last.created_at.as_ref()?)?,
+            key: last.tracking_number.clone(),
+        })
+    });
+    Ok(Page {
+        items: demands.into_iter().map(Demand::from).collect(),
+        next,
+        uri,
+    })
 }
 
 /// A tracking number as typed (case, dashes and look-alikes forgiven), or 400 naming
@@ -289,10 +355,12 @@ pub struct DepartmentQuery {
     pub department: String,
     /// At most this many (50 unless asked, 200 at most).
     pub limit: u32,
+    /// Where the page starts: from the previous page's `Link` header.
+    pub cursor: String,
 }
 
 /// A department's demands of every kind (teleservices, complaints, RAPO), newest
-/// first.
+/// first, a page at a time.
 #[utoipa::path(
     get,
     path = "/api/v1/agent/demands",
@@ -309,16 +377,13 @@ pub struct DepartmentQuery {
 pub async fn agent_list(
     agent: Agent,
     State(state): State<AppState>,
+    uri: Uri,
     ApiQuery(query): ApiQuery<DepartmentQuery>,
-) -> Result<Json<Vec<Demand>>, ApiError> {
-    let demands = from_every_silo(&state, query.limit, |mut silo| {
-        let request = agent.bearer().request(ListDemandsRequest {
-            resident_id: String::new(),
-            department: query.department.clone(),
-            limit: query.limit,
-        });
-        async move { silo.list_demands(request).await }
-    })
-    .await?;
-    Ok(Json(demands))
+) -> Result<Page<Vec<Demand>>, ApiError> {
+    let list = ListDemandsRequest {
+        department: query.department,
+        limit: query.limit,
+        ..ListDemandsRequest::default()
+    };
+    page_of_every_silo(&state, agent.bearer(), uri, list, &query.cursor).await
 }

@@ -447,8 +447,10 @@ pub struct AuditQuery {
     pub actor_id: String,
     /// Only what touched this tracking number or account id.
     pub subject: String,
-    /// Entries to return, newest first.
+    /// Entries to return, newest first (100 unless asked, 1,000 at most).
     pub limit: u32,
+    /// Where the page starts: from the previous page's `Link` header.
+    pub cursor: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

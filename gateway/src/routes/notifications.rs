@@ -5,10 +5,13 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{StatusCode, Uri},
 };
 use chrono::{DateTime, Utc};
-use guichet_kit::{demand::is_final, grpc::datetime};
+use guichet_kit::{
+    demand::is_final,
+    grpc::{datetime, timestamp},
+};
 use guichet_proto::{demand::v1::GetDemandRequest, names, notifications::v1 as pb};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,6 +20,7 @@ use super::{demands::parse_number, dto::Created};
 use crate::{
     auth::{Admin, Agent, Bearer, SignedIn},
     error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{self, Cursor, Page},
     state::AppState,
 };
 
@@ -323,6 +327,8 @@ pub struct InAppMessage {
 pub struct MessagesQuery {
     /// Newest first; 50 unless asked, 500 at most.
     pub limit: u32,
+    /// Where the page starts: from the previous page's `Link` header.
+    pub cursor: String,
 }
 
 /// The messages in the resident's space, newest first.
@@ -341,21 +347,33 @@ pub struct MessagesQuery {
 pub async fn messages(
     signed_in: SignedIn,
     State(state): State<AppState>,
+    uri: Uri,
     ApiQuery(query): ApiQuery<MessagesQuery>,
-) -> Result<Json<Vec<InAppMessage>>, ApiError> {
+) -> Result<Page<Vec<InAppMessage>>, ApiError> {
+    let after = Cursor::parse(&query.cursor)?;
+    let size = page::size(query.limit, 50, 500);
     let list = state
         .residents
         .clone()
-        .list_messages(
-            signed_in
-                .bearer()
-                .request(pb::ListMessagesRequest { limit: query.limit }),
-        )
+        .list_messages(signed_in.bearer().request(pb::ListMessagesRequest {
+            limit: size,
+            before_at: after.as_ref().map(|c| timestamp(c.at)),
+            before_id: after.map(|c| c.key).unwrap_or_default(),
+        }))
         .await
         .map_err(|s| ApiError::from_status(s, "account_not_found"))?
         .into_inner();
-    Ok(Json(
-        list.messages
+    let next = page::next_after(&list.messages, size, |last| {
+        Some(Cursor {
+            at: datetime(last.at.as_ref()?)?,
+            key: last.id.clone(),
+        })
+    });
+    Ok(Page {
+        next,
+        uri,
+        items: list
+            .messages
             .into_iter()
             .map(|m| InAppMessage {
                 at: m.at.as_ref().and_then(datetime),
@@ -366,7 +384,7 @@ pub async fn messages(
                 link: m.link,
             })
             .collect(),
-    ))
+    })
 }
 
 // ------------------------------------------------------------------ satisfaction

@@ -4,7 +4,7 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, Uri, header},
     response::IntoResponse,
 };
 use guichet_kit::{Owner, TrackingNumber};
@@ -16,19 +16,22 @@ use guichet_proto::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::demands::from_every_silo;
+use super::demands::page_of_every_silo;
 use super::dto::Demand;
 use crate::{
     auth::SignedIn,
-    error::{ApiError, ApiJson, Problem},
+    error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{Page, PageQuery},
     state::AppState,
 };
 
-/// The demands of the signed-in resident, whatever the silo, newest first.
+/// The demands of the signed-in resident, whatever the silo, newest first, a page at a
+/// time.
 #[utoipa::path(
     get,
     path = "/api/v1/me/demands",
     tag = "me",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<Demand>),
@@ -39,13 +42,14 @@ use crate::{
 pub async fn my_demands(
     signed_in: SignedIn,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Demand>>, ApiError> {
-    let demands = from_every_silo(&state, 0, |mut silo| {
-        let request = signed_in.bearer().request(ListDemandsRequest::default());
-        async move { silo.list_demands(request).await }
-    })
-    .await?;
-    Ok(Json(demands))
+    uri: Uri,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Page<Vec<Demand>>, ApiError> {
+    let list = ListDemandsRequest {
+        limit: query.limit,
+        ..ListDemandsRequest::default()
+    };
+    page_of_every_silo(&state, signed_in.bearer(), uri, list, &query.cursor).await
 }
 
 /// What proves a demand filed without an account is the caller's.

@@ -248,6 +248,24 @@ fn complete(path: &str, method: &Method, operation: &mut Operation) {
                     .build()
             });
     }
+    // Every list taking a cursor says where its next page is (`page::Page`).
+    let paged = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.name == "cursor" && p.parameter_in == ParameterIn::Query);
+    if let Some(RefOr::T(page)) = operation.responses.responses.get_mut("200")
+        && paged
+    {
+        page.headers.entry("Link".to_owned()).or_insert_with(|| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(
+                    "`<…&cursor=…>; rel=\"next\"`: the next page, while more may follow",
+                ))
+                .build()
+        });
+    }
     for parameter in operation.parameters.iter_mut().flatten() {
         if parameter.name == "tracking_number" {
             parameter.schema = Some(RefOr::Ref(Ref::from_schema_name(TRACKING_NUMBER)));

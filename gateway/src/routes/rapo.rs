@@ -7,7 +7,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{DefaultBodyLimit, FromRequest as _, Path, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use guichet_kit::{
     Owner,
     calendar::{paris_date, paris_offset_hours},
-    grpc::datetime,
+    grpc::{datetime, timestamp},
 };
 use guichet_proto::{
     names,
@@ -29,6 +29,7 @@ use super::{complaints::idempotency_key, demands::number_of, dto::Created};
 use crate::{
     auth::{Agent, Bearer},
     error::{ApiError, ApiJson, ApiQuery, Problem},
+    page::{self, Cursor, Page},
     state::AppState,
     upload,
 };
@@ -346,6 +347,8 @@ pub struct DisputeQuery {
     pub overdue: bool,
     /// At most (default 50, at most 200).
     pub limit: u32,
+    /// Where the page starts: from the previous page's `Link` header.
+    pub cursor: String,
 }
 
 // --- helpers -------------------------------------------------------------------------------
@@ -481,21 +484,34 @@ pub async fn file_dispute(
 pub async fn list_disputes(
     agent: Agent,
     State(state): State<AppState>,
+    uri: Uri,
     ApiQuery(query): ApiQuery<DisputeQuery>,
-) -> Result<Json<Vec<Dispute>>, ApiError> {
+) -> Result<Page<Vec<Dispute>>, ApiError> {
+    let after = Cursor::parse(&query.cursor)?;
+    let size = page::size(query.limit, 50, 200);
     let listed = state
         .disputes
         .clone()
         .list_disputes(agent.bearer().request(pb::ListDisputesRequest {
             overdue: query.overdue,
-            limit: query.limit,
+            limit: size,
+            after_due_at: after.as_ref().map(|c| timestamp(c.at)),
+            after_number: after.map(|c| c.key).unwrap_or_default(),
         }))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
-    Ok(Json(
-        listed.disputes.into_iter().map(Dispute::from).collect(),
-    ))
+    let next = page::next_after(&listed.disputes, size, |last| {
+        Some(Cursor {
+            at: datetime(last.due_at.as_ref()?)?,
+            key: last.tracking_number.clone(),
+        })
+    });
+    Ok(Page {
+        items: listed.disputes.into_iter().map(Dispute::from).collect(),
+        next,
+        uri,
+    })
 }
 
 /// A dispute with its FPS, pieces, deadlines, decision and next step, for its owner,

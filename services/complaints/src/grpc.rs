@@ -8,7 +8,7 @@ use guichet_kit::{
     bus,
     demand::{
         self as shared, Error,
-        access::{self, Access, ListScope},
+        access::{self, Access, After, ListScope},
         agent_author, business_of, check_status_change,
         events::{self as demand_events, Act},
         message::{self, Locked},
@@ -675,9 +675,16 @@ impl Demands for ComplaintsService {
         let everything = scope.department() == Some(domain::DESK)
             && caller.agent().is_some_and(domain::sees_every_complaint);
         let department = if everything { None } else { scope.department() };
-        let rows = store::list(&self.pool, department, scope.resident(), limit)
-            .await
-            .map_err(Error::from)?;
+        let after = After::of(&request);
+        let rows = store::list(
+            &self.pool,
+            department,
+            scope.resident(),
+            after.as_ref(),
+            limit,
+        )
+        .await
+        .map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {
             demands: rows.iter().map(|c| to_demand(c, &[])).collect(),
         }))

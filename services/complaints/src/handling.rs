@@ -7,7 +7,7 @@ use guichet_kit::{
     bus,
     demand::{
         self as shared, Error,
-        access::{self, Access},
+        access::{self, Access, After},
         agent_author, events as demand_events, parse_tracking, resident_author,
         search::{Search, searching_agent},
         timeline::{self, TimelineRow},
@@ -353,6 +353,7 @@ impl ComplaintsService {
             &agent_reach(agent),
             department,
             self.clock.now(),
+            After::at(request.after_due_at.as_ref(), &request.after_number).as_ref(),
             access::list_limit(request.limit),
         )
         .await?;

@@ -424,4 +424,3 @@ mod tests {
         assert!((geo::distance_m(43.53, 5.4478, lat, lon) - 30.0).abs() < 0.1);
     }
 }
-

@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use guichet_kit::demand::timeline::{self, TimelineRow};
+use guichet_kit::demand::{
+    access::After,
+    timeline::{self, TimelineRow},
+};
 
 use crate::domain::{Category, NewComplaint};
 
@@ -267,16 +270,21 @@ pub async fn list(
     pool: &PgPool,
     department: Option<&str>,
     resident_id: Option<&str>,
+    after: Option<&After>,
     limit: i64,
 ) -> anyhow::Result<Vec<ComplaintRow>> {
+    let (at, number) = After::binds(after);
     sqlx::query_as(concat!(
         select_complaint!(),
         "WHERE ($1::text IS NULL OR c.department = $1) AND ($2::text IS NULL OR c.resident_id = $2)
-         ORDER BY c.created_at DESC LIMIT $3"
+           AND ($4::timestamptz IS NULL OR (c.created_at, c.tracking_number) < ($4, $5))
+         ORDER BY c.created_at DESC, c.tracking_number DESC LIMIT $3"
     ))
     .bind(department)
     .bind(resident_id)
     .bind(limit)
+    .bind(at)
+    .bind(number)
     .fetch_all(pool)
     .await
     .context("listing complaints")
@@ -577,8 +585,10 @@ pub async fn overdue(
     reach: &Reach<'_>,
     department: Option<&str>,
     now: DateTime<Utc>,
+    after: Option<&After>,
     limit: i64,
 ) -> anyhow::Result<Vec<ComplaintRow>> {
+    let (after_due, after_number) = After::binds(after);
     sqlx::query_as(concat!(
         select_complaint!(),
         "WHERE",
@@ -586,7 +596,8 @@ pub async fn overdue(
         "AND c.due_at < $1
            AND ($2 OR c.department = ANY($3) OR ('complaint:' || c.category) = ANY($4))
            AND ($5::text IS NULL OR c.department = $5)
-         ORDER BY c.due_at LIMIT $6"
+           AND ($7::timestamptz IS NULL OR (c.due_at, c.tracking_number) > ($7, $8))
+         ORDER BY c.due_at, c.tracking_number LIMIT $6"
     ))
     .bind(now)
     .bind(reach.everything)
@@ -594,6 +605,8 @@ pub async fn overdue(
     .bind(reach.themes)
     .bind(department)
     .bind(limit)
+    .bind(after_due)
+    .bind(after_number)
     .fetch_all(pool)
     .await
     .context("listing overdue complaints")

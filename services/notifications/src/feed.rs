@@ -192,6 +192,7 @@ pub async fn list(
     scope: &Scope<'_>,
     tab: &str,
     unread_only: bool,
+    before: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> anyhow::Result<Vec<ItemRow>> {
     let sql = format!(
@@ -200,6 +201,7 @@ pub async fn list(
          WHERE (f.department = ANY($2) OR f.theme = ANY($3))
            AND ($4 = '' OR f.theme = $4 OR f.department = $4)
            AND NOT ($5 AND r.item_id IS NOT NULL)
+           AND ($7::timestamptz IS NULL OR (f.at, f.seq) < ($7, $8))
          ORDER BY f.at DESC, f.seq DESC LIMIT $6"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -209,6 +211,8 @@ pub async fn list(
         .bind(tab)
         .bind(unread_only)
         .bind(limit)
+        .bind(before.map(|(at, _)| at))
+        .bind(before.map_or(0, |(_, seq)| seq))
         .fetch_all(pool)
         .await
         .context("reading the feed")

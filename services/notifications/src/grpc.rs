@@ -127,11 +127,17 @@ impl Feed for Api {
             departments: &departments,
             themes: &themes,
         };
+        let before = request
+            .before_at
+            .as_ref()
+            .and_then(datetime)
+            .map(|at| (at, i64::try_from(request.before_seq).unwrap_or(i64::MAX)));
         let rows = feed::list(
             &self.pool,
             &scope,
             request.tab.trim(),
             request.unread_only,
+            before,
             i64::from(limit),
         )
         .await
@@ -465,10 +471,14 @@ impl Residents for Api {
         request: Request<pb::ListMessagesRequest>,
     ) -> Result<Response<pb::ListMessagesResponse>, Status> {
         let (account, _) = self.resident(&request).await?;
-        let limit = match request.into_inner().limit {
+        let request = request.into_inner();
+        let limit = match request.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
         };
+        let before_at = request.before_at.as_ref().and_then(datetime);
+        // A cursor names a message this list gave; another key resumes nowhere.
+        let before_id = Uuid::parse_str(&request.before_id).unwrap_or(Uuid::nil());
         let rows: Vec<(
             Uuid,
             String,
@@ -478,10 +488,13 @@ impl Residents for Api {
             chrono::DateTime<chrono::Utc>,
         )> = sqlx::query_as(
             "SELECT id, tracking_number, subject, body, link, at FROM messages
-                 WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                 WHERE account_id = $1 AND ($3::timestamptz IS NULL OR (at, id) < ($3, $4))
+                 ORDER BY at DESC, id DESC LIMIT $2",
         )
         .bind(&account)
         .bind(i64::from(limit))
+        .bind(before_at)
+        .bind(before_id)
         .fetch_all(&self.pool)
         .await
         .map_err(|e| internal(&e.into()))?;

@@ -7,7 +7,7 @@ use guichet_kit::{
     bus,
     demand::{
         self as shared, Error,
-        access::{self, Access, ListScope},
+        access::{self, Access, After, ListScope},
         agent_author, check_status_change, contact_matches,
         events::{self as demand_events, Act},
         message::{self, Locked},
@@ -720,6 +720,7 @@ impl Rapo for RapoService {
             &self.pool,
             request.overdue,
             now,
+            After::at(request.after_due_at.as_ref(), &request.after_number).as_ref(),
             access::list_limit(request.limit),
         )
         .await
@@ -809,9 +810,16 @@ impl Demands for RapoService {
         let request = request.into_inner();
         let scope = ListScope::for_caller(&caller, &request.department)?;
         let limit = access::list_limit(request.limit);
-        let rows = store::list(&self.pool, scope.department(), scope.resident(), limit)
-            .await
-            .map_err(Error::from)?;
+        let after = After::of(&request);
+        let rows = store::list(
+            &self.pool,
+            scope.department(),
+            scope.resident(),
+            after.as_ref(),
+            limit,
+        )
+        .await
+        .map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {
             demands: rows.iter().map(|r| to_demand(r, &[])).collect(),
         }))

@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use guichet_kit::demand::timeline::{self, TimelineRow};
+use guichet_kit::demand::{
+    access::After,
+    timeline::{self, TimelineRow},
+};
 
 use crate::domain::{
     filing::{NewDispute, NewPiece, RegisteredNotice},
@@ -394,24 +397,33 @@ pub async fn work_list(
     pool: &PgPool,
     overdue: bool,
     now: DateTime<Utc>,
+    after: Option<&After>,
     limit: i64,
 ) -> anyhow::Result<Vec<DisputeRow>> {
+    let (after_due, after_number) = After::binds(after);
     let rows = if overdue {
         sqlx::query_as(concat!(
             select_dispute!(),
-            "WHERE (d.decision IS NULL AND d.due_at <= $1) OR d.decision = 'rejet_implicite'
-             ORDER BY d.due_at LIMIT $2"
+            "WHERE ((d.decision IS NULL AND d.due_at <= $1) OR d.decision = 'rejet_implicite')
+               AND ($3::timestamptz IS NULL OR (d.due_at, d.tracking_number) > ($3, $4))
+             ORDER BY d.due_at, d.tracking_number LIMIT $2"
         ))
         .bind(now)
         .bind(limit)
+        .bind(after_due)
+        .bind(after_number)
         .fetch_all(pool)
         .await
     } else {
         sqlx::query_as(concat!(
             select_dispute!(),
-            "WHERE d.decision IS NULL ORDER BY d.due_at LIMIT $1"
+            "WHERE d.decision IS NULL
+               AND ($2::timestamptz IS NULL OR (d.due_at, d.tracking_number) > ($2, $3))
+             ORDER BY d.due_at, d.tracking_number LIMIT $1"
         ))
         .bind(limit)
+        .bind(after_due)
+        .bind(after_number)
         .fetch_all(pool)
         .await
     };
@@ -423,16 +435,21 @@ pub async fn list(
     pool: &PgPool,
     department: Option<&str>,
     resident_id: Option<&str>,
+    after: Option<&After>,
     limit: i64,
 ) -> anyhow::Result<Vec<DisputeRow>> {
+    let (at, number) = After::binds(after);
     sqlx::query_as(concat!(
         select_dispute!(),
         "WHERE ($1::text IS NULL OR d.department = $1) AND ($2::text IS NULL OR d.resident_id = $2)
-         ORDER BY d.received_at DESC LIMIT $3"
+           AND ($4::timestamptz IS NULL OR (d.received_at, d.tracking_number) < ($4, $5))
+         ORDER BY d.received_at DESC, d.tracking_number DESC LIMIT $3"
     ))
     .bind(department)
     .bind(resident_id)
     .bind(limit)
+    .bind(at)
+    .bind(number)
     .fetch_all(pool)
     .await
     .context("listing disputes")

@@ -279,7 +279,7 @@ async fn an_undecided_dispute_is_rejected_implicitly_once_the_month_has_passed_a
         .list_disputes(with_bearer(
             tonic::Request::new(ListDisputesRequest {
                 overdue: true,
-                limit: 0,
+                ..ListDisputesRequest::default()
             }),
             Some(&service.police),
         ))

@@ -235,10 +235,7 @@ impl Demands for Service {
         let caller = self.caller(request.metadata()).await?;
         let asked = request.get_ref();
         Ok(Response::new(ListDemandsResponse {
-            demands: self
-                .inner
-                .list_demands(&caller, &asked.department, asked.limit)
-                .await?,
+            demands: self.inner.list_demands(&caller, asked).await?,
         }))
     }
 

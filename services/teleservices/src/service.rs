@@ -25,7 +25,7 @@ use guichet_kit::{
 use guichet_proto::{
     demand::v1::{
         Business, ChangeStatusRequest, Channel, ClaimDemandRequest, Contact, Demand, DemandKind,
-        Dossier, Piece, PostMessageRequest, SearchDemandsRequest, Status,
+        Dossier, ListDemandsRequest, Piece, PostMessageRequest, SearchDemandsRequest, Status,
     },
     identity::v1::accounts_client::AccountsClient,
     names,
@@ -891,15 +891,16 @@ impl Teleservices {
     pub async fn list_demands(
         &self,
         caller: &Caller,
-        department: &str,
-        limit: u32,
+        request: &ListDemandsRequest,
     ) -> Result<Vec<Demand>, Error> {
-        let scope = ListScope::for_caller(caller, department)?;
+        let scope = ListScope::for_caller(caller, &request.department)?;
+        let after = access::After::of(request);
         let rows = store::demands(
             &self.pool,
             scope.department(),
             scope.resident(),
-            access::list_limit(limit),
+            after.as_ref(),
+            access::list_limit(request.limit),
         )
         .await?;
         Ok(rows.iter().map(|d| to_demand(d, &[])).collect())

@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use guichet_kit::demand::access::After;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, types::Json};
 use uuid::Uuid;
@@ -499,16 +500,21 @@ pub async fn demands(
     pool: &PgPool,
     department: Option<&str>,
     resident: Option<&str>,
+    after: Option<&After>,
     limit: i64,
 ) -> anyhow::Result<Vec<DemandRow>> {
+    let (at, number) = After::binds(after);
     sqlx::query_as(concat!(
         select_demand!(),
         "WHERE ($1::text IS NULL OR d.department = $1) AND ($2::text IS NULL OR d.resident_id = $2)
-         ORDER BY d.created_at DESC LIMIT $3"
+           AND ($4::timestamptz IS NULL OR (d.created_at, d.tracking_number) < ($4, $5))
+         ORDER BY d.created_at DESC, d.tracking_number DESC LIMIT $3"
     ))
     .bind(department)
     .bind(resident)
     .bind(limit)
+    .bind(at)
+    .bind(number)
     .fetch_all(pool)
     .await
     .context("listing demands")

@@ -1,7 +1,7 @@
 //! The audit log, for administrators: who read or changed whose data, when, how.
 
 use chrono::{DateTime, Utc};
-use guichet_kit::grpc::timestamp;
+use guichet_kit::grpc::{datetime, timestamp};
 use guichet_proto::identity::v1::{
     AuditEntry, ListAuditRequest, ListAuditResponse, audit_server::Audit,
 };
@@ -42,11 +42,15 @@ impl Audit for AuditService {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, at, actor_id, actor_name, channel, action, subject, service, detail FROM audit_log
              WHERE ($1 = '' OR actor_id = $1) AND ($2 = '' OR subject = $2)
+               AND ($4::timestamptz IS NULL OR (at, id) < ($4, $5))
              ORDER BY at DESC, id DESC LIMIT $3",
         )
         .bind(&request.actor_id)
         .bind(&request.subject)
         .bind(limit)
+        .bind(request.before_at.as_ref().and_then(datetime))
+        // A cursor names an entry this list gave; another key resumes nowhere.
+        .bind(Uuid::parse_str(&request.before_id).unwrap_or(Uuid::nil()))
         .fetch_all(&core.pool)
         .await
         .map_err(Error::from)?;

@@ -118,6 +118,38 @@ impl ListScope {
     }
 }
 
+/// Where a list of demands resumes: after the demand whose sort time is `at` with the
+/// tracking number `number` (lists sort by a time, then number — filing time
+/// descending for the newest-first lists, due date ascending for work lists; numbers
+/// are unique across silos, so pages merge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub number: String,
+}
+
+impl After {
+    /// The request's resume point, if it gives one.
+    pub fn of(request: &guichet_proto::demand::v1::ListDemandsRequest) -> Option<Self> {
+        Self::at(request.before_created_at.as_ref(), &request.before_number)
+    }
+
+    /// A resume point from its two protobuf fields, if the time is given.
+    pub fn at(at: Option<&prost_types::Timestamp>, number: &str) -> Option<Self> {
+        Some(Self {
+            at: crate::grpc::datetime(at?)?,
+            number: number.to_owned(),
+        })
+    }
+
+    /// The two values the lists' keyset condition binds:
+    /// `($n::timestamptz IS NULL OR (created_at, tracking_number) < ($n, $n+1))`
+    /// (`>` for an ascending list).
+    pub fn binds(page: Option<&Self>) -> (Option<chrono::DateTime<chrono::Utc>>, &str) {
+        page.map_or((None, ""), |p| (Some(p.at), p.number.as_str()))
+    }
+}
+
 /// How many demands a list returns: 50 unless asked, never more than 200.
 pub fn list_limit(asked: u32) -> i64 {
     match asked {
