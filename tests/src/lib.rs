@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod fleet;
+pub mod multipart;
 pub mod outbox;
 
 use guichet_gateway::{Limits, ServiceUrls};

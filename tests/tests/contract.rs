@@ -11,7 +11,11 @@
 use std::{path::PathBuf, process::Stdio};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use guichet_tests::{Platform, pothole};
+use guichet_tests::{
+    Platform,
+    multipart::{file, text},
+    pothole,
+};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -145,39 +149,6 @@ async fn every_upload_documents_the_key_that_carries_its_bytes() {
 
 // --- bad input ---------------------------------------------------------------------------
 
-const BOUNDARY: &str = "guichet-contract-boundary-Qx81Lz";
-
-/// Posts a `multipart/form-data` body of one part: its name, file name, type and bytes.
-async fn post_form(
-    platform: &Platform,
-    token: Option<&str>,
-    path: &str,
-    (name, filename, content_type, bytes): (&str, Option<&str>, &str, &[u8]),
-) -> reqwest::Response {
-    let filename = filename
-        .map(|f| format!("; filename=\"{f}\""))
-        .unwrap_or_default();
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\
-         Content-Type: {content_type}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    let mut request = platform
-        .http
-        .post(platform.url(path))
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
-}
-
 /// Checks a `status` problem document with `code`, naming `field` when given.
 async fn problem(response: reqwest::Response, status: StatusCode, code: &str, field: Option<&str>) {
     assert_eq!(response.status(), status);
@@ -257,13 +228,13 @@ async fn a_nul_character_anywhere_is_refused_with_422_naming_the_field() {
 
     // A text part of a form.
     let complaint = json!({"category": "NID_DE_POULE", "description": "Trou\u{0}"}).to_string();
-    let response = post_form(
-        &platform,
-        None,
-        "/api/v1/complaints",
-        ("complaint", None, "application/json", complaint.as_bytes()),
-    )
-    .await;
+    let response = platform
+        .post_form(
+            None,
+            "/api/v1/complaints",
+            &[text("complaint", "application/json", complaint.as_bytes())],
+        )
+        .await;
     invalid_character(response, "description").await;
 
     assert_eq!(
@@ -405,13 +376,13 @@ async fn a_file_past_its_limit_and_a_body_past_its_route_s_limit_answer_413() {
         )
         .await;
     too_large(response).await;
-    let response = post_form(
-        &platform,
-        Some(&resident),
-        &uploads,
-        ("file", Some("gros.pdf"), "application/pdf", &over),
-    )
-    .await;
+    let response = platform
+        .post_form(
+            Some(&resident),
+            &uploads,
+            &[file("file", "gros.pdf", &over)],
+        )
+        .await;
     too_large(response).await;
 
     // Exactly at the limit: kept.

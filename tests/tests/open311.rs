@@ -11,7 +11,10 @@
 
 use chrono::{Datelike as _, Days, Utc};
 use guichet_kit::calendar::paris_date;
-use guichet_tests::Platform;
+use guichet_tests::{
+    Platform,
+    multipart::{self, Part},
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -676,6 +679,56 @@ async fn discovery_is_served_as_exactly_the_media_types_it_lists() {
 }
 
 #[tokio::test]
+async fn a_client_files_with_a_photo_as_a_multipart_form() {
+    let platform = Platform::start("o311_media").await.unwrap();
+    let key = api_key(&platform).await;
+    let photo = guichet_kit::testing::photos::jpeg_with_gps();
+
+    // As the `three` client sends a request with `media`: every parameter a text part.
+    let mut parts: Vec<Part<'_>> = POTHOLE
+        .iter()
+        .map(|(name, value)| multipart::text(name, "text/plain", value.as_bytes()))
+        .collect();
+    parts.push(multipart::text("api_key", "text/plain", key.as_bytes()));
+    parts.push(multipart::file("media", "trou.jpg", &photo));
+    let response = platform
+        .post_form(None, "/open311/v2/requests.json", &parts)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let created: Value = response.json().await.unwrap();
+    let notice = created[0]["service_notice"].as_str().unwrap();
+    let number = notice.rsplit(' ').next().unwrap();
+    let roads = platform.agent("odile", &["VOIRIE"]).await;
+    let photos: Value = platform
+        .get_as(&roads, &format!("/api/v1/demands/{number}/photos"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(photos.as_array().unwrap().len(), 1, "{photos}");
+    assert_eq!(photos[0]["mime_type"], "image/jpeg");
+
+    // A file that is no photo is an Open311 error, and files nothing.
+    let mut parts: Vec<Part<'_>> = POTHOLE
+        .iter()
+        .map(|(name, value)| multipart::text(name, "text/plain", value.as_bytes()))
+        .collect();
+    parts.push(multipart::text("api_key", "text/plain", key.as_bytes()));
+    parts.push(multipart::file("media", "trou.pdf", b"%PDF-1.7\n%%EOF\n"));
+    let response = platform
+        .post_form(None, "/open311/v2/requests.xml", &parts)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/xml; charset=utf-8"
+    );
+    let xml = response.text().await.unwrap();
+    assert!(text(&xml, "description").contains("JPEG"), "{xml}");
+    assert_eq!(platform.complaints_rows("complaints").await, 1);
+}
+
+#[tokio::test]
 async fn a_client_may_send_its_api_key_in_the_query_string() {
     let platform = Platform::start("o311_query_key").await.unwrap();
     let key = api_key(&platform).await;
@@ -960,8 +1013,9 @@ async fn every_error_under_open311_v2_is_an_open311_error() {
         StatusCode::BAD_REQUEST,
         true,
     );
+    // Past the route's limit: one 5 MiB photo with its form (6 MiB).
     let mut large = b"description=".to_vec();
-    large.resize(3 * 1024 * 1024, b'a');
+    large.resize(7 * 1024 * 1024, b'a');
     let (status, content_type, body, _) = send(
         &platform,
         Method::POST,

@@ -9,7 +9,10 @@
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use guichet_kit::{testing::photos, upload};
-use guichet_tests::Platform;
+use guichet_tests::{
+    Platform,
+    multipart::{file, text},
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -26,77 +29,6 @@ fn pothole() -> Value {
         "location": {"latitude": 43.5262, "longitude": 5.4466,
                      "address": "Avenue Victor Hugo, 13100 Aix-en-Provence"}
     })
-}
-
-/// One part of a form: its name, and for a file its name and type.
-struct Part<'a> {
-    name: &'a str,
-    filename: Option<&'a str>,
-    content_type: &'a str,
-    body: &'a [u8],
-}
-
-fn file<'a>(name: &'a str, filename: &'a str, body: &'a [u8]) -> Part<'a> {
-    Part {
-        name,
-        filename: Some(filename),
-        content_type: "application/octet-stream",
-        body,
-    }
-}
-
-fn text<'a>(name: &'a str, content_type: &'a str, body: &'a [u8]) -> Part<'a> {
-    Part {
-        name,
-        filename: None,
-        content_type,
-        body,
-    }
-}
-
-const BOUNDARY: &str = "guichet-test-boundary-7MA4YWxkTrZu0gW";
-
-/// A `multipart/form-data` body, as a browser writes it.
-fn form(parts: &[Part<'_>]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for part in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        let disposition = match part.filename {
-            Some(filename) => format!("form-data; name=\"{}\"; filename=\"{filename}\"", part.name),
-            None => format!("form-data; name=\"{}\"", part.name),
-        };
-        body.extend_from_slice(
-            format!(
-                "Content-Disposition: {disposition}\r\nContent-Type: {}\r\n\r\n",
-                part.content_type
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(part.body);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-async fn post_form(
-    platform: &Platform,
-    token: Option<&str>,
-    path: &str,
-    parts: &[Part<'_>],
-) -> reqwest::Response {
-    let mut request = platform
-        .http
-        .post(platform.url(path))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(form(parts));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -193,17 +125,17 @@ async fn a_complaint_is_filed_and_followed_with_photos_sent_as_a_form() {
     let platform = Platform::start("uploads_form").await.unwrap();
     let photo = photos::jpeg_with_gps();
     let complaint = pothole().to_string();
-    let response = post_form(
-        &platform,
-        None,
-        "/api/v1/complaints",
-        &[
-            text("complaint", "application/json", complaint.as_bytes()),
-            file("photos", "trou.jpg", &photo),
-            file("photos", "trou-de-pres.jpg", &photo),
-        ],
-    )
-    .await;
+    let response = platform
+        .post_form(
+            None,
+            "/api/v1/complaints",
+            &[
+                text("complaint", "application/json", complaint.as_bytes()),
+                file("photos", "trou.jpg", &photo),
+                file("photos", "trou-de-pres.jpg", &photo),
+            ],
+        )
+        .await;
     let (status, filed) = json_of(response).await;
     assert_eq!(status, StatusCode::CREATED, "{filed}");
     let number = filed["tracking_number"].as_str().unwrap().to_owned();
@@ -217,13 +149,13 @@ async fn a_complaint_is_filed_and_followed_with_photos_sent_as_a_form() {
 
     // A photo added later, as a form too.
     let (status, listed) = json_of(
-        post_form(
-            &platform,
-            None,
-            &format!("/api/v1/demands/{number}/photos"),
-            &[file("photo", "trou-3.jpg", &photo)],
-        )
-        .await,
+        platform
+            .post_form(
+                None,
+                &format!("/api/v1/demands/{number}/photos"),
+                &[file("photo", "trou-3.jpg", &photo)],
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{listed}");
@@ -241,13 +173,9 @@ async fn a_form_part_is_refused_as_soon_as_it_passes_its_limit_or_shows_a_wrong_
     // One byte over 5 MiB: 413, naming the field, in French.
     let mut big = photos::jpeg_with_gps();
     big.resize(5 * 1024 * 1024 + 1, 0);
-    let response = post_form(
-        &platform,
-        None,
-        &photos_path,
-        &[file("photo", "grand.jpg", &big)],
-    )
-    .await;
+    let response = platform
+        .post_form(None, &photos_path, &[file("photo", "grand.jpg", &big)])
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         response.headers()["content-type"],
@@ -262,13 +190,13 @@ async fn a_form_part_is_refused_as_soon_as_it_passes_its_limit_or_shows_a_wrong_
 
     // A PDF is no photo, whatever its name: 422 on the field, from its first bytes.
     let (status, problem) = json_of(
-        post_form(
-            &platform,
-            None,
-            &photos_path,
-            &[file("photo", "trou.jpg", b"%PDF-1.7\n%%EOF\n")],
-        )
-        .await,
+        platform
+            .post_form(
+                None,
+                &photos_path,
+                &[file("photo", "trou.jpg", b"%PDF-1.7\n%%EOF\n")],
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
@@ -276,13 +204,9 @@ async fn a_form_part_is_refused_as_soon_as_it_passes_its_limit_or_shows_a_wrong_
 
     // A form without its file.
     let (status, problem) = json_of(
-        post_form(
-            &platform,
-            None,
-            &photos_path,
-            &[text("note", "text/plain", b"rien")],
-        )
-        .await,
+        platform
+            .post_form(None, &photos_path, &[text("note", "text/plain", b"rien")])
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
@@ -294,7 +218,7 @@ async fn a_form_part_is_refused_as_soon_as_it_passes_its_limit_or_shows_a_wrong_
     let mut parts = vec![text("complaint", "application/json", complaint.as_bytes())];
     parts.extend((0..6).map(|_| file("photos", "trou.jpg", &photo)));
     let (status, problem) =
-        json_of(post_form(&platform, None, "/api/v1/complaints", &parts).await).await;
+        json_of(platform.post_form(None, "/api/v1/complaints", &parts).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "photos");
 
@@ -366,13 +290,13 @@ async fn attachments_and_documents_sent_as_forms_are_stored_stripped() {
     assert_eq!(status, StatusCode::CREATED, "{draft}");
     let draft_id = draft["id"].as_str().unwrap().to_owned();
     let (status, attachment) = json_of(
-        post_form(
-            &platform,
-            None,
-            &format!("/api/v1/drafts/{draft_id}/attachments"),
-            &[file("file", "pièce d'identité.jpg", &photo)],
-        )
-        .await,
+        platform
+            .post_form(
+                None,
+                &format!("/api/v1/drafts/{draft_id}/attachments"),
+                &[file("file", "pièce d'identité.jpg", &photo)],
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{attachment}");
@@ -415,20 +339,20 @@ async fn attachments_and_documents_sent_as_forms_are_stored_stripped() {
     // A document sent after filing, with words, as a form from a kiosk by number.
     let kiosk = platform.device("kiosk").await;
     let (status, demand) = json_of(
-        post_form(
-            &platform,
-            Some(&kiosk),
-            &format!("/api/v1/demands/{number}/attachments"),
-            &[
-                text(
-                    "text",
-                    "text/plain; charset=utf-8",
-                    "Voici le justificatif.".as_bytes(),
-                ),
-                file("file", "justificatif.jpg", &photo),
-            ],
-        )
-        .await,
+        platform
+            .post_form(
+                Some(&kiosk),
+                &format!("/api/v1/demands/{number}/attachments"),
+                &[
+                    text(
+                        "text",
+                        "text/plain; charset=utf-8",
+                        "Voici le justificatif.".as_bytes(),
+                    ),
+                    file("file", "justificatif.jpg", &photo),
+                ],
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{demand}");
@@ -470,13 +394,13 @@ async fn attachments_and_documents_sent_as_forms_are_stored_stripped() {
 
     // A document of a type no piece may be is refused from its first bytes, by field.
     let (status, problem) = json_of(
-        post_form(
-            &platform,
-            Some(&kiosk),
-            &format!("/api/v1/demands/{number}/attachments"),
-            &[file("file", "virus.pdf", b"MZ\x90\x00 pas un document")],
-        )
-        .await,
+        platform
+            .post_form(
+                Some(&kiosk),
+                &format!("/api/v1/demands/{number}/attachments"),
+                &[file("file", "virus.pdf", b"MZ\x90\x00 pas un document")],
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");

@@ -257,7 +257,7 @@ pub struct PhotoForm {
 }
 
 /// What a photo part may be, as the complaints service judges photos.
-const PHOTO: upload::Rule = upload::Rule {
+pub(super) const PHOTO: upload::Rule = upload::Rule {
     max: 5 * 1024 * 1024,
     accepted: guichet_kit::upload::PHOTOS,
     refused: "Seules les photos JPEG, PNG ou WebP sont acceptées.",

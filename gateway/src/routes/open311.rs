@@ -16,13 +16,13 @@ use axum::{
     Form, Router,
     body::to_bytes,
     extract::{
-        Extension, Path, Query, Request, State,
+        DefaultBodyLimit, Extension, FromRequest as _, Multipart, Path, Query, Request, State,
         rejection::{FormRejection, QueryRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     middleware::Next,
-    response::Response,
-    routing::{any, get},
+    response::{IntoResponse as _, Response},
+    routing::{any, get, post},
 };
 use chrono::{DateTime, Months, NaiveDate, SecondsFormat, Utc};
 use guichet_kit::{
@@ -35,7 +35,7 @@ use tonic::Code;
 
 use super::open311_format::{Format, Node, error, respond, respond_as};
 
-use crate::state::AppState;
+use crate::{error::ApiError, state::AppState, upload};
 
 /// The only jurisdiction this endpoint serves.
 const JURISDICTION: &str = "aixenprovence.fr";
@@ -53,7 +53,10 @@ type Parameters = Vec<(String, String)>;
 pub fn router() -> Router<AppState> {
     // The route paths stay `/open311/v2/{file}`…: the write limits name them.
     let v2 = Router::new()
-        .route("/{file}", get(top).post(post_requests))
+        .route(
+            "/{file}",
+            get(top).merge(post(post_requests).layer(DefaultBodyLimit::max(MEDIA_BODY))),
+        )
         .route("/services/{file}", get(service_definition))
         .route("/requests/{file}", get(one_request))
         .route("/tokens/{file}", get(token))
@@ -734,6 +737,8 @@ async fn token(
 /// `long`, or `address_string`), `description`, and the resident's `email`,
 /// `first_name`, `last_name`, `phone`. Parameters are read from the body and from the
 /// query string, where some clients put them all (the body wins when both have one).
+/// The same as `multipart/form-data`, as clients send it with a photo: a `media` file
+/// part (JPEG, PNG or WebP, 5 MiB), stored with the complaint like any photo.
 /// `media_url` is not fetched (the gateway does not download what a client points it
 /// at); `attribute[…]` is ignored (our attributes only inform).
 async fn post_requests(
@@ -741,7 +746,7 @@ async fn post_requests(
     Path(file): Path<String>,
     headers: HeaderMap,
     query: Result<Query<Parameters>, QueryRejection>,
-    form: Result<Form<Parameters>, FormRejection>,
+    request: Request,
 ) -> Response {
     let Some((stem, format)) = Format::split(&file) else {
         return not_found(Format::Xml);
@@ -765,19 +770,40 @@ async fn post_requests(
     let Some(mut fields) = parameters(query) else {
         return unreadable_query(format);
     };
-    match form {
-        Ok(Form(body)) => fields.extend(body),
-        // Everything in the query string and no body at all, not even its type.
-        Err(FormRejection::InvalidFormContentType(_)) if no_body(&headers) => {}
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                format,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &[generic_description(StatusCode::PAYLOAD_TOO_LARGE).to_owned()],
-            );
+    let mut media = None;
+    // Held until the complaints service has the photo.
+    let mut _admitted = None;
+    if upload::is_form(&headers) {
+        match upload::admit(&headers, MEDIA_BODY).await {
+            Ok(admitted) => _admitted = Some(admitted),
+            Err(refused) => return refused.into_response(),
         }
-        Err(_) => {
-            return bad_request(format, "Corps attendu : application/x-www-form-urlencoded.");
+        match media_form(request, &state).await {
+            Ok((body, photo)) => {
+                fields.extend(body);
+                media = photo;
+            }
+            // Problems become Open311 errors in `errors`.
+            Err(refused) => return refused.into_response(),
+        }
+    } else {
+        match Form::<Parameters>::from_request(request, &state).await {
+            Ok(Form(body)) => fields.extend(body),
+            // Everything in the query string and no body at all, not even its type.
+            Err(FormRejection::InvalidFormContentType(_)) if no_body(&headers) => {}
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return error(
+                    format,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &[generic_description(StatusCode::PAYLOAD_TOO_LARGE).to_owned()],
+                );
+            }
+            Err(_) => {
+                return bad_request(
+                    format,
+                    "Corps attendu : application/x-www-form-urlencoded ou multipart/form-data.",
+                );
+            }
         }
     }
     if let Some(refused) = other_jurisdiction(format, &fields) {
@@ -839,6 +865,7 @@ async fn post_requests(
         .to_owned();
     complaint.location = Some(location);
     complaint.contact = Some(contact);
+    complaint.photos.extend(media);
     let filed = state
         .complaints
         .clone()
@@ -871,6 +898,40 @@ async fn post_requests(
         }
         Err(status) => from_status(format, &status),
     }
+}
+
+/// A photo and the form's fields: at most one photo, as the specification's `media`.
+const MEDIA_BODY: usize = 6 * 1024 * 1024;
+/// A text part: longer than any description the complaints service keeps.
+const MEDIA_FORM_TEXT: usize = 16 * 1024;
+
+/// Reads `POST requests` sent as `multipart/form-data`: its text parts as parameters,
+/// and its `media` part, a photo.
+async fn media_form(
+    request: Request,
+    state: &AppState,
+) -> Result<(Parameters, Option<pb::Photo>), ApiError> {
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|_| upload::invalid("media", "Formulaire multipart illisible."))?;
+    let (mut fields, mut photo) = (Parameters::new(), None);
+    while let Some(part) = upload::next_part(&mut form).await? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "media" {
+            if photo.is_some() {
+                return Err(upload::invalid("media", "Joignez une seule photo."));
+            }
+            let file = upload::read_file(part, "media", super::complaints::PHOTO).await?;
+            photo = Some(pb::Photo {
+                filename: file.filename,
+                content: file.content,
+            });
+        } else {
+            let value = upload::read_text(part, &name, MEDIA_FORM_TEXT).await?;
+            fields.push((name, value));
+        }
+    }
+    Ok((fields, photo))
 }
 
 #[cfg(test)]
