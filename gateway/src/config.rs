@@ -11,6 +11,8 @@ pub struct Settings {
     pub telemetry: TelemetryConfig,
     pub limits: Limits,
     pub timeouts: Timeouts,
+    pub web: crate::portal::WebConfig,
+    pub city: crate::portal::City,
 }
 
 /// How long anything may take, so a hung service never hangs a resident's page.

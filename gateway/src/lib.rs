@@ -9,6 +9,7 @@ mod config;
 pub mod error;
 mod limits;
 mod page;
+mod portal;
 mod routes;
 mod state;
 mod upload;
@@ -20,6 +21,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 pub use config::{HttpConfig, Limits, ServiceUrls, Settings, Timeouts, WriteLimits};
+pub use portal::{City, WebConfig};
 pub use routes::openapi;
 
 /// The gateway's whole HTTP router, as `Application` serves it, with lazy connections

@@ -77,6 +77,10 @@ pub struct AppState {
     pub(crate) limiters: Arc<Limiters>,
     /// The reverse proxies whose forwarding headers name the client.
     pub(crate) proxies: Arc<crate::client::TrustedProxies>,
+    /// The city's look, for the screens.
+    pub city: Arc<crate::portal::City>,
+    /// The built front end, when there is one.
+    pub portal: Option<crate::portal::Portal>,
     /// The longest a request may take (the live stream excepted).
     pub(crate) request_timeout: std::time::Duration,
 }
@@ -125,6 +129,8 @@ impl AppState {
             rapo,
             limiters: Arc::new(Limiters::new(&settings.limits)),
             request_timeout: std::time::Duration::from_secs(settings.timeouts.request_seconds),
+            city: Arc::new(settings.city.clone()),
+            portal: crate::portal::Portal::open(&settings.web, &settings.city),
             proxies: Arc::new(crate::client::TrustedProxies::parse(
                 &settings.http.trusted_proxies,
             )?),

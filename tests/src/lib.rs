@@ -89,6 +89,8 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// Write limits; by default far above what any test writes.
     pub write_limits: Option<guichet_gateway::WriteLimits>,
+    /// The built front end the gateway serves (`web.dist`); none serves the API alone.
+    pub web_dist: Option<std::path::PathBuf>,
 }
 
 fn settings(hint: &str, amqp: &AmqpConfig) -> ServiceSettings {
@@ -309,6 +311,13 @@ impl Platform {
                 ..Limits::default()
             },
             timeouts: options.timeouts.clone().unwrap_or_default(),
+            web: guichet_gateway::WebConfig {
+                dist: options
+                    .web_dist
+                    .as_ref()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+            },
             ..Default::default()
         })
         .await?;

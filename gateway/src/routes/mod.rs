@@ -54,7 +54,8 @@ use crate::state::AppState;
         (name = "admin", description = "Administration : services, agents, appareils, journal d'audit"),
         (name = "devices", description = "Bornes, guichets, postes téléphoniques et applications mobiles"),
         (name = "keys", description = "Clés publiques de vérification des jetons"),
-        (name = "announcements", description = "Annonces de la ville (JSON et Atom)")
+        (name = "announcements", description = "Annonces de la ville (JSON et Atom)"),
+        (name = "city", description = "La ville : nom, apparence, coordonnées, carte")
     )
 )]
 struct ApiDoc;
@@ -127,6 +128,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::login))
         .routes(routes!(devices::register_app))
         .routes(routes!(keys::jwks))
+        .routes(routes!(crate::portal::city))
         .routes(routes!(franceconnect::login))
         .routes(routes!(franceconnect::link))
         .routes(routes!(franceconnect::callback))
@@ -195,7 +197,7 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
         .merge(api)
         // Open311 GeoReport v2 speaks its own formats, outside `/api/v1` and its document.
         .merge(open311::router())
-        .merge(pages::router())
+        .merge(pages::router(state.portal.is_none()))
         // Inside routing, where the matched route is known.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -206,7 +208,7 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
         // After the route layers, so a refused method counts as no write and waits for
         // nothing: a problem, with the `Allow` header the router adds.
         .method_not_allowed_fallback(crate::web::method_not_allowed)
-        .fallback(health::not_found)
+        .fallback(fallback)
         // Write limits and deadlines under `/open311/v2` answer in Open311's formats.
         .layer(middleware::from_fn(open311::errors))
         .layer(middleware::from_fn_with_state(
@@ -239,6 +241,18 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
         // those made by the layers above included.
         .layer(middleware::from_fn_with_state(edge, crate::web::stamp))
         .with_state(state))
+}
+
+/// What no route took: a page or file of the front end, or a `404` problem.
+async fn fallback(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match state.portal {
+        Some(portal) if portal.serves(&request) => portal.serve(request).await,
+        _ => health::not_found().await.into_response(),
+    }
 }
 
 /// Routes that stream for as long as the client listens: no deadline.

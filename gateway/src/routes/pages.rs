@@ -31,11 +31,17 @@ use super::{
 };
 use crate::{auth::Bearer, error::ApiError, state::AppState};
 
-/// The residents' pages, merged into the gateway's router.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/suivi", get(follow_form))
-        .route("/suivi/{number}", get(follow))
+/// The residents' pages, merged into the gateway's router; the follow pages only
+/// while no portal is built (the portal shows them then, at the same addresses).
+pub fn router(follow_pages: bool) -> Router<AppState> {
+    let router = if follow_pages {
+        Router::new()
+            .route("/suivi", get(follow_form))
+            .route("/suivi/{number}", get(follow))
+    } else {
+        Router::new()
+    };
+    router
         .route("/signalements/{id}", get(complaint))
         .route("/compte/verifier-email", get(verify_form).post(verify))
         .route(
