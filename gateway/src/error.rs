@@ -307,6 +307,15 @@ where
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(unreadable_body)?;
+        // Every body of the API is an object; serde would also fill a struct from an
+        // array of its fields in order, which the document does not allow.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "Le corps de la requête doit être un objet JSON ({ … }).",
+            ));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => {

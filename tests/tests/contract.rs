@@ -237,6 +237,30 @@ async fn a_nul_character_anywhere_is_refused_with_422_naming_the_field() {
         .await;
     invalid_character(response, "description").await;
 
+    // An array where an object is documented (serde would read it as the fields in
+    // order).
+    let admin = platform.admin().await;
+    let agents: Value = platform
+        .get_as(&admin, "/api/v1/admin/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = agents["agents"][0]["id"].as_str().unwrap().to_owned();
+    let response = platform
+        .http
+        .patch(platform.url(&format!("/api/v1/admin/agents/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!([null, null]))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "invalid_json", None).await;
+    let response = platform
+        .post_json("/api/v1/complaints", &json!(["NID_DE_POULE", "Trou"]))
+        .await;
+    problem(response, StatusCode::BAD_REQUEST, "invalid_json", None).await;
+
     assert_eq!(
         platform.complaints_rows("complaints").await,
         rows,
