@@ -166,7 +166,41 @@ ensure_node_packages() {
   ok "node $(node --version), infra/oidc packages installed"
 }
 
-# --- (a'') Python packages ---------------------------------------------------------------
+# --- (a'') The residents' screens ----------------------------------------------------------
+
+# Builds the front end the gateway serves (gateway/web, docs/frontend.md): its locked
+# packages (no browser download), the OpenAPI document its client types are generated
+# from (printed by the gateway binary, so build the binaries first), then
+# `npm run build` (types, accessibility checks as errors, bundle, size budget).
+build_front_end() {
+  step "The residents' screens (gateway/web: npm ci, OpenAPI types, npm run build)"
+  local dir="$GUICHET_ROOT/gateway/web"
+  # Vite 8 needs Node.js 20.19 or later.
+  node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
+    process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
+    die "Node.js $(node --version) is too old for gateway/web: it needs 20.19 or later." \
+      "Install Node.js 20 or 22 (Debian 13's nodejs, or your vendor's package), then run this script again."
+  if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    echo "  npm ci --prefix gateway/web"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund ||
+      die "npm ci failed in gateway/web." "Run it by hand to see why:  npm ci --prefix gateway/web --no-audit --no-fund"
+  fi
+  "$GUICHET_ROOT/target/debug/guichet-gateway" openapi >"$dir/openapi.json" ||
+    die "the gateway could not print its OpenAPI document." "Build it first: cargo build --bins"
+  npm run --prefix "$dir" --silent build ||
+    die "the front end does not build (a type error against the API, or an accessibility warning)." \
+      "Run it by hand to see why:  npm run --prefix gateway/web build"
+  ok "front end built in gateway/web/dist"
+}
+
+# The browser tests drive Debian's Chromium (never a downloaded build).
+ensure_chromium() {
+  step "Chromium for the browser tests"
+  have chromium || install_packages chromium
+  ok "$(chromium --version 2>/dev/null | head -1)"
+}
+
+# --- (a''') Python packages ---------------------------------------------------------------
 
 # The local mail and SMS outbox of infra/run and of the notifications tests
 # (infra/smtp/outbox.py) is a real SMTP server, aiosmtpd from PyPI, in a virtual
