@@ -89,6 +89,9 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// Write limits; by default far above what any test writes.
     pub write_limits: Option<guichet_gateway::WriteLimits>,
+    /// Where FranceConnect sends the browser back: a page of the portal, which then
+    /// calls the API's callback; by default the API's callback itself.
+    pub franceconnect_page: Option<&'static str>,
     /// The built front end the gateway serves (`web.dist`); none serves the API alone.
     pub web_dist: Option<std::path::PathBuf>,
 }
@@ -150,7 +153,10 @@ impl Platform {
             guichet_identity::franceconnect::FranceConnectConfig::default();
         if let Some(flags) = options.franceconnect {
             let base = &public_url;
-            let redirect_uri = format!("{base}/api/v1/auth/franceconnect/callback");
+            let callback = options
+                .franceconnect_page
+                .unwrap_or("/api/v1/auth/franceconnect/callback");
+            let redirect_uri = format!("{base}{callback}");
             let post_logout_redirect_uri = format!("{base}/api/v1/auth/franceconnect/logged-out");
             let provider =
                 oidc::Provider::start(&redirect_uri, &post_logout_redirect_uri, flags).await?;

@@ -25,6 +25,11 @@ async fn the_residents_screens_pass_their_browser_tests() {
         "screens",
         Options {
             web_dist: Some(dist),
+            // The local stand-in, sending the browser back to the portal's page.
+            franceconnect: Some(&[]),
+            franceconnect_page: Some("/compte/franceconnect"),
+            // Mail the tests read (address verification).
+            outbox: true,
             ..Default::default()
         },
     )
@@ -36,6 +41,8 @@ async fn the_residents_screens_pass_their_browser_tests() {
         .env("GUICHET_URL", &platform.base)
         // For the tests that act as the city's staff (publish a form, answer a resident).
         .env("GUICHET_ADMIN_PASSWORD", guichet_tests::ADMIN_PASSWORD)
+        // Where the mail residents would receive lands (`mail/*.json`).
+        .env("GUICHET_OUTBOX", &platform.outbox().dir)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .stdin(Stdio::null())
         .output()
