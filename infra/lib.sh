@@ -175,6 +175,11 @@ ensure_node_packages() {
 build_front_end() {
   step "The residents' screens (gateway/web: npm ci, OpenAPI types, npm run build)"
   local dir="$GUICHET_ROOT/gateway/web"
+  # While a screen is being changed, the platform can still start on the last build.
+  if [[ "${GUICHET_SKIP_FRONT_END:-}" == 1 && -f "$dir/dist/index.html" ]]; then
+    warn "GUICHET_SKIP_FRONT_END=1: serving the last build of gateway/web/dist as it is"
+    return 0
+  fi
   # Vite 8 needs Node.js 20.19 or later.
   node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
     process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||

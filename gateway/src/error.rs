@@ -272,6 +272,7 @@ fn not_found_detail(code: &str) -> &'static str {
         "teleservice_not_found" => "Cette démarche n'existe pas ou ne vous est pas proposée.",
         "draft_not_found" => "Ce brouillon n'existe pas ou n'est pas le vôtre.",
         "attachment_not_found" => "Ce fichier n'existe pas.",
+        "contact_point_not_found" => "Aucun lieu d'accueil ne correspond à ce code.",
         "link_not_found" => "Ce lien n'est pas ou plus valide : demandez-en un nouveau.",
         _ => "Cette ressource n'existe pas.",
     }

@@ -12,7 +12,8 @@ use guichet_proto::{
     complaints::v1::complaints_client::ComplaintsClient,
     demand::v1::demands_client::DemandsClient,
     identity::v1::{
-        accounts_client::AccountsClient, audit_client::AuditClient, devices_client::DevicesClient,
+        accounts_client::AccountsClient, audit_client::AuditClient,
+        contact_points_client::ContactPointsClient, devices_client::DevicesClient,
         france_connect_client::FranceConnectClient, keys_client::KeysClient,
         staff_client::StaffClient,
     },
@@ -64,6 +65,8 @@ pub struct AppState {
     pub staff: StaffClient<TracedChannel>,
     /// Kiosks, counters, phone desks and app installations.
     pub devices: DevicesClient<TracedChannel>,
+    /// The city's places where residents are received.
+    pub contact_points: ContactPointsClient<TracedChannel>,
     /// The log of agents' actions.
     pub audit: AuditClient<TracedChannel>,
     /// The public keys tokens are signed with, republished for clients.
@@ -100,6 +103,7 @@ impl AppState {
             franceconnect: FranceConnectClient::new(identity.clone()),
             staff: StaffClient::new(identity.clone()),
             devices: DevicesClient::new(identity.clone()),
+            contact_points: ContactPointsClient::new(identity.clone()),
             audit: AuditClient::new(identity.clone()),
             keys: KeysClient::new(identity.clone()),
             verifier: Verifier::new(&urls.identity)?,

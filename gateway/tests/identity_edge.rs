@@ -202,6 +202,20 @@ impl Keys for FakeIdentity {
 
 #[tonic::async_trait]
 impl Accounts for FakeIdentity {
+    async fn list_sessions(
+        &self,
+        _: tonic::Request<pb::ListSessionsRequest>,
+    ) -> Result<tonic::Response<pb::ListSessionsResponse>, Status> {
+        Err(Status::unimplemented(""))
+    }
+
+    async fn end_session(
+        &self,
+        _: tonic::Request<pb::EndSessionRequest>,
+    ) -> Result<tonic::Response<pb::EndSessionResponse>, Status> {
+        Err(Status::unimplemented(""))
+    }
+
     async fn sign_up(
         &self,
         _: tonic::Request<pb::SignUpRequest>,

@@ -279,6 +279,8 @@ pub async fn register_device(
             .map_or(pb::DeviceKind::Unspecified, pb::DeviceKind::from) as i32,
         label: body.label,
         location: body.location,
+        latitude: body.latitude,
+        longitude: body.longitude,
     };
     let credentials = state
         .devices

@@ -4,11 +4,16 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::{
+    Json,
+    extract::{ConnectInfo, State},
+};
 use guichet_proto::identity::v1 as pb;
 
 use super::dto::Created;
-use super::identity_dto::{DeviceCredentials, DeviceLogin, NewAppInstallation, NoStore, Tokens};
+use super::identity_dto::{
+    Device, DeviceCredentials, DeviceLogin, NewAppInstallation, NoStore, Tokens,
+};
 use crate::{
     auth::Bearer,
     error::{ApiError, ApiJson, Problem},
@@ -50,6 +55,30 @@ pub async fn login(
     Ok(NoStore(tokens.into()))
 }
 
+/// The calling device's own registration, with its device token: a kiosk reads where it
+/// stands, to file complaints there and show what is near it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/devices/me",
+    tag = "devices",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Device),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn me(bearer: Bearer, State(state): State<AppState>) -> Result<Json<Device>, ApiError> {
+    let device = state
+        .devices
+        .clone()
+        .get_my_device(bearer.request(pb::GetMyDeviceRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "device_not_found"))?
+        .into_inner();
+    Ok(Json(device.into()))
+}
+
 /// Registers a mobile app installation; no token needed. Keep the secret on the phone:
 /// the app signs in with `POST /api/v1/devices/login`.
 #[utoipa::path(
@@ -73,6 +102,8 @@ pub async fn register_app(
         kind: pb::DeviceKind::App as i32,
         label: body.label,
         location: String::new(),
+        latitude: None,
+        longitude: None,
     };
     let credentials = state
         .devices

@@ -388,6 +388,10 @@ pub struct NewDevice {
     pub label: String,
     /// Where it stands (town hall, annexe), for agents and audit.
     pub location: String,
+    /// Its position, in decimal degrees: a kiosk files complaints there and shows the
+    /// contact points near it. Both or neither.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 /// A device's credentials. The secret is shown this once: store it on the device.
@@ -417,6 +421,8 @@ pub struct Device {
     pub created_at: Option<DateTime<Utc>>,
     /// Set once revoked: the device can no longer sign in.
     pub revoked_at: Option<DateTime<Utc>>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 impl From<pb::Device> for Device {
@@ -434,6 +440,8 @@ impl From<pb::Device> for Device {
             location: d.location,
             created_at: d.created_at.as_ref().and_then(datetime),
             revoked_at: d.revoked_at.as_ref().and_then(datetime),
+            latitude: d.latitude,
+            longitude: d.longitude,
         }
     }
 }

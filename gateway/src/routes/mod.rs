@@ -17,6 +17,7 @@ mod open311;
 mod open311_format;
 // Residents' pages until the portal exists; they call the API's own handlers.
 mod pages;
+mod places;
 mod privacy;
 mod problems;
 mod rapo;
@@ -116,6 +117,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(themes::upsert_theme))
         .routes(routes!(themes::certify))
         .routes(routes!(me::add_business))
+        .routes(routes!(me::sessions))
+        .routes(routes!(me::end_session))
         .routes(routes!(agent::login))
         .routes(routes!(agent::tabs, agent::set_tabs))
         .routes(routes!(admin::list_departments))
@@ -127,8 +130,16 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::audit))
         .routes(routes!(devices::login))
         .routes(routes!(devices::register_app))
+        .routes(routes!(devices::me))
         .routes(routes!(keys::jwks))
         .routes(routes!(crate::portal::city))
+        .routes(routes!(themes::public_themes))
+        .routes(routes!(places::contact_points))
+        .routes(routes!(places::contact_point))
+        .routes(routes!(
+            places::upsert_contact_point,
+            places::delete_contact_point
+        ))
         .routes(routes!(franceconnect::login))
         .routes(routes!(franceconnect::link))
         .routes(routes!(franceconnect::callback))

@@ -48,7 +48,7 @@ const STATUSES: &[(u16, &str, &str)] = &[
          apart): `demand_not_found`, `complaint_not_found`, `draft_not_found`, \
          `teleservice_not_found`, `attachment_not_found`, `account_not_found`, \
          `agent_not_found`, `department_not_found`, `device_not_found`, `theme_not_found`, \
-         `link_not_found`, `rating_not_found`, `announcement_not_found`, `not_found`.",
+         `link_not_found`, `rating_not_found`, `session_not_found`, `contact_point_not_found`, `announcement_not_found`, `not_found`.",
     ),
     (
         408,

@@ -39,6 +39,50 @@ pub struct ThemeUpdate {
     pub position: u32,
 }
 
+/// The themes teleservices and complaints are grouped by, with their French labels, in
+/// the city's order: what the portal shows its catalogue under. Codes are
+/// `teleservice:<theme>` (a catalogue entry's `theme`), `complaint:<category>`, `rapo`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/themes",
+    tag = "teleservices",
+    responses(
+        (status = 200, body = Themes, headers(("ETag" = String))),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn public_themes(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    let themes = all_themes(&state, tonic::Request::new(pb::ListThemesRequest {})).await?;
+    Ok(crate::cache::tagged(&headers, &themes))
+}
+
+async fn all_themes(
+    state: &AppState,
+    request: tonic::Request<pb::ListThemesRequest>,
+) -> Result<Themes, ApiError> {
+    let themes = state
+        .staff
+        .clone()
+        .list_themes(request)
+        .await
+        .map_err(|s| ApiError::from_status(s, "theme_not_found"))?
+        .into_inner()
+        .themes;
+    Ok(Themes {
+        themes: themes
+            .into_iter()
+            .map(|t| Theme {
+                code: t.code,
+                label: t.label,
+                position: t.position,
+            })
+            .collect(),
+    })
+}
+
 /// Every theme departments can handle.
 #[utoipa::path(
     get,
@@ -55,24 +99,9 @@ pub async fn list_themes(
     admin: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<Themes>, ApiError> {
-    let themes = state
-        .staff
-        .clone()
-        .list_themes(admin.bearer().request(pb::ListThemesRequest {}))
-        .await
-        .map_err(|s| ApiError::from_status(s, "theme_not_found"))?
-        .into_inner()
-        .themes;
-    Ok(Json(Themes {
-        themes: themes
-            .into_iter()
-            .map(|t| Theme {
-                code: t.code,
-                label: t.label,
-                position: t.position,
-            })
-            .collect(),
-    }))
+    Ok(Json(
+        all_themes(&state, admin.bearer().request(pb::ListThemesRequest {})).await?,
+    ))
 }
 
 /// Creates or renames a theme.

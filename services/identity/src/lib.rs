@@ -16,7 +16,8 @@ use std::{collections::HashMap, future::Future, time::Duration};
 
 use guichet_kit::{Clock, bus::Bus, config::ServiceSettings, db};
 use guichet_proto::identity::v1::{
-    accounts_server::AccountsServer, audit_server::AuditServer, devices_server::DevicesServer,
+    accounts_server::AccountsServer, audit_server::AuditServer,
+    contact_points_server::ContactPointsServer, devices_server::DevicesServer,
     france_connect_server::FranceConnectServer, keys_server::KeysServer, links_server::LinksServer,
     staff_server::StaffServer,
 };
@@ -161,6 +162,9 @@ impl Application {
             .add_service(AccountsServer::new(grpc::AccountsService(core.clone())))
             .add_service(StaffServer::new(grpc::StaffService(core.clone())))
             .add_service(DevicesServer::new(grpc::DevicesService(core.clone())))
+            .add_service(ContactPointsServer::new(grpc::ContactPointsService(
+                core.clone(),
+            )))
             .add_service(KeysServer::new(grpc::KeysService(core.clone())))
             .add_service(AuditServer::new(grpc::AuditService(core.clone())))
             .add_service(PrivacyServer::new(grpc::PrivacyService(core.clone())))

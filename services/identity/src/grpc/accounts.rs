@@ -13,11 +13,13 @@ use guichet_kit::{
 use guichet_proto::{
     events::v1::{AccountErased, AccountVerificationRequested, PasswordResetRequested},
     identity::v1::{
-        AddBusinessRequest, Attribute, Business, CertifyAttributeRequest, EraseAccountRequest,
-        EraseAccountResponse, GetProfileRequest, LoginRequest, LogoutRequest, LogoutResponse,
+        AddBusinessRequest, Attribute, Business, CertifyAttributeRequest, EndSessionRequest,
+        EndSessionResponse, EraseAccountRequest, EraseAccountResponse, GetProfileRequest,
+        ListSessionsRequest, ListSessionsResponse, LoginRequest, LogoutRequest, LogoutResponse,
         Profile, RefreshRequest, RequestPasswordResetRequest, RequestPasswordResetResponse,
-        ResetPasswordRequest, ResetPasswordResponse, SignUpRequest, SignUpResponse, TokenPair,
-        UpdateProfileRequest, VerifyEmailRequest, VerifyEmailResponse, accounts_server::Accounts,
+        ResetPasswordRequest, ResetPasswordResponse, Session, SignUpRequest, SignUpResponse,
+        TokenPair, UpdateProfileRequest, VerifyEmailRequest, VerifyEmailResponse,
+        accounts_server::Accounts,
     },
 };
 use sqlx::PgConnection;
@@ -598,6 +600,76 @@ impl Accounts for AccountsService {
         Ok(Response::new(
             self.update_profile(account, request.into_inner()).await?,
         ))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<ListSessionsRequest>,
+    ) -> Result<Response<ListSessionsResponse>, Status> {
+        let core = &self.0;
+        let claims = core.resident_claims(request.metadata()).await?;
+        let account: Uuid = claims
+            .sub
+            .parse()
+            .map_err(|_| Error::Unauthenticated("Session invalide."))?;
+        // Open ones only: not revoked, not past their absolute or idle limit.
+        let rows: Vec<(Uuid, String, DateTime<Utc>, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT id, channel, created_at, last_seen_at, fc_id_token IS NOT NULL FROM sessions
+             WHERE subject = $1 AND kind = 'resident' AND revoked_at IS NULL
+               AND expires_at > $2 AND last_seen_at + make_interval(secs => idle_seconds) > $2
+             ORDER BY last_seen_at DESC, id",
+        )
+        .bind(account)
+        .bind(core.now())
+        .fetch_all(&core.pool)
+        .await
+        .map_err(Error::from)?;
+        let current = claims.sid.as_deref().unwrap_or_default();
+        Ok(Response::new(ListSessionsResponse {
+            sessions: rows
+                .into_iter()
+                .map(
+                    |(id, channel, created_at, last_seen_at, franceconnect)| Session {
+                        current: id.to_string() == current,
+                        id: id.to_string(),
+                        channel,
+                        created_at: Some(timestamp(created_at)),
+                        last_seen_at: Some(timestamp(last_seen_at)),
+                        franceconnect,
+                    },
+                )
+                .collect(),
+        }))
+    }
+
+    async fn end_session(
+        &self,
+        request: Request<EndSessionRequest>,
+    ) -> Result<Response<EndSessionResponse>, Status> {
+        let core = &self.0;
+        let account = core.resident(request.metadata()).await?;
+        let unknown = || Error::NotFound("Cette session n'existe pas ou est déjà terminée.");
+        let id: Uuid = request
+            .get_ref()
+            .session_id
+            .trim()
+            .parse()
+            .map_err(|_| unknown())?;
+        // Another resident's session answers as one that does not exist.
+        let ended = sqlx::query(
+            "UPDATE sessions SET revoked_at = $3, revoked_reason = 'ended by the resident'
+             WHERE id = $1 AND subject = $2 AND kind = 'resident' AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(core.now())
+        .execute(&core.pool)
+        .await
+        .map_err(Error::from)?;
+        if ended.rows_affected() == 0 {
+            return Err(unknown().into());
+        }
+        Ok(Response::new(EndSessionResponse {}))
     }
 
     async fn erase_account(

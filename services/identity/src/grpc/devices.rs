@@ -8,8 +8,8 @@ use guichet_proto::{
     demand::v1::Channel,
     identity::v1::{
         Device, DeviceCredentials, DeviceKind, DeviceLoginRequest, GetDeviceRequest,
-        ListDevicesRequest, ListDevicesResponse, RegisterDeviceRequest, RevokeDeviceRequest,
-        TokenPair, devices_server::Devices,
+        GetMyDeviceRequest, ListDevicesRequest, ListDevicesResponse, RegisterDeviceRequest,
+        RevokeDeviceRequest, TokenPair, devices_server::Devices,
     },
 };
 use tonic::{Request, Response, Status};
@@ -52,7 +52,13 @@ struct DeviceRow {
     location: String,
     created_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
 }
+
+/// The columns of a [`DeviceRow`].
+const DEVICE_COLUMNS: &str =
+    "id, kind, label, location, created_at, revoked_at, latitude, longitude";
 
 impl From<DeviceRow> for Device {
     fn from(row: DeviceRow) -> Self {
@@ -63,6 +69,8 @@ impl From<DeviceRow> for Device {
             location: row.location,
             created_at: Some(timestamp(row.created_at)),
             revoked_at: row.revoked_at.map(timestamp),
+            latitude: row.latitude,
+            longitude: row.longitude,
         }
     }
 }
@@ -107,6 +115,21 @@ impl Devices for DevicesService {
             )
             .into());
         }
+        let position = match (request.latitude, request.longitude) {
+            (Some(lat), Some(lon))
+                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+            {
+                Some((lat, lon))
+            }
+            (None, None) => None,
+            _ => {
+                return Err(Error::field(
+                    "latitude",
+                    "Donnez la latitude et la longitude de l'appareil, en degrés décimaux.",
+                )
+                .into());
+            }
+        };
         let id = Uuid::now_v7();
         let secret = {
             use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -117,7 +140,8 @@ impl Devices for DevicesService {
         };
         let mut tx = core.pool.begin().await.map_err(Error::from)?;
         sqlx::query(
-            "INSERT INTO devices (id, kind, label, location, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO devices (id, kind, label, location, secret_hash, created_at, latitude, longitude)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(kind)
@@ -126,6 +150,8 @@ impl Devices for DevicesService {
         // 256 random bits need no slow hash: a digest is enough and keeps logins fast.
         .bind(digest(&secret))
         .bind(core.now())
+        .bind(position.map(|(lat, _)| lat))
+        .bind(position.map(|(_, lon)| lon))
         .execute(&mut *tx)
         .await
         .map_err(Error::from)?;
@@ -198,10 +224,9 @@ impl Devices for DevicesService {
     ) -> Result<Response<ListDevicesResponse>, Status> {
         let core = &self.0;
         core.admin(request.metadata()).await?;
-        let rows: Vec<DeviceRow> = sqlx::query_as(
-            "SELECT id, kind, label, location, created_at, revoked_at FROM devices
-             WHERE kind <> 'app' ORDER BY label, id",
-        )
+        let rows: Vec<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE kind <> 'app' ORDER BY label, id"
+        )))
         .fetch_all(&core.pool)
         .await
         .map_err(Error::from)?;
@@ -222,9 +247,9 @@ impl Devices for DevicesService {
             .trim()
             .parse()
             .map_err(|_| UNKNOWN_DEVICE)?;
-        let row: Option<DeviceRow> = sqlx::query_as(
-            "SELECT id, kind, label, location, created_at, revoked_at FROM devices WHERE id = $1",
-        )
+        let row: Option<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"
+        )))
         .bind(id)
         .fetch_optional(&core.pool)
         .await
@@ -247,10 +272,10 @@ impl Devices for DevicesService {
         let now = core.now();
         let mut tx = core.pool.begin().await.map_err(Error::from)?;
         // Revoking twice keeps the first date.
-        let row: Option<DeviceRow> = sqlx::query_as(
+        let row: Option<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE devices SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
-             RETURNING id, kind, label, location, created_at, revoked_at",
-        )
+                 RETURNING {DEVICE_COLUMNS}"
+        )))
         .bind(id)
         .bind(now)
         .fetch_optional(&mut *tx)
@@ -278,5 +303,26 @@ impl Devices for DevicesService {
         tx.commit().await.map_err(Error::from)?;
         tracing::info!(device = %id, "device revoked");
         Ok(Response::new(row.into()))
+    }
+
+    async fn get_my_device(
+        &self,
+        request: Request<GetMyDeviceRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let core = &self.0;
+        let claims = match core.caller(request.metadata()).await? {
+            Some(claims) if claims.role == guichet_kit::auth::Role::Device => claims,
+            Some(_) => return Err(Error::Forbidden("Réservé aux appareils enregistrés.").into()),
+            None => return Err(Error::Unauthenticated("Veuillez vous identifier.").into()),
+        };
+        let id: Uuid = claims.sub.parse().map_err(|_| UNKNOWN_DEVICE)?;
+        let row: Option<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1 AND revoked_at IS NULL"
+        )))
+        .bind(id)
+        .fetch_optional(&core.pool)
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(row.ok_or(UNKNOWN_DEVICE)?.into()))
     }
 }

@@ -7,6 +7,7 @@ mod devices;
 mod franceconnect;
 mod keys;
 mod links;
+mod places;
 mod privacy;
 mod staff;
 
@@ -28,6 +29,7 @@ pub use devices::DevicesService;
 pub use franceconnect::FranceConnectService;
 pub use keys::KeysService;
 pub use links::LinksService;
+pub use places::ContactPointsService;
 pub use privacy::PrivacyService;
 pub use staff::StaffService;
 pub use staff::bootstrap_admin;
@@ -69,11 +71,17 @@ impl Core {
     }
 
     pub async fn resident(&self, metadata: &MetadataMap) -> Result<Uuid, Error> {
+        self.resident_claims(metadata)
+            .await?
+            .sub
+            .parse()
+            .map_err(|_| Error::Unauthenticated("Session invalide."))
+    }
+
+    /// The calling resident's claims (their session id among them).
+    pub async fn resident_claims(&self, metadata: &MetadataMap) -> Result<Claims, Error> {
         match self.caller(metadata).await? {
-            Some(claims) if claims.role == Role::Resident => claims
-                .sub
-                .parse()
-                .map_err(|_| Error::Unauthenticated("Session invalide.")),
+            Some(claims) if claims.role == Role::Resident => Ok(claims),
             Some(_) => Err(Error::Forbidden("Cet espace est réservé aux usagers.")),
             None => Err(Error::Unauthenticated("Veuillez vous identifier.")),
         }
