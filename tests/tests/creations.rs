@@ -32,6 +32,11 @@ async fn read(platform: &Platform, token: Option<&str>, location: &str) -> reqwe
     response
 }
 
+/// What `Location` serves, as JSON.
+async fn read_json(platform: &Platform, token: Option<&str>, location: &str) -> Value {
+    read(platform, token, location).await.json().await.unwrap()
+}
+
 /// A one-page PDF: documents are stored as sent, so the bytes must come back the same.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
 2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
@@ -49,7 +54,7 @@ async fn what_residents_create_is_served_back_at_its_location() {
     .await;
     let number = filed["tracking_number"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("/api/v1/demands/{number}"));
-    let demand: Value = read(&platform, None, &location).await.json().await.unwrap();
+    let demand: Value = read_json(&platform, None, &location).await;
     assert_eq!(demand["tracking_number"], number.as_str());
     let photo = guichet_kit::testing::photos::jpeg_with_gps();
     let (location, photos) = created(
@@ -92,7 +97,7 @@ async fn what_residents_create_is_served_back_at_its_location() {
     .await;
     let draft_id = draft["id"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("/api/v1/drafts/{draft_id}"));
-    let resumed: Value = read(&platform, None, &location).await.json().await.unwrap();
+    let resumed: Value = read_json(&platform, None, &location).await;
     assert_eq!(resumed["data"]["nom"], "Martin");
     let (location, attachment) = created(
         platform
@@ -169,11 +174,7 @@ async fn what_residents_create_is_served_back_at_its_location() {
     )
     .await;
     assert_eq!(location, "/api/v1/me");
-    let profile: Value = read(&platform, Some(&resident), &location)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let profile: Value = read_json(&platform, Some(&resident), &location).await;
     assert!(
         profile.to_string().contains("Boulangerie Durand"),
         "{profile}"
@@ -196,11 +197,7 @@ async fn what_administrators_create_is_served_back_at_its_location() {
             .await,
     )
     .await;
-    let served: Value = read(&platform, Some(&admin), &location)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let served: Value = read_json(&platform, Some(&admin), &location).await;
     assert_eq!(served["id"], agent["id"]);
     assert_eq!(served["login"], "mathis");
 
@@ -214,11 +211,7 @@ async fn what_administrators_create_is_served_back_at_its_location() {
             .await,
     )
     .await;
-    let device: Value = read(&platform, Some(&admin), &location)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let device: Value = read_json(&platform, Some(&admin), &location).await;
     assert_eq!(device["id"], credentials["device_id"]);
     assert_eq!(device["kind"], "kiosk");
     assert_eq!(device["label"], "Borne de la Rotonde");
@@ -238,11 +231,7 @@ async fn what_administrators_create_is_served_back_at_its_location() {
             .await,
     )
     .await;
-    let device: Value = read(&platform, Some(&admin), &location)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let device: Value = read_json(&platform, Some(&admin), &location).await;
     assert_eq!(device["id"], installation["device_id"]);
     assert_eq!(device["kind"], "app");
     assert_eq!(
@@ -260,22 +249,14 @@ async fn what_administrators_create_is_served_back_at_its_location() {
             .await,
     )
     .await;
-    let served: Value = read(&platform, Some(&admin), &location)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let served: Value = read_json(&platform, Some(&admin), &location).await;
     assert_eq!(served["id"], key["id"]);
     assert_eq!(served["label"], "Application Aix Propre");
     assert!(
         served.get("api_key").is_none(),
         "the key is shown once: {served}"
     );
-    let listed: Value = read(&platform, Some(&admin), "/api/v1/admin/open311/keys")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = read_json(&platform, Some(&admin), "/api/v1/admin/open311/keys").await;
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 
     let (location, announcement) = created(
@@ -293,7 +274,7 @@ async fn what_administrators_create_is_served_back_at_its_location() {
     )
     .await;
     // Not current yet, yet served at its address.
-    let served: Value = read(&platform, None, &location).await.json().await.unwrap();
+    let served: Value = read_json(&platform, None, &location).await;
     assert_eq!(served["id"], announcement["id"]);
     assert_eq!(served["title"], "Fermeture exceptionnelle");
 }
@@ -321,11 +302,7 @@ async fn a_revoked_kiosk_can_no_longer_sign_in_nor_refresh() {
         .unwrap();
     assert!(session["refresh_token"].is_string(), "{session}");
 
-    let listed: Value = read(&platform, Some(&admin), "/api/v1/admin/devices")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = read_json(&platform, Some(&admin), "/api/v1/admin/devices").await;
     assert_eq!(listed[0]["label"], "Borne volée");
     assert!(listed[0]["revoked_at"].is_null());
 
@@ -349,11 +326,7 @@ async fn a_revoked_kiosk_can_no_longer_sign_in_nor_refresh() {
         )
         .await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
-    let device: Value = read(&platform, Some(&admin), &location)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let device: Value = read_json(&platform, Some(&admin), &location).await;
     assert_eq!(device["revoked_at"], revoked["revoked_at"]);
 
     // Only administrators revoke.
