@@ -780,3 +780,102 @@ async fn an_expired_announcement_is_no_longer_served() {
     assert!(!atom.contains("Fermeture de la mairie annexe"), "{atom}");
     assert_eq!(atom.matches("<entry>").count(), 1);
 }
+
+#[tokio::test]
+async fn supervisors_see_the_weeks_figures_of_their_departments() {
+    let platform = Platform::start("figures").await.unwrap();
+    let roads = platform.agent("karim", &["VOIRIE"]).await;
+    let filed: Vec<String> = {
+        let mut filed = Vec::new();
+        for _ in 0..3 {
+            filed.push(file_complaint(&platform, "NID_DE_POULE", Value::Null).await);
+        }
+        filed
+    };
+    // One answered within its due date, one rejected, one left open.
+    change_status(&platform, &roads, &filed[0], "resolved").await;
+    let rejected = platform
+        .post_json_as(
+            &roads,
+            &format!("/api/v1/demands/{}/status", filed[1]),
+            &json!({"status": "rejected", "reason": "Le trou est sur une voie privée."}),
+        )
+        .await;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    consumed(&platform, &filed[0], "resolved").await;
+    consumed(&platform, &filed[1], "rejected").await;
+    let rating = platform
+        .post_json(
+            &format!("/api/v1/demands/{}/rating", filed[0]),
+            &json!({"score": 5}),
+        )
+        .await;
+    assert_eq!(rating.status(), StatusCode::CREATED);
+
+    let supervisor = platform
+        .agent_with_roles("chef-voirie", &["VOIRIE"], &["agent", "supervisor"])
+        .await;
+    let figures: Value = platform
+        .get_as(&supervisor, "/api/v1/agent/figures?weeks=4")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let weeks = figures["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 4, "{figures}");
+    let this_week = weeks.last().unwrap();
+    assert_eq!(this_week["received"], 3, "{figures}");
+    assert_eq!(this_week["answered"], 2);
+    assert_eq!(this_week["answered_on_time"], 2);
+    assert_eq!(weeks[0]["received"], 0);
+    let roads_figures = &figures["departments"][0];
+    assert_eq!(roads_figures["key"], "VOIRIE");
+    assert_eq!(roads_figures["received"], 3);
+    assert_eq!(roads_figures["answered"], 2);
+    assert_eq!(roads_figures["open"], 1);
+    assert_eq!(roads_figures["overdue"], 0);
+    assert_eq!(roads_figures["ratings"], 1);
+    assert_eq!(roads_figures["average_rating"], 5.0);
+    assert!(roads_figures["median_days_to_answer"].as_f64().unwrap() < 1.0);
+
+    // A plain agent sees no figures; another department's supervisor not these.
+    assert_eq!(
+        platform
+            .get_as(&roads, "/api/v1/agent/figures")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let police_chief = platform
+        .agent_with_roles("chef-police", &["POLICE_MUN"], &["agent", "supervisor"])
+        .await;
+    assert_eq!(
+        platform
+            .get_as(&police_chief, "/api/v1/agent/figures?department=VOIRIE")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let theirs: Value = platform
+        .get_as(&police_chief, "/api/v1/agent/figures")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        theirs["departments"].as_array().unwrap().is_empty(),
+        "{theirs}"
+    );
+    // The administrator sees the whole city.
+    let admin = platform.admin().await;
+    let city: Value = platform
+        .get_as(&admin, "/api/v1/agent/figures")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        city["weeks"].as_array().unwrap().last().unwrap()["received"],
+        3
+    );
+}

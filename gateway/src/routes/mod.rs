@@ -98,6 +98,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::messages))
         .routes(routes!(notifications::rate, notifications::rating))
         .routes(routes!(notifications::satisfaction))
+        .routes(routes!(notifications::figures))
         .routes(routes!(announcements::publish))
         .routes(routes!(announcements::list))
         .routes(routes!(announcements::get))

@@ -582,3 +582,114 @@ pub async fn satisfaction(
         teleservices: report.teleservices.into_iter().map(Into::into).collect(),
     }))
 }
+
+// ------------------------------------------------------------------ figures
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct FiguresQuery {
+    /// One department; every department the supervisor oversees when absent.
+    pub department: String,
+    /// Weeks back, the current one included (12 unless asked, 104 at most).
+    pub weeks: u32,
+}
+
+/// One week, Monday first (Paris).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiguresWeek {
+    /// A Monday, `YYYY-MM-DD`.
+    pub starts_on: String,
+    pub received: u32,
+    pub answered: u32,
+    /// Answered by their due date.
+    pub answered_on_time: u32,
+}
+
+/// The demands of one department or teleservice filed in the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiguresGroup {
+    pub key: String,
+    pub label: String,
+    pub received: u32,
+    pub answered: u32,
+    pub answered_on_time: u32,
+    pub open: u32,
+    /// Open past their due date now.
+    pub overdue: u32,
+    /// Median days from filing to answer, for those answered.
+    pub median_days_to_answer: Option<f64>,
+    pub ratings: u32,
+    pub average_rating: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Figures {
+    pub weeks: Vec<FiguresWeek>,
+    pub departments: Vec<FiguresGroup>,
+    pub teleservices: Vec<FiguresGroup>,
+}
+
+impl From<pb::FiguresGroup> for FiguresGroup {
+    fn from(g: pb::FiguresGroup) -> Self {
+        Self {
+            key: g.key,
+            label: g.label,
+            received: g.received,
+            answered: g.answered,
+            answered_on_time: g.answered_on_time,
+            open: g.open,
+            overdue: g.overdue,
+            median_days_to_answer: g.median_days_to_answer,
+            ratings: g.ratings,
+            average_rating: g.average_rating,
+        }
+    }
+}
+
+/// Supervisors' figures: demands received and answered per week, answer times against
+/// the due dates, open and overdue demands and satisfaction, per department and per
+/// teleservice, over the last weeks. A supervisor sees their departments; the MRU's
+/// supervisors and administrators the whole city.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/figures",
+    tag = "agent",
+    params(FiguresQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Figures),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn figures(
+    agent: Agent,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<FiguresQuery>,
+) -> Result<Json<Figures>, ApiError> {
+    let figures = state
+        .satisfaction
+        .clone()
+        .get_figures(agent.bearer().request(pb::GetFiguresRequest {
+            department: query.department,
+            weeks: query.weeks,
+        }))
+        .await
+        .map_err(|s| ApiError::from_status(s, "not_found"))?
+        .into_inner();
+    Ok(Json(Figures {
+        weeks: figures
+            .weeks
+            .into_iter()
+            .map(|w| FiguresWeek {
+                starts_on: w.starts_on,
+                received: w.received,
+                answered: w.answered,
+                answered_on_time: w.answered_on_time,
+            })
+            .collect(),
+        departments: figures.departments.into_iter().map(Into::into).collect(),
+        teleservices: figures.teleservices.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -31,6 +31,7 @@ use crate::{
     announcements::{self, AnnouncementRow},
     error::Error,
     feed::{self, ItemRow, Mark, Scope},
+    figures,
     live::Hub,
     privacy, residents, satisfaction,
     templates::{CHANNELS, TOPICS},
@@ -616,6 +617,64 @@ impl Satisfaction for Api {
         let tracking = guichet_kit::demand::parse_tracking(&request.get_ref().tracking_number)?;
         let row = satisfaction::rating(&self.pool, &caller, &tracking).await?;
         Ok(Response::new(rating(row)))
+    }
+
+    async fn get_figures(
+        &self,
+        request: Request<pb::GetFiguresRequest>,
+    ) -> Result<Response<pb::Figures>, Status> {
+        let agent = self.agent(&request).await?;
+        let request = request.into_inner();
+        // Administrators and the MRU's supervisors oversee the whole city.
+        let whole_city = agent.is_admin() || (agent.has_role("supervisor") && agent.at_desk());
+        if !whole_city && !agent.has_role("supervisor") {
+            return Err(Error::Forbidden("Réservé aux responsables de service.").into());
+        }
+        let asked = request.department.trim();
+        let departments = if !asked.is_empty() {
+            if !whole_city && !agent.departments.iter().any(|d| d == asked) {
+                return Err(Error::Forbidden("Ce service n'est pas le vôtre.").into());
+            }
+            Some(vec![asked.to_owned()])
+        } else if whole_city {
+            None
+        } else {
+            Some(agent.departments.clone())
+        };
+        let weeks = match request.weeks {
+            0 => 12,
+            n => n.min(104),
+        };
+        let report = figures::report(&self.pool, departments.as_deref(), weeks, self.clock.now())
+            .await
+            .map_err(|e| internal(&e))?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(0);
+        let group = |g: figures::Group| pb::FiguresGroup {
+            key: g.key,
+            label: g.label,
+            received: count(g.received),
+            answered: count(g.answered),
+            answered_on_time: count(g.answered_on_time),
+            open: count(g.open),
+            overdue: count(g.overdue),
+            median_days_to_answer: g.median_days_to_answer,
+            ratings: count(g.ratings),
+            average_rating: g.average_rating,
+        };
+        Ok(Response::new(pb::Figures {
+            weeks: report
+                .weeks
+                .into_iter()
+                .map(|w| pb::FiguresWeek {
+                    starts_on: w.starts_on.to_string(),
+                    received: count(w.received),
+                    answered: count(w.answered),
+                    answered_on_time: count(w.answered_on_time),
+                })
+                .collect(),
+            departments: report.departments.into_iter().map(group).collect(),
+            teleservices: report.teleservices.into_iter().map(group).collect(),
+        }))
     }
 
     async fn get_satisfaction(

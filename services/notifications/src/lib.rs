@@ -15,6 +15,7 @@ pub mod config;
 pub mod delivery;
 mod error;
 pub mod feed;
+pub mod figures;
 pub mod grouping;
 mod grpc;
 pub mod links;

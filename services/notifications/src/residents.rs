@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use guichet_kit::{
     Clock,
     bus::{Event, Handler},
+    grpc::datetime,
 };
 use guichet_proto::{
     complaints::v1::FollowerOutcome,
@@ -40,7 +41,7 @@ use uuid::Uuid;
 
 use crate::{
     config::PublicUrl,
-    grouping,
+    figures, grouping,
     templates::{self, About, Entry, Rendered},
 };
 
@@ -89,8 +90,7 @@ struct Seen<'a> {
 
 /// When what an event tells happened: its own timestamp, else its CloudEvents `time`.
 fn happened(event: &Event, at: Option<&Timestamp>) -> DateTime<Utc> {
-    at.and_then(guichet_kit::grpc::datetime)
-        .unwrap_or(event.time)
+    at.and_then(datetime).unwrap_or(event.time)
 }
 
 impl Handler for Notifier {
@@ -123,6 +123,16 @@ impl Handler for Notifier {
                     teleservice: "",
                 };
                 self.filed(conn, event, &seen, &recipient, now).await?;
+                let counted = figures::Filed {
+                    tracking_number: &filed.tracking_number,
+                    kind: "complaint",
+                    department: &filed.department,
+                    teleservice: "",
+                    teleservice_label: "",
+                    filed_at: filed.filed_at.as_ref().and_then(datetime),
+                    due_at: filed.due_at.as_ref().and_then(datetime),
+                };
+                figures::filed(conn, &counted).await?;
             }
             "demand.filed" => {
                 let filed: DemandFiled = event.decode()?;
@@ -143,6 +153,18 @@ impl Handler for Notifier {
                     teleservice: &filed.teleservice,
                 };
                 self.filed(conn, event, &seen, &recipient, now).await?;
+                let kind = names::kind(DemandKind::try_from(filed.kind).unwrap_or_default());
+                let counted = figures::Filed {
+                    tracking_number: &filed.tracking_number,
+                    kind: &kind,
+                    department: &filed.department,
+                    teleservice: &filed.teleservice,
+                    // A teleservice demand's title is its teleservice's.
+                    teleservice_label: &filed.title,
+                    filed_at: filed.filed_at.as_ref().and_then(datetime),
+                    due_at: filed.due_at.as_ref().and_then(datetime),
+                };
+                figures::filed(conn, &counted).await?;
             }
             "demand.status_changed" => {
                 let changed: DemandStatusChanged = event.decode()?;
@@ -159,6 +181,9 @@ impl Handler for Notifier {
                     filing: false,
                 };
                 upsert(conn, &seen, now).await?;
+                if matches!(status, Status::Resolved | Status::Rejected | Status::Closed) {
+                    figures::answered(conn, &changed.tracking_number, seen.at).await?;
+                }
                 let invite = matches!(status, Status::Resolved | Status::Closed)
                     && invite_to_rate(conn, &changed.tracking_number, now).await?;
                 let topic = templates::status_topic(status);
