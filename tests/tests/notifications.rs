@@ -879,3 +879,82 @@ async fn supervisors_see_the_weeks_figures_of_their_departments() {
         3
     );
 }
+
+#[tokio::test]
+async fn publishers_list_every_announcement_and_withdraw_one_at_once() {
+    let platform = Platform::start("announcements_admin").await.unwrap();
+    let admin = platform.admin().await;
+    let publish = |title: &'static str, from: &'static str| {
+        let platform = &platform;
+        let admin = admin.clone();
+        async move {
+            let response = platform
+                .post_json_as(
+                    &admin,
+                    "/api/v1/agent/announcements",
+                    &json!({"title": title, "body": "Texte de l'annonce.", "channels": ["web"],
+                            "valid_from": from, "valid_until": "2099-01-01T00:00:00Z"}),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            let published: Value = response.json().await.unwrap();
+            published["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let now = publish("Travaux cours Mirabeau", "2020-01-01T00:00:00Z").await;
+    let later = publish("Fermeture de fin d'année", "2098-12-20T00:00:00Z").await;
+
+    let all: Value = platform
+        .get_as(&admin, "/api/v1/agent/announcements")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [later.as_str(), now.as_str()],
+        "newest first, future ones too"
+    );
+
+    let withdrawn = platform
+        .http
+        .delete(platform.url(&format!("/api/v1/agent/announcements/{now}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let current: Value = platform
+        .get("/api/v1/announcements")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(current.as_array().unwrap().is_empty(), "{current}");
+    let all: Value = platform
+        .get_as(&admin, "/api/v1/agent/announcements")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        2,
+        "still listed for publishers"
+    );
+
+    let agent = platform.agent("marc", &["VOIRIE"]).await;
+    assert_eq!(
+        platform
+            .get_as(&agent, "/api/v1/agent/announcements")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}

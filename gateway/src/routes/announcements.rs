@@ -116,6 +116,67 @@ pub async fn publish(
     ))
 }
 
+/// Every announcement, past, current and to come, newest first (administrators and
+/// supervisors).
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/announcements",
+    tag = "agent",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<Announcement>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_all(
+    agent: Agent,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Announcement>>, ApiError> {
+    let all = state
+        .announcements
+        .clone()
+        .list_all(agent.bearer().request(pb::ListAllAnnouncementsRequest {}))
+        .await
+        .map_err(|s| ApiError::from_status(s, "announcement_not_found"))?
+        .into_inner()
+        .announcements;
+    Ok(Json(all.into_iter().map(Announcement::from).collect()))
+}
+
+/// Withdraws an announcement now: it stops showing, and stays in the publishers' list.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agent/announcements/{id}",
+    tag = "agent",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Announcement),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn withdraw(
+    agent: Agent,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Announcement>, ApiError> {
+    let withdrawn = state
+        .announcements
+        .clone()
+        .withdraw(
+            agent
+                .bearer()
+                .request(pb::WithdrawAnnouncementRequest { id }),
+        )
+        .await
+        .map_err(|s| ApiError::from_status(s, "announcement_not_found"))?
+        .into_inner();
+    Ok(Json(withdrawn.into()))
+}
+
 /// One announcement, current or not (what the city published is public).
 #[utoipa::path(
     get,

@@ -99,11 +99,7 @@ pub async fn publish(
     draft: &Draft,
     now: DateTime<Utc>,
 ) -> Result<AnnouncementRow, Error> {
-    if !PUBLISHERS.iter().any(|r| author.has_role(r)) {
-        return Err(Error::Forbidden(
-            "Seuls les administrateurs et les responsables publient des annonces.",
-        ));
-    }
+    may_publish(author)?;
     let (from, until) = check(draft, now)?;
     let row = sqlx::query_as(
         "INSERT INTO announcements (id, title, body, audience, channels, valid_from, valid_until,
@@ -151,6 +147,48 @@ pub async fn current(
     .fetch_all(pool)
     .await
     .context("reading current announcements")
+}
+
+/// Whether `who` may publish, list every announcement and withdraw one.
+pub fn may_publish(who: &Claims) -> Result<(), Error> {
+    if PUBLISHERS.iter().any(|r| who.has_role(r)) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Seuls les administrateurs et les responsables publient des annonces.",
+        ))
+    }
+}
+
+/// Every announcement, newest first (the last 500).
+pub async fn all(pool: &PgPool) -> anyhow::Result<Vec<AnnouncementRow>> {
+    sqlx::query_as(
+        "SELECT id, title, body, audience, channels, valid_from, valid_until, author_name,
+             published_at, updated_at
+         FROM announcements ORDER BY published_at DESC, id DESC LIMIT 500",
+    )
+    .fetch_all(pool)
+    .await
+    .context("listing announcements")
+}
+
+/// Ends an announcement at `now` (one already over keeps its end).
+pub async fn withdraw(
+    pool: &PgPool,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<AnnouncementRow>> {
+    sqlx::query_as(
+        "UPDATE announcements SET valid_until = least(valid_until, $2), updated_at = $2
+         WHERE id = $1
+         RETURNING id, title, body, audience, channels, valid_from, valid_until, author_name,
+             published_at, updated_at",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .context("withdrawing an announcement")
 }
 
 /// One announcement, whatever its dates.

@@ -763,6 +763,36 @@ impl Announcements for Api {
         }))
     }
 
+    async fn list_all(
+        &self,
+        request: Request<pb::ListAllAnnouncementsRequest>,
+    ) -> Result<Response<pb::ListAnnouncementsResponse>, Status> {
+        let agent = self.agent(&request).await?;
+        announcements::may_publish(&agent)?;
+        let rows = announcements::all(&self.pool)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(Response::new(pb::ListAnnouncementsResponse {
+            announcements: rows.into_iter().map(announcement).collect(),
+        }))
+    }
+
+    async fn withdraw(
+        &self,
+        request: Request<pb::WithdrawAnnouncementRequest>,
+    ) -> Result<Response<pb::Announcement>, Status> {
+        let agent = self.agent(&request).await?;
+        announcements::may_publish(&agent)?;
+        let unknown = || Error::NotFound("Aucune annonce ne correspond à cet identifiant.");
+        let id = uuid::Uuid::parse_str(request.get_ref().id.trim()).map_err(|_| unknown())?;
+        let row = announcements::withdraw(&self.pool, id, self.clock.now())
+            .await
+            .map_err(|e| internal(&e))?
+            .ok_or_else(unknown)?;
+        tracing::info!(announcement = %row.id, "announcement withdrawn");
+        Ok(Response::new(announcement(row)))
+    }
+
     async fn get(
         &self,
         request: Request<pb::GetAnnouncementRequest>,
