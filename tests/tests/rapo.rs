@@ -269,6 +269,80 @@ async fn file_as(platform: &Platform, token: Option<&str>, number: &str) -> Stri
 }
 
 #[tokio::test]
+async fn a_police_agent_reads_the_letter_before_deciding_and_nothing_is_recorded() {
+    let platform = Platform::start("rapo_preview").await.unwrap();
+    let police = platform.agent("lou", &["POLICE_MUN"]).await;
+    let csv = [
+        HEADER.to_owned(),
+        csv_line(&notice(7), "AB-123-CD", today(), "Cours Mirabeau"),
+    ];
+    let (status, _) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let number = file_as(&platform, None, &notice(7)).await;
+    let preview_path = format!("/api/v1/rapo/disputes/{number}/decision/preview");
+    let partial = json!({"decision": "annulation_partielle", "rectified_amount_cents": 1700,
+                         "reasons": "Le ticket couvrait une heure sur les deux."});
+
+    let preview = platform
+        .post_json_as(&police, &preview_path, &partial)
+        .await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert!(
+        preview.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = preview.text().await.unwrap();
+    assert!(text.contains("17,00 €"), "{text}");
+    assert!(
+        text.contains("Le ticket couvrait une heure sur les deux."),
+        "{text}"
+    );
+    assert!(text.contains("attribué à l'envoi"), "{text}");
+    // Nothing was decided: no letter yet, and the decision can still be taken.
+    let letter = platform
+        .get_as(&police, &format!("/api/v1/rapo/disputes/{number}/letter"))
+        .await;
+    assert_eq!(letter.status(), StatusCode::CONFLICT);
+    // The same checks as the decision.
+    let wrong = platform
+        .post_json_as(
+            &police,
+            &preview_path,
+            &json!({"decision": "annulation_partielle", "rectified_amount_cents": 99999}),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let roads = platform.agent("remi", &["VOIRIE"]).await;
+    assert_eq!(
+        platform
+            .post_json_as(&roads, &preview_path, &partial)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let decided = platform
+        .post_json_as(
+            &police,
+            &format!("/api/v1/rapo/disputes/{number}/decision"),
+            &partial,
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::OK);
+    let sent = platform
+        .get_as(&police, &format!("/api/v1/rapo/disputes/{number}/letter"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sent.contains("17,00 €") && !sent.contains("attribué à l'envoi"),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
 async fn the_police_work_list_comes_page_by_page_most_urgent_first() {
     let platform = Platform::start("rapo_pages").await.unwrap();
     let police = platform.agent("yanis", &["POLICE_MUN"]).await;

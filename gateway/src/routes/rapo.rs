@@ -48,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_dispute))
         .routes(routes!(decide))
+        .routes(routes!(preview))
         .routes(routes!(letter))
         .routes(routes!(piece))
         .merge(uploads)
@@ -572,26 +573,75 @@ pub async fn decide(
     Path(tracking_number): Path<String>,
     ApiJson(body): ApiJson<NewDecision>,
 ) -> Result<Json<Dispute>, ApiError> {
-    let tracking_number = number_of(&tracking_number, Owner::Rapo)?;
+    let request = decision_request(&tracking_number, body)?;
+    let dispute = state
+        .disputes
+        .clone()
+        .decide_dispute(agent.bearer().request(request))
+        .await
+        .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
+        .into_inner();
+    Ok(Json(Dispute::from(dispute)))
+}
+
+fn decision_request(
+    tracking_number: &str,
+    body: NewDecision,
+) -> Result<pb::DecideDisputeRequest, ApiError> {
     let kind = match body.decision.trim() {
         "annulation_totale" => DecisionKind::FullCancellation,
         "annulation_partielle" => DecisionKind::PartialCancellation,
         "rejet" => DecisionKind::Rejection,
         _ => DecisionKind::Unspecified,
     };
-    let dispute = state
+    Ok(pb::DecideDisputeRequest {
+        tracking_number: number_of(tracking_number, Owner::Rapo)?,
+        kind: kind as i32,
+        reasons: body.reasons,
+        rectified_amount_cents: body.rectified_amount_cents,
+    })
+}
+
+/// The letter a decision would send, checked as the decision is, recording nothing:
+/// the agent reads it before deciding. French plain text.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rapo/disputes/{tracking_number}/decision/preview",
+    tag = "rapo",
+    request_body = NewDecision,
+    params(("tracking_number" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "text/plain", body = String),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided, or the month has passed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn preview(
+    agent: Agent,
+    State(state): State<AppState>,
+    Path(tracking_number): Path<String>,
+    ApiJson(body): ApiJson<NewDecision>,
+) -> Result<Response, ApiError> {
+    let request = decision_request(&tracking_number, body)?;
+    let letter = state
         .disputes
         .clone()
-        .decide_dispute(agent.bearer().request(pb::DecideDisputeRequest {
-            tracking_number,
-            kind: kind as i32,
-            reasons: body.reasons,
-            rectified_amount_cents: body.rectified_amount_cents,
-        }))
+        .preview_decision(agent.bearer().request(request))
         .await
         .map_err(|s| ApiError::from_status(s, "demand_not_found"))?
         .into_inner();
-    Ok(Json(Dispute::from(dispute)))
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        letter.text,
+    )
+        .into_response())
 }
 
 /// The decision letter, in French plain text, for whoever may read the dispute.

@@ -34,6 +34,36 @@ pub struct Decision<'a> {
     pub rectified_amount_cents: Option<i64>,
 }
 
+/// The letter `decision` makes on `dispute`, decided at `decided_at` by `decided_by`.
+pub fn letter_of(
+    dispute: &DisputeRow,
+    decision: &Decision<'_>,
+    decided_at: DateTime<Utc>,
+    decided_by: &str,
+    rectified_notice_number: Option<&str>,
+) -> String {
+    let appeal_by = opens_appeal(decision.kind).then(|| appeal_deadline(paris_date(decided_at)));
+    letter::render(&LetterFacts {
+        tracking_number: &dispute.tracking_number,
+        notice_number: &dispute.notice_number,
+        plate: &dispute.fps_plate,
+        amount_cents: dispute.amount_cents,
+        offence_at: dispute.offence_at,
+        place: &dispute.place,
+        holder_name: &dispute.holder_name,
+        holder_address: &dispute.holder_address,
+        representative_name: &dispute.representative_name,
+        received_at: dispute.received_at,
+        kind: decision.kind,
+        reasons: decision.reasons,
+        rectified_amount_cents: decision.rectified_amount_cents,
+        rectified_notice_number,
+        decided_at,
+        decided_by,
+        appeal_by,
+    })
+}
+
 /// Records `decision` on `dispute` (locked by the caller). `false` when the dispute had
 /// been decided already: the caller rolls back and nothing happened.
 pub async fn record(
@@ -68,25 +98,13 @@ pub async fn record(
     } else {
         act.author.name.as_str()
     };
-    let letter = letter::render(&LetterFacts {
-        tracking_number: &dispute.tracking_number,
-        notice_number: &dispute.notice_number,
-        plate: &dispute.fps_plate,
-        amount_cents: dispute.amount_cents,
-        offence_at: dispute.offence_at,
-        place: &dispute.place,
-        holder_name: &dispute.holder_name,
-        holder_address: &dispute.holder_address,
-        representative_name: &dispute.representative_name,
-        received_at: dispute.received_at,
-        kind: decision.kind,
-        reasons: decision.reasons,
-        rectified_amount_cents: decision.rectified_amount_cents,
-        rectified_notice_number: rectified_number.as_deref(),
+    let letter = letter_of(
+        dispute,
+        decision,
         decided_at,
         decided_by,
-        appeal_by,
-    });
+        rectified_number.as_deref(),
+    );
     let status = match decision.kind {
         DecisionKind::FullCancellation | DecisionKind::PartialCancellation => Status::Resolved,
         _ => Status::Rejected,

@@ -310,16 +310,18 @@ impl RapoService {
     }
 
     #[tracing::instrument(name = "Decide a RAPO dispute", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]
-    async fn decide(
+    /// Checks a decision on a dispute the caller may decide, locked in `tx`: the
+    /// dispute, and the agent deciding.
+    async fn judge<'a>(
         &self,
-        caller: &Caller,
-        request: DecideDisputeRequest,
-    ) -> Result<Dispute, Error> {
+        tx: &mut sqlx::PgConnection,
+        caller: &'a Caller,
+        request: &'a DecideDisputeRequest,
+    ) -> Result<(DisputeRow, &'a Claims, Decision<'a>), Error> {
         let tracking = parse_tracking(&request.tracking_number)?;
         let kind = DecisionKind::try_from(request.kind).unwrap_or_default();
         let reasons = request.reasons.trim();
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let dispute = store::lock(&mut tx, &tracking)
+        let dispute = store::lock(&mut *tx, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
         let agent = access::handling_agent(caller, &dispute.department, THEME)?;
@@ -366,19 +368,33 @@ impl RapoService {
                 "Ce recours a déjà fait l'objet d'une décision.",
             ));
         }
-        let now = self.clock.now();
-        if now >= dispute.due_at {
+        if self.clock.now() >= dispute.due_at {
             return Err(Error::Conflict(
                 "Le délai d'un mois pour répondre est écoulé : le recours est rejeté implicitement.",
             ));
         }
-        let act = self.act(agent_author(agent), caller.channel());
         let decision = Decision {
             kind,
             reasons,
             rectified_amount_cents: (kind == DecisionKind::PartialCancellation)
                 .then_some(request.rectified_amount_cents),
         };
+        Ok((dispute, agent, decision))
+    }
+
+    async fn decide(
+        &self,
+        caller: &Caller,
+        request: DecideDisputeRequest,
+    ) -> Result<Dispute, Error> {
+        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+        let (dispute, agent, decision) = self.judge(&mut tx, caller, &request).await?;
+        let (tracking, kind, now) = (
+            dispute.tracking_number.clone(),
+            decision.kind,
+            self.clock.now(),
+        );
+        let act = self.act(agent_author(agent), caller.channel());
         if !decision::record(&mut tx, &dispute, &decision, &act).await? {
             return Err(Error::Conflict(
                 "Ce recours a déjà fait l'objet d'une décision.",
@@ -738,6 +754,30 @@ impl Rapo for RapoService {
         Ok(Response::new(
             self.decide(&caller, request.into_inner()).await?,
         ))
+    }
+
+    async fn preview_decision(
+        &self,
+        request: Request<DecideDisputeRequest>,
+    ) -> Result<Response<Letter>, tonic::Status> {
+        let caller = self.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        // The lock is taken as for deciding, and released unrecorded (no commit).
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(anyhow::Error::from)
+            .map_err(Error::from)?;
+        let (dispute, agent, decision) = self.judge(&mut tx, &caller, &request).await?;
+        let pending = (decision.kind == DecisionKind::PartialCancellation)
+            .then_some("(numéro attribué à l'envoi)");
+        let text = decision::letter_of(&dispute, &decision, self.clock.now(), &agent.name, pending);
+        Ok(Response::new(Letter {
+            file_name: letter::file_name(&dispute.tracking_number),
+            content_type: "text/plain; charset=utf-8".to_owned(),
+            text,
+        }))
     }
 
     async fn get_letter(
