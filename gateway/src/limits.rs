@@ -225,6 +225,12 @@ const LIMITED: &[(Method, &str, Limit)] = &[
         Limit::Lookup,
     ),
     (Method::GET, "/api/v1/drafts/{id}", Limit::Lookup),
+    (Method::DELETE, "/api/v1/drafts/{id}", Limit::Lookup),
+    (
+        Method::DELETE,
+        "/api/v1/drafts/{id}/attachments/{attachment_id}",
+        Limit::Lookup,
+    ),
     (
         Method::GET,
         "/api/v1/demands/{tracking_number}/rating",

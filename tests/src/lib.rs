@@ -89,9 +89,9 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// Write limits; by default far above what any test writes.
     pub write_limits: Option<guichet_gateway::WriteLimits>,
-    /// Where FranceConnect sends the browser back: a page of the portal, which then
-    /// calls the API's callback; by default the API's callback itself.
-    pub franceconnect_page: Option<&'static str>,
+    /// FranceConnect sends the browser back to the portal's pages (which then call the
+    /// API), not to the API's own routes.
+    pub franceconnect_portal: bool,
     /// The built front end the gateway serves (`web.dist`); none serves the API alone.
     pub web_dist: Option<std::path::PathBuf>,
 }
@@ -153,11 +153,17 @@ impl Platform {
             guichet_identity::franceconnect::FranceConnectConfig::default();
         if let Some(flags) = options.franceconnect {
             let base = &public_url;
-            let callback = options
-                .franceconnect_page
-                .unwrap_or("/api/v1/auth/franceconnect/callback");
+            // The portal's pages, which complete sign-in and sign-out with the API.
+            let (callback, logged_out) = if options.franceconnect_portal {
+                ("/compte/franceconnect", "/compte/deconnecte")
+            } else {
+                (
+                    "/api/v1/auth/franceconnect/callback",
+                    "/api/v1/auth/franceconnect/logged-out",
+                )
+            };
             let redirect_uri = format!("{base}{callback}");
-            let post_logout_redirect_uri = format!("{base}/api/v1/auth/franceconnect/logged-out");
+            let post_logout_redirect_uri = format!("{base}{logged_out}");
             let provider =
                 oidc::Provider::start(&redirect_uri, &post_logout_redirect_uri, flags).await?;
             franceconnect_config = guichet_identity::franceconnect::FranceConnectConfig {

@@ -27,7 +27,7 @@ async fn the_residents_screens_pass_their_browser_tests() {
             web_dist: Some(dist),
             // The local stand-in, sending the browser back to the portal's page.
             franceconnect: Some(&[]),
-            franceconnect_page: Some("/compte/franceconnect"),
+            franceconnect_portal: true,
             // Mail the tests read (address verification).
             outbox: true,
             ..Default::default()

@@ -1015,3 +1015,105 @@ async fn a_desk_agent_files_a_procedure_for_a_resident_and_finds_every_demand_of
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_draft_shows_its_title_loses_a_file_and_is_discarded_until_submitted() {
+    let platform = Platform::start("drafts_discard").await.unwrap();
+    let designer = platform
+        .agent_with_roles("albane", &["ETAT_CIVIL"], &["agent", "form_designer"])
+        .await;
+    let definition = guichet_tests::birth_certificate(
+        "acte-brouillon-jete",
+        &[
+            json!({"id": "piece", "type": "file", "label": "Justificatif",
+                 "accept": ["application/pdf"], "max_size": 1_000_000}),
+        ],
+    );
+    platform.publish_teleservice(&designer, &definition).await;
+    let start = |data: Value| {
+        let platform = &platform;
+        async move {
+            let (status, draft) = json_of(
+                platform
+                    .post_json(
+                        "/api/v1/teleservices/acte-brouillon-jete/drafts",
+                        &json!({"data": data}),
+                    )
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{draft}");
+            draft
+        }
+    };
+    let draft = start(json!({"nom": "Martin"})).await;
+    assert_eq!(draft["title"], "Copie d'acte de naissance (essai)");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let pdf = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        b"%PDF-1.4\n%%EOF\n",
+    );
+    let (status, attachment) = json_of(
+        platform
+            .post_json(
+                &format!("/api/v1/drafts/{id}/attachments"),
+                &json!({"filename": "justificatif.pdf", "content_base64": pdf}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{attachment}");
+    let file = format!(
+        "/api/v1/drafts/{id}/attachments/{}",
+        attachment["id"].as_str().unwrap()
+    );
+
+    // The file removed: the draft no longer lists it, and it is gone.
+    let removed = platform
+        .http
+        .delete(platform.url(&file))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::OK);
+    let after: Value = removed.json().await.unwrap();
+    assert!(
+        after["attachments"].as_array().unwrap().is_empty(),
+        "{after}"
+    );
+    assert_eq!(platform.get(&file).await.status(), StatusCode::NOT_FOUND);
+
+    // Discarded: nothing left to resume.
+    let discarded = platform
+        .http
+        .delete(platform.url(&format!("/api/v1/drafts/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(discarded.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        platform.get(&format!("/api/v1/drafts/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Once submitted, a draft is the demand's record: it stays.
+    let submitted = start(json!({"nom": "Durand"})).await;
+    let submitted_id = submitted["id"].as_str().unwrap().to_owned();
+    let (status, filed) = json_of(
+        platform
+            .post_json(
+                &format!("/api/v1/drafts/{submitted_id}/submit"),
+                &json!({"data": {"nom": "Durand"}, "contact": {"email": "durand@example.org"}}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    let refused = platform
+        .http
+        .delete(platform.url(&format!("/api/v1/drafts/{submitted_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+}

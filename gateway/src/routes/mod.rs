@@ -150,13 +150,20 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(teleservices::catalog))
         .routes(routes!(teleservices::form))
         .routes(routes!(teleservices::start_draft))
-        .routes(routes!(teleservices::get_draft, teleservices::save_draft))
+        .routes(routes!(
+            teleservices::get_draft,
+            teleservices::save_draft,
+            teleservices::discard_draft
+        ))
         .routes(routes!(teleservices::my_drafts))
         .routes(routes!(teleservices::submit_draft))
         .routes(routes!(teleservices::file_demand))
         .routes(routes!(teleservices::answers))
         .routes(routes!(teleservices::attachment))
-        .routes(routes!(teleservices::draft_attachment))
+        .routes(routes!(
+            teleservices::draft_attachment,
+            teleservices::remove_attachment
+        ))
         .routes(routes!(
             teleservices::designer_list,
             teleservices::save_definition
@@ -210,7 +217,7 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
         .merge(api)
         // Open311 GeoReport v2 speaks its own formats, outside `/api/v1` and its document.
         .merge(open311::router())
-        .merge(pages::router(state.portal.is_none()))
+        .merge(pages::router(state.portal.is_some()))
         // Inside routing, where the matched route is known.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

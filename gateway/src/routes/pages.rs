@@ -31,18 +31,17 @@ use super::{
 };
 use crate::{auth::Bearer, error::ApiError, state::AppState};
 
-/// The residents' pages, merged into the gateway's router; the follow pages only
-/// while no portal is built (the portal shows them then, at the same addresses).
-pub fn router(follow_pages: bool) -> Router<AppState> {
-    let router = if follow_pages {
-        Router::new()
-            .route("/suivi", get(follow_form))
-            .route("/suivi/{number}", get(follow))
-    } else {
-        Router::new()
-    };
+/// The residents' pages, merged into the gateway's router. Once a portal is built it
+/// shows the follow and account pages itself, at the same addresses: only the
+/// complaint's public page is still the gateway's.
+pub fn router(portal_built: bool) -> Router<AppState> {
+    let router = Router::new().route("/signalements/{id}", get(complaint));
+    if portal_built {
+        return router;
+    }
     router
-        .route("/signalements/{id}", get(complaint))
+        .route("/suivi", get(follow_form))
+        .route("/suivi/{number}", get(follow))
         .route("/compte/verifier-email", get(verify_form).post(verify))
         .route(
             "/compte/nouveau-mot-de-passe",

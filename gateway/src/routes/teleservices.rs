@@ -6,7 +6,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, Request, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
@@ -101,6 +101,8 @@ pub struct Draft {
     pub channel: String,
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
     pub attachments: Vec<Attachment>,
+    /// The teleservice's title, in the version the draft is filled against.
+    pub title: String,
     /// Set once submitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
@@ -117,6 +119,7 @@ impl From<pb::Draft> for Draft {
             id: d.id,
             slug: d.slug,
             version: d.version,
+            title: d.title,
         }
     }
 }
@@ -393,6 +396,64 @@ pub async fn start_draft(
         format!("/api/v1/drafts/{}", draft.id),
         Json(Draft::from(draft)),
     ))
+}
+
+/// Discards a draft not yet submitted, with its files (`409` once submitted).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/drafts/{id}",
+    tag = "teleservices",
+    params(("id" = String, Path)),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Discarded"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn discard_draft(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .teleservices
+        .clone()
+        .discard_draft(bearer.request(pb::DiscardDraftRequest { id }))
+        .await
+        .map_err(draft_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes one file of a draft not yet submitted; answers the draft.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/drafts/{id}/attachments/{attachment_id}",
+    tag = "teleservices",
+    params(("id" = String, Path), ("attachment_id" = String, Path)),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Draft),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove_attachment(
+    bearer: Bearer,
+    State(state): State<AppState>,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<Json<Draft>, ApiError> {
+    let draft = state
+        .teleservices
+        .clone()
+        .remove_attachment(bearer.request(pb::RemoveAttachmentRequest {
+            draft_id: id,
+            attachment_id,
+        }))
+        .await
+        .map_err(draft_error)?
+        .into_inner();
+    Ok(Json(Draft::from(draft)))
 }
 
 /// A draft, from any channel: a resident's own, or one started without account whose

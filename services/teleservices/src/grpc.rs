@@ -186,6 +186,29 @@ impl teleservices_server::Teleservices for Service {
         ))
     }
 
+    async fn discard_draft(
+        &self,
+        request: Request<pb::DiscardDraftRequest>,
+    ) -> Result<Response<pb::DiscardDraftResponse>, Status> {
+        let caller = self.caller(request.metadata()).await?;
+        self.inner
+            .discard_draft(&caller, &request.get_ref().id)
+            .await?;
+        Ok(Response::new(pb::DiscardDraftResponse {}))
+    }
+
+    async fn remove_attachment(
+        &self,
+        request: Request<pb::RemoveAttachmentRequest>,
+    ) -> Result<Response<pb::Draft>, Status> {
+        let caller = self.caller(request.metadata()).await?;
+        Ok(Response::new(
+            self.inner
+                .remove_attachment(&caller, request.get_ref())
+                .await?,
+        ))
+    }
+
     async fn get_attachment(
         &self,
         request: Request<pb::GetAttachmentRequest>,

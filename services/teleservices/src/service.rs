@@ -7,6 +7,7 @@ use guichet_kit::{
     Clock, Owner, TrackingNumber,
     auth::{Caller, Claims, Role},
     bus,
+    calendar::paris_date,
     demand::{
         self as shared, Error,
         access::{self, Access, ListScope},
@@ -456,7 +457,45 @@ impl Teleservices {
             updated_at: Some(timestamp(draft.updated_at)),
             attachments: attachments.iter().map(attachment_proto).collect(),
             tracking_number: draft.tracking_number.unwrap_or_default(),
+            title: draft.title,
         })
+    }
+
+    /// Discards a draft not yet submitted, with its files.
+    pub async fn discard_draft(&self, caller: &Caller, id: &str) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        let draft = self.reach_draft(&mut tx, caller, id, true).await?;
+        if draft.tracking_number.is_some() {
+            return Err(Error::Conflict(
+                "Cette demande a été déposée : son brouillon ne peut plus être supprimé.",
+            ));
+        }
+        store::delete_draft(&mut tx, draft.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes one file of a draft not yet submitted; answers the draft.
+    pub async fn remove_attachment(
+        &self,
+        caller: &Caller,
+        request: &pb::RemoveAttachmentRequest,
+    ) -> Result<pb::Draft, Error> {
+        let mut tx = self.pool.begin().await?;
+        let draft = self
+            .reach_draft(&mut tx, caller, &request.draft_id, true)
+            .await?;
+        if draft.tracking_number.is_some() {
+            return Err(Error::Conflict(
+                "Cette demande a été déposée : ses pièces ne peuvent plus être retirées.",
+            ));
+        }
+        let id = Uuid::parse_str(request.attachment_id.trim()).map_err(|_| Error::NotFound)?;
+        if !store::delete_draft_attachment(&mut tx, draft.id, id).await? {
+            return Err(Error::NotFound);
+        }
+        tx.commit().await?;
+        self.draft_view(draft.id).await
     }
 
     /// Keeps an uploaded file with its checksum and the type read from its bytes; the
@@ -588,7 +627,8 @@ impl Teleservices {
             })
             .collect();
         let now = self.clock.now();
-        let clean = form::validate(&definition, &data, &metas, now.date_naive())
+        // Relative bounds (`today+15d`) count from the city's day, not UTC's.
+        let clean = form::validate(&definition, &data, &metas, paris_date(now))
             .map_err(|faults| Error::Invalid(prefixed("data", faults)))?;
         let contact = request.contact.unwrap_or_default();
         check_contact(&contact)?;

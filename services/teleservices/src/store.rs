@@ -219,14 +219,50 @@ pub struct DraftRow {
     pub channel: String,
     pub updated_at: DateTime<Utc>,
     pub tracking_number: Option<String>,
+    /// The title of the version it is filled against.
+    pub title: String,
 }
 
 macro_rules! select_draft {
     () => {
         "SELECT d.id, t.slug, d.version, d.resident_id, d.data, d.channel,
-            d.updated_at, d.tracking_number
-         FROM drafts d JOIN teleservices t ON t.id = d.teleservice_id "
+            d.updated_at, d.tracking_number,
+            coalesce(v.definition->>'title', t.slug) AS title
+         FROM drafts d JOIN teleservices t ON t.id = d.teleservice_id
+         LEFT JOIN versions v ON v.teleservice_id = d.teleservice_id AND v.version = d.version "
     };
+}
+
+/// Removes a draft never submitted, and its files.
+pub async fn delete_draft(conn: &mut PgConnection, id: Uuid) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM attachments WHERE draft_id = $1 AND demand_id IS NULL")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .context("removing a draft's files")?;
+    sqlx::query("DELETE FROM drafts WHERE id = $1 AND tracking_number IS NULL")
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("removing a draft")?;
+    Ok(())
+}
+
+/// Removes one file of a draft never submitted; false when there is no such file.
+pub async fn delete_draft_attachment(
+    conn: &mut PgConnection,
+    draft: Uuid,
+    id: Uuid,
+) -> anyhow::Result<bool> {
+    let deleted = sqlx::query(
+        "DELETE FROM attachments WHERE draft_id = $1 AND id = $2 AND demand_id IS NULL",
+    )
+    .bind(draft)
+    .bind(id)
+    .execute(conn)
+    .await
+    .context("removing a draft's file")?;
+    Ok(deleted.rows_affected() > 0)
 }
 
 pub async fn draft(
