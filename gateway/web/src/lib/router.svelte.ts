@@ -30,7 +30,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
 }
 
 /** Paths this router does not own: the kiosk, the API, the gateway's own pages. */
-const FOREIGN = /^\/(?:borne|api|open311|healthz|readyz|signalements|compte\/verifier-email|compte\/nouveau-mot-de-passe)(?:\/|$)/;
+const FOREIGN = /^\/(?:borne|api|open311|healthz|readyz|signalements)(?:\/|$)/;
 
 /** Follows same-origin links through `navigate`; call once at start-up. */
 export function start(): void {
