@@ -102,7 +102,7 @@ test('the accessibility statement', async ({ page }) => {
 test('the kiosk', async ({ page }) => {
   await page.goto('/borne/');
   await settled(page);
-  await expect(page.getByRole('heading', { name: 'Suivre une demande' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: /Bienvenue/ })).toBeVisible();
   await expectAccessible(page, '/borne/');
   await screenshot(page, 'borne');
 });

@@ -32,6 +32,8 @@ function isProblem(value: unknown): value is Problem {
 /** The failure of an answer that was not a success. */
 export function failureOf(error: unknown, response: Response): Failure {
   if (isProblem(error)) {
+    // The service worker's answer offline (`public/sw.js`): a lost connection, in its words.
+    if (error.code === 'offline') return { ...NETWORK, message: error.detail, fields: {} };
     const fields: Record<string, string> = {};
     for (const fault of error.errors ?? []) {
       // The first message for a field is kept: the service reports the most basic first.
