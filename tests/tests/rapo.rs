@@ -359,13 +359,27 @@ async fn the_police_work_list_comes_page_by_page_most_urgent_first() {
     let pages = platform
         .walk(&police, "/api/v1/rapo/disputes?limit=1", None)
         .await;
-    let walked: Vec<&str> = pages
+    let walked: Vec<(&str, &str)> = pages
         .iter()
         .flatten()
-        .map(|d| d["tracking_number"].as_str().unwrap())
+        .map(|d| {
+            (
+                d["due_at"].as_str().unwrap(),
+                d["tracking_number"].as_str().unwrap(),
+            )
+        })
         .collect();
-    // Filed one after the other, their deadlines come in the same order.
-    assert_eq!(walked, filed);
+    // Each once, by deadline (disputes filed the same day share it), then number.
+    let mut expected = walked.clone();
+    expected.sort_unstable();
+    assert_eq!(walked, expected);
+    let mut numbers: Vec<&str> = walked.iter().map(|(_, n)| *n).collect();
+    numbers.sort_unstable();
+    filed.sort_unstable();
+    assert_eq!(numbers, filed);
+    // One a page (a full last page may be followed by an empty one).
+    assert!(pages.iter().all(|p| p.len() <= 1));
+    assert_eq!(pages.iter().filter(|p| !p.is_empty()).count(), 3);
 }
 
 #[tokio::test]
