@@ -9,7 +9,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use guichet_kit::grpc::datetime;
+use guichet_kit::{
+    grpc::datetime,
+    validate::{is_latitude, is_longitude},
+};
 use guichet_proto::identity::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -144,11 +147,7 @@ pub async fn contact_points(
     ApiQuery(query): ApiQuery<NearQuery>,
 ) -> Result<Json<Vec<ContactPoint>>, ApiError> {
     let near = match (query.lat, query.lon) {
-        (Some(lat), Some(lon))
-            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
-        {
-            Some((lat, lon))
-        }
+        (Some(lat), Some(lon)) if is_latitude(lat) && is_longitude(lon) => Some((lat, lon)),
         (None, None) => None,
         _ => {
             return Err(ApiError::bad_field(

@@ -10,7 +10,7 @@ use guichet_kit::{
     auth::Caller,
     demand::{Error, events as demand_events, timeline::TimelineRow},
     grpc::{Violation, datetime, timestamp},
-    validate::{is_email, is_french_phone},
+    validate::{is_email, is_french_phone, is_latitude, is_longitude},
 };
 use guichet_proto::{
     complaints::v1::{self as pb, Contact},
@@ -72,13 +72,13 @@ pub fn to_public(row: &PublicRow, history: &[TimelineRow]) -> pb::PublicComplain
 
 fn check_point(lat: f64, lon: f64) -> Result<(), Error> {
     let mut faults = Vec::new();
-    if !(-90.0..=90.0).contains(&lat) {
+    if !is_latitude(lat) {
         faults.push(Violation::new(
             "lat",
             "La latitude doit être comprise entre -90 et 90.",
         ));
     }
-    if !(-180.0..=180.0).contains(&lon) {
+    if !is_longitude(lon) {
         faults.push(Violation::new(
             "lon",
             "La longitude doit être comprise entre -180 et 180.",

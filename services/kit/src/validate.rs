@@ -21,6 +21,16 @@ pub fn is_email(text: &str) -> bool {
 
 /// A French phone number as people type it: `06 12 34 56 78`, `06.12.34.56.78`,
 /// `+33 6 12 34 56 78` or `0033612345678`.
+/// A latitude in decimal degrees (NaN and infinities are none).
+pub fn is_latitude(degrees: f64) -> bool {
+    (-90.0..=90.0).contains(&degrees)
+}
+
+/// A longitude in decimal degrees (NaN and infinities are none).
+pub fn is_longitude(degrees: f64) -> bool {
+    (-180.0..=180.0).contains(&degrees)
+}
+
 pub fn is_french_phone(text: &str) -> bool {
     let national = national_phone(text);
     national.len() == 10

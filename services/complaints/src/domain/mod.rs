@@ -7,6 +7,7 @@ pub mod states;
 use guichet_kit::{
     auth::{Claims, Role},
     grpc::Violation,
+    validate::{is_latitude, is_longitude},
 };
 use guichet_proto::{
     complaints::v1::{self as pb, FileComplaintRequest},
@@ -82,13 +83,13 @@ impl NewComplaint {
         let location = request.location.unwrap_or_default();
         let address = location.address.trim().to_owned();
         match (location.latitude, location.longitude) {
-            (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => {
+            (Some(lat), _) if !is_latitude(lat) => {
                 fault(
                     "location.latitude",
                     "La latitude doit être comprise entre -90 et 90.",
                 );
             }
-            (_, Some(lon)) if !(-180.0..=180.0).contains(&lon) => {
+            (_, Some(lon)) if !is_longitude(lon) => {
                 fault(
                     "location.longitude",
                     "La longitude doit être comprise entre -180 et 180.",

@@ -3,7 +3,10 @@
 //! every session opened through it.
 
 use chrono::{DateTime, Utc};
-use guichet_kit::grpc::timestamp;
+use guichet_kit::{
+    grpc::timestamp,
+    validate::{is_latitude, is_longitude},
+};
 use guichet_proto::{
     demand::v1::Channel,
     identity::v1::{
@@ -116,11 +119,7 @@ impl Devices for DevicesService {
             .into());
         }
         let position = match (request.latitude, request.longitude) {
-            (Some(lat), Some(lon))
-                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
-            {
-                Some((lat, lon))
-            }
+            (Some(lat), Some(lon)) if is_latitude(lat) && is_longitude(lon) => Some((lat, lon)),
             (None, None) => None,
             _ => {
                 return Err(Error::field(

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use guichet_kit::{
     grpc::{Violation, timestamp},
-    validate::is_french_phone,
+    validate::{is_french_phone, is_latitude, is_longitude},
 };
 use guichet_proto::identity::v1::{
     Closure, ContactPoint, DeleteContactPointRequest, DeleteContactPointResponse,
@@ -145,13 +145,13 @@ fn check(point: &ContactPoint) -> Result<(), Error> {
             "Indiquez l'adresse (200 caractères au plus).",
         );
     }
-    if !(-90.0..=90.0).contains(&point.latitude) || !point.latitude.is_finite() {
+    if !is_latitude(point.latitude) {
         fault(
             "latitude".into(),
             "Latitude en degrés décimaux, entre -90 et 90.",
         );
     }
-    if !(-180.0..=180.0).contains(&point.longitude) || !point.longitude.is_finite() {
+    if !is_longitude(point.longitude) {
         fault(
             "longitude".into(),
             "Longitude en degrés décimaux, entre -180 et 180.",
