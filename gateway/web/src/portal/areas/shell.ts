@@ -1,4 +1,4 @@
-/** The shell's own pages: follow a demand, report a problem, accessibility. */
+/** The shell's own pages: follow a demand, report a problem, where to be received, accessibility. */
 
 import type { Area } from './area';
 
@@ -12,6 +12,8 @@ export const shell: Area = ([first = '', second, ...rest], query) => {
     }
     case 'signaler':
       return second ? null : { load: () => import('../pages/Report.svelte'), props: {} };
+    case 'accueils':
+      return second ? null : { load: () => import('../pages/Places.svelte'), props: {} };
     case 'accessibilite':
       return second ? null : { load: () => import('../pages/Accessibility.svelte'), props: {} };
     default:
