@@ -271,6 +271,14 @@ test('a resident without account starts a teleservice, resumes it in another bro
   expect(download.suggestedFilename()).toBe('justificatif.pdf');
   expect(readFileSync(await download.path())).toEqual(readFileSync(PDF));
 
+  // A file taken out is deleted where it was stored, not only from the answers.
+  const stored = await file.getAttribute('href');
+  await other.getByRole('button', { name: /^Retirer « justificatif\.pdf »/ }).click();
+  await expect(other.getByText('« justificatif.pdf » est retiré.')).toBeVisible();
+  await expect.poll(async () => (await other.request.get(stored ?? '')).status()).toBe(404);
+  await other.getByLabel('Justificatif').setInputFiles(PDF);
+  await expect(other.getByRole('link', { name: 'Télécharger justificatif.pdf' })).toBeVisible();
+
   // Sending: the sworn statement first, then the answers read back.
   await other.getByRole('button', { name: 'Continuer' }).click();
   await expect(other.locator('#champ-attestation-erreur')).toHaveText(/Cochez cette case pour continuer/);

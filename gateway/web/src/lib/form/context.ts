@@ -46,6 +46,8 @@ export interface FormContext {
   uploads(): Upload[];
   /** Absent where files cannot be sent (a designer's preview). */
   upload: UploadFile | undefined;
+  /** Deletes a removed file from where it is stored; absent: nothing to delete. */
+  discard: ((upload: Upload) => Promise<void>) | undefined;
   download(upload: Upload): Download | null;
   /** The DOM id of a field path or an address part. */
   id(key: string): string;

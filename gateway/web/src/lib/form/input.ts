@@ -253,9 +253,9 @@ export function isFrenchPhone(text: string): boolean {
 
 // ------------------------------------------------------------------ dates
 
-/** `AAAA-MM-JJ` of a day counted in UTC, as the service counts the day of filing. */
-export function utcToday(now = new Date()): string {
-  return now.toISOString().slice(0, 10);
+/** `AAAA-MM-JJ` of the city's day (Paris), as the service counts relative date bounds. */
+export function parisToday(now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(now);
 }
 
 interface Day {
