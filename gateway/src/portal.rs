@@ -1,6 +1,6 @@
-//! The residents' screens: the portal (`/`) and the street kiosk (`/borne/`), built
-//! from `gateway/web` by `npm run build` into `web.dist` and served here as static
-//! files; and the city's look (`GET /api/v1/city`), which they read at start. Hashed
+//! The screens: the portal (`/`), the street kiosk (`/borne/`) and the agents' intranet
+//! (`/agents/`), built from `gateway/web` by `npm run build` into `web.dist` and served
+//! here as static files; and the city's look (`GET /api/v1/city`), which they read at start. Hashed
 //! assets are cached for a year; pages, the manifest and the service worker are
 //! revalidated on every visit, so a new release shows at once.
 
@@ -179,6 +179,15 @@ fn tile_origin(url: &str) -> Option<String> {
     (matches!(scheme, "https" | "http") && safe(host)).then(|| format!("{scheme}://{host}"))
 }
 
+/// The screen other than the portal a page path belongs to: its directory in the build.
+fn screen(path: &str) -> Option<&'static str> {
+    ["borne", "agents"].into_iter().find(|screen| {
+        path.strip_prefix('/')
+            .and_then(|rest| rest.strip_prefix(screen))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// The built front end, when there is one.
 #[derive(Clone)]
 pub struct Portal {
@@ -210,10 +219,9 @@ impl Portal {
     /// router then shows the right view).
     pub async fn serve(self, request: Request) -> Response {
         let path = request.uri().path();
-        let page = if path == "/borne" || path.starts_with("/borne/") {
-            self.dist.join("borne/index.html")
-        } else {
-            self.dist.join("index.html")
+        let page = match screen(path) {
+            Some(screen) => self.dist.join(screen).join("index.html"),
+            None => self.dist.join("index.html"),
         };
         let hashed = path.starts_with("/assets/");
         let files = ServeDir::new(&self.dist).precompressed_gzip();
@@ -246,6 +254,17 @@ impl Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_screen_owns_its_paths() {
+        assert_eq!(screen("/borne"), Some("borne"));
+        assert_eq!(screen("/borne/accueil"), Some("borne"));
+        assert_eq!(screen("/agents/demandes/C-1"), Some("agents"));
+        assert_eq!(screen("/agents"), Some("agents"));
+        assert_eq!(screen("/agentsx"), None);
+        assert_eq!(screen("/suivi/agents"), None);
+        assert_eq!(screen("/"), None);
+    }
 
     #[test]
     fn the_pages_may_load_tiles_from_the_configured_server_only() {

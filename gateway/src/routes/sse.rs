@@ -103,7 +103,12 @@ pub async fn feed_stream(
             Some(Ok(event))
         })
         .take_until(state.streams.clone().cancelled_owned());
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
+    // A first comment at once: proxies that hold the headers until the body's first
+    // bytes (Node's, some load balancers) would otherwise leave the client waiting for
+    // the first heartbeat before it knows the stream is open.
+    let opened = futures::stream::once(std::future::ready(Ok(Event::default().comment("ouvert"))));
+    Ok(Sse::new(opened.chain(events))
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 // on, not only from the second. Never on the kiosk, which must keep nothing.
 // An external file: the pages' Content-Security-Policy is `script-src 'self'`.
 
-if ('serviceWorker' in navigator && window.isSecureContext && !location.pathname.startsWith('/borne')) {
+if ('serviceWorker' in navigator && window.isSecureContext && !location.pathname.startsWith('/borne') && !location.pathname.startsWith('/agents')) {
   performance.setResourceTimingBufferSize(1000);
   const loaded = () =>
     performance

@@ -2,14 +2,14 @@
 // styles it loads, the manifest and icons) so the installed app opens offline, and
 // answers API reads made offline with a French problem that the pages show as a lost
 // connection (`src/lib/api/problem.ts`). It never keeps an API answer (they may carry
-// personal data), leaves the kiosk (`/borne/`) and the gateway's own pages alone, and
+// personal data), leaves the kiosk (`/borne/`), the intranet (`/agents/`) and the gateway's own pages alone, and
 // does not touch API calls while online.
 
 const SHELL = 'guichet-shell-v1';
 /** Kept files are the same whoever asks: a module script's `Origin` must not hide them. */
 const MATCH = { ignoreVary: true };
 /** Paths the portal's shell does not serve (as `src/lib/router.svelte.ts` lists them). */
-const FOREIGN = /^\/(?:borne|api|open311|healthz|readyz|signalements|compte\/verifier-email|compte\/nouveau-mot-de-passe)(?:\/|$)/;
+const FOREIGN = /^\/(?:borne|agents|api|open311|healthz|readyz|signalements|compte\/verifier-email|compte\/nouveau-mot-de-passe)(?:\/|$)/;
 
 const OFFLINE_PROBLEM = {
   type: 'urn:guichet:problem:offline',

@@ -44,6 +44,7 @@ const initial = new Set();
 const PAGES = [
   ['index.html', 'Portal (/)'],
   ['borne/index.html', 'Kiosk (/borne/)'],
+  ['agents/index.html', 'Intranet (/agents/)'],
 ];
 for (const [entry, label] of PAGES) {
   const { js, css } = firstLoad(entry);

@@ -29,11 +29,14 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   if (!url.hash) window.scrollTo(0, 0);
 }
 
-/** Paths this router does not own: the kiosk, the API, the gateway's own pages. */
-const FOREIGN = /^\/(?:borne|api|open311|healthz|readyz|signalements)(?:\/|$)/;
+/** Paths the portal does not own: the kiosk, the intranet, the API, the gateway's own pages. */
+const FOREIGN = /^\/(?:borne|agents|api|open311|healthz|readyz|signalements)(?:\/|$)/;
 
-/** Follows same-origin links through `navigate`; call once at start-up. */
-export function start(): void {
+/**
+ * Follows same-origin links through `navigate`; call once at start-up. `foreign`: the
+ * paths another screen owns, loaded whole (the intranet owns `/agents/` only).
+ */
+export function start(foreign: RegExp = FOREIGN): void {
   window.addEventListener('popstate', sync);
   document.addEventListener('click', (event) => {
     if (event.defaultPrevented || event.button !== 0) return;
@@ -41,7 +44,7 @@ export function start(): void {
     const link = (event.target as Element | null)?.closest?.('a');
     if (!link || link.target || link.hasAttribute('download')) return;
     const url = new URL(link.href, window.location.href);
-    if (url.origin !== window.location.origin || FOREIGN.test(url.pathname)) return;
+    if (url.origin !== window.location.origin || foreign.test(url.pathname)) return;
     // A link to an anchor of the page shown: the browser scrolls and focuses it.
     if (url.pathname === window.location.pathname && url.search === window.location.search && url.hash) return;
     event.preventDefault();

@@ -1,9 +1,10 @@
 /**
- * The signed-in resident's session, shared by every page: the tokens the gateway gave
- * at login (password, FranceConnect or after sign-up), renewed before they expire,
- * kept in `sessionStorage` so a reload keeps the resident signed in but closing the
- * tab does not leave a session behind on a shared computer. Every API call carries the
- * resident's token when there is one (`api/client.ts`).
+ * A signed-in session, shared by every page: the tokens the gateway gave at login
+ * (password, FranceConnect or after sign-up), renewed before they expire, kept in
+ * `sessionStorage` so a reload keeps the person signed in but closing the tab does not
+ * leave a session behind on a shared computer. The portal's resident (`session`, whose
+ * token every portal call carries: `api/client.ts`) and the intranet's agent each have
+ * one, under their own key: an agent testing the portal in another tab stays an agent.
  */
 
 import createClient from 'openapi-fetch';
@@ -12,7 +13,6 @@ import type { paths } from './api/schema';
 /** Without the client's middleware, so renewing cannot recurse. */
 const bare = createClient<paths>({ baseUrl: '' });
 
-const STORAGE_KEY = 'guichet.session';
 /** Renew this long before the access token expires. */
 const MARGIN_MS = 30_000;
 
@@ -30,20 +30,28 @@ export interface Tokens {
   expires_in: number;
 }
 
-function load(): Stored | null {
+function load(key: string): Stored | null {
   try {
-    const raw = sessionStorage.getItem(STORAGE_KEY);
+    const raw = sessionStorage.getItem(key);
     return raw ? (JSON.parse(raw) as Stored) : null;
   } catch {
     return null;
   }
 }
 
-class Session {
-  #stored: Stored | null = $state(load());
-  /** Whether a resident is signed in (pages show "Mon espace" or the login form). */
+export class Session {
+  readonly #key: string;
+  #stored: Stored | null = $state(null);
+  /** Whether someone is signed in (pages show "Mon espace" or the login form). */
   signedIn = $derived(this.#stored !== null);
+  /** The current access token as stored (for reading its claims; calls use `token()`). */
+  current = $derived(this.#stored?.access_token ?? null);
   #renewing: Promise<string | null> | null = null;
+
+  constructor(key: string) {
+    this.#key = key;
+    this.#stored = load(key);
+  }
 
   /** Opens the session with tokens the gateway just gave. */
   signIn(tokens: Tokens): void {
@@ -99,12 +107,13 @@ class Session {
   #save(stored: Stored | null): void {
     this.#stored = stored;
     try {
-      if (stored) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
-      else sessionStorage.removeItem(STORAGE_KEY);
+      if (stored) sessionStorage.setItem(this.#key, JSON.stringify(stored));
+      else sessionStorage.removeItem(this.#key);
     } catch {
       // Storage refused (private mode): the session lives as long as the page.
     }
   }
 }
 
-export const session = new Session();
+/** The portal's signed-in resident. */
+export const session = new Session('guichet.session');

@@ -4,7 +4,7 @@
  * under `/compte`, and the resident's demands under `/mes-demandes`.
  */
 
-import type { Area } from './area';
+import type { Area } from '../../lib/area';
 
 export const account: Area = ([first = '', second, ...rest], query) => {
   if (first === 'mes-demandes') {

@@ -5,7 +5,7 @@
  * decision letter.
  */
 
-import type { Area } from './area';
+import type { Area } from '../../lib/area';
 
 export const rapo: Area = ([first = '', second, ...rest]) => {
   if (first !== 'contester' || rest.length > 0) return null;

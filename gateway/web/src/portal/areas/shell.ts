@@ -1,6 +1,6 @@
 /** The shell's own pages: follow a demand, report a problem, where to be received, accessibility. */
 
-import type { Area } from './area';
+import type { Area } from '../../lib/area';
 
 export const shell: Area = ([first = '', second, ...rest], query) => {
   if (rest.length > 0) return null;

@@ -1,6 +1,6 @@
 /** Teleservices: the catalogue, a teleservice's form (and a draft of it), the drafts. */
 
-import type { Area } from './area';
+import type { Area } from '../../lib/area';
 
 export const teleservices: Area = ([first = '', second, ...rest], query) => {
   if (rest.length > 0) return null;

@@ -1,8 +1,9 @@
 /**
- * How the portal's paths map to pages. Each area of the portal (the shell's own pages,
- * teleservices, the resident's space, parking-fine disputes) owns its paths in its own
- * module, so a page is added without touching the others; the shell asks each area in
- * turn. Pages are fetched when first opened, to keep the first load small.
+ * How a screen's paths map to pages. Each area (the portal's teleservices, the
+ * resident's space, disputes; the intranet's work, desk, designer, administration)
+ * owns its paths in its own module, so a page is added without touching the others;
+ * the shell asks each area in turn. Pages are fetched when first opened, to keep the
+ * first load small.
  */
 
 import type { Component } from 'svelte';

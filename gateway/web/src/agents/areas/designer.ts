@@ -1,0 +1,3 @@
+import type { Area } from '../../lib/area';
+
+export const designer: Area = () => null;
