@@ -140,4 +140,24 @@ async fn a_theme_added_by_an_administrator_becomes_a_tab() {
         .collect();
     assert!(codes.contains(&"teleservice:JARDINS_PARTAGES"), "{codes:?}");
     assert!(codes.contains(&"complaint:ARBRE_DANGEREUX"));
+
+    // Any agent reads the departments' names (the intranet shows names, not codes);
+    // changing them stays the administrators'.
+    let departments: Value = platform
+        .get_as(&gardener, "/api/v1/agent/departments")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let green = departments["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "ESPACES_VERTS")
+        .unwrap();
+    assert_eq!(green["label"], "Espaces verts");
+    let refused = platform
+        .get_as(&gardener, "/api/v1/admin/departments")
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }

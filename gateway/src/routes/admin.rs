@@ -38,10 +38,22 @@ pub async fn list_departments(
     admin: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<Departments>, ApiError> {
+    departments(
+        &state,
+        admin.bearer().request(pb::ListDepartmentsRequest {}),
+    )
+    .await
+}
+
+/// The departments as identity lists them, for administrators and agents alike.
+pub(super) async fn departments(
+    state: &AppState,
+    request: tonic::Request<pb::ListDepartmentsRequest>,
+) -> Result<Json<Departments>, ApiError> {
     let departments = state
         .staff
         .clone()
-        .list_departments(admin.bearer().request(pb::ListDepartmentsRequest {}))
+        .list_departments(request)
         .await
         .map_err(|s| ApiError::from_status(s, "department_not_found"))?
         .into_inner()

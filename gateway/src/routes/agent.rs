@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 
 use super::{
     dto::{Feed, FeedItem},
-    identity_dto::{AgentLogin, NoStore, TabPreferences, Tabs, Tokens},
+    identity_dto::{AgentLogin, Departments, NoStore, TabPreferences, Tabs, Tokens},
 };
 use crate::{
     auth::{Agent, Bearer},
@@ -137,6 +137,30 @@ pub async fn login(
         .map_err(|s| ApiError::from_status(s, "agent_not_found"))?
         .into_inner();
     Ok(NoStore(tokens.into()))
+}
+
+/// Every department of the city (code, French name, themes): what the intranet shows
+/// for a code, and where a complaint can be reassigned.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/departments",
+    tag = "agent",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Departments),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn departments(
+    agent: Agent,
+    State(state): State<AppState>,
+) -> Result<Json<Departments>, ApiError> {
+    super::admin::departments(
+        &state,
+        agent.bearer().request(pb::ListDepartmentsRequest {}),
+    )
+    .await
 }
 
 /// The agent's tabs: the themes and views of their departments, in their order.

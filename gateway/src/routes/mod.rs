@@ -124,6 +124,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(agent::login))
         .routes(routes!(agent::tabs, agent::set_tabs))
         .routes(routes!(admin::list_departments))
+        .routes(routes!(agent::departments))
         .routes(routes!(admin::upsert_department))
         .routes(routes!(admin::list_agents, admin::create_agent))
         .routes(routes!(admin::get_agent, admin::update_agent))
