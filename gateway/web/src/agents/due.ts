@@ -1,8 +1,7 @@
 /** The due date as agents read it: the day, the time left, and whether it is past. */
 
-import { day } from '../lib/format';
+import { day, isFinal } from '../lib/format';
 
-const DONE = new Set(['resolved', 'rejected', 'closed']);
 const HOUR = 3_600_000;
 
 export interface Due {
@@ -15,7 +14,7 @@ export function dueState(dueAt: string | null | undefined, status: string, now =
   if (!dueAt) return { label: 'sans échéance', overdue: false };
   const left = new Date(dueAt).getTime() - now;
   const when = day(dueAt);
-  if (DONE.has(status)) return { label: when, overdue: false };
+  if (isFinal(status)) return { label: when, overdue: false };
   if (left < 0) return { label: `${when} — en retard de ${span(-left)}`, overdue: true };
   return { label: `${when} — reste ${span(left)}`, overdue: false };
 }

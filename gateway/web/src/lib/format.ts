@@ -75,3 +75,10 @@ export function bytes(size: number): string {
     return `${(size / 1024 / 1024).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`;
   return `${Math.max(1, Math.round(size / 1024))} ko`;
 }
+
+/** Statuses after which a demand no longer moves (its answer may then be rated). */
+const FINAL = ['resolved', 'rejected', 'closed'];
+
+export function isFinal(status: string): boolean {
+  return FINAL.includes(status);
+}

@@ -4,18 +4,12 @@
  */
 
 import { statusLabel } from '../../../lib/format';
+export { isFinal } from '../../../lib/format';
 import { failureOf, networkFailure, type Failure } from '../../../lib/api/problem';
 import { staff, type Schemas } from '../../api';
 
 export type Demand = Schemas['Demand'];
 export type Piece = Schemas['DossierPiece'];
-
-/** Statuses after which nothing moves any more. */
-const FINAL = ['resolved', 'rejected', 'closed'];
-
-export function isFinal(status: string): boolean {
-  return FINAL.includes(status);
-}
 
 /** `statusLabel` speaks to the resident ("votre réponse"); agents read who is awaited. */
 export function agentStatus(status: string): string {

@@ -5,7 +5,7 @@
  * line does not upload 10 MB to hear that one file was a Word document.
  */
 
-import type { Schemas } from '../../../lib/api/client';
+import type { Schemas } from '../api/client';
 
 export const MAX_PIECE_BYTES = 3 * 1024 * 1024;
 export const MAX_TOTAL_BYTES = 10 * 1024 * 1024;

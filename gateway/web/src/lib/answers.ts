@@ -4,7 +4,7 @@
  * the options' words, dates and yes/no are written out, files are named.
  */
 
-import { day } from '../../../lib/format';
+import { day } from './format';
 
 interface FieldDef {
   id: string;
