@@ -1,40 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { expectAccessible, screenshot, settled } from './helpers';
+import { expectAccessible, linkInMail, screenshot, settled } from './helpers';
 
-/** Where the platform's mail lands (`mail/*.json`): the test command's, or `infra/run`'s. */
-const OUTBOX = process.env.GUICHET_OUTBOX ?? join(import.meta.dirname, '..', '..', '..', '.guichet', 'outbox');
 const PASSWORD = 'une phrase de passe solide';
-
-interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-/** The path and query of the first link to `page` in the newest mail sent to `to`. */
-async function linkInMail(to: string, page: string): Promise<string> {
-  let found = '';
-  await expect
-    .poll(
-      () => {
-        const dir = join(OUTBOX, 'mail');
-        const mails = readdirSync(dir)
-          .filter((f) => f.endsWith('.json'))
-          .sort()
-          .reverse()
-          .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Mail);
-        const mail = mails.find((m) => m.to === to && m.text.includes(page));
-        const url = mail?.text.match(new RegExp(`https?://\\S*${page}\\?\\S+`))?.[0];
-        found = url ? new URL(url).pathname + new URL(url).search : '';
-        return found;
-      },
-      { message: `a mail to ${to} with a link to ${page}`, timeout: 20_000 },
-    )
-    .not.toBe('');
-  return found;
-}
 
 /** A unique address per run: accounts stay on the platform. */
 function freshEmail(who: string): string {

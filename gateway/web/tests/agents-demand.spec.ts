@@ -206,7 +206,7 @@ test('a roads agent takes a complaint, asks the resident, sees the answer live a
   await expect(page.getByRole('heading', { level: 1 })).toContainText(number);
   await expect(page.locator('.due')).toContainText(/Échéance :.*reste/);
   await expect(page.locator('.due')).toContainText('Déposée');
-  await expect(fact(page, 'Service')).toHaveText('VOIRIE');
+  await expect(fact(page, 'Service')).toHaveText('Voirie');
   await expect(fact(page, 'Canal de dépôt')).toHaveText('site web');
   await expect(fact(page, 'Adresse e-mail')).toHaveText('paul@example.org');
   await expect(page.getByText('Nid-de-poule profond devant le n° 12')).toBeVisible();

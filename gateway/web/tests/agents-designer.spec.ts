@@ -1,7 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { expectAccessible, screenshot, settled } from './helpers';
+import { expectAccessible, screenshot, settled, verificationToken } from './helpers';
 import { call, createAgent, expectJson, signIn, type TestAgent } from './agents-helpers';
 
 /**
@@ -13,8 +11,6 @@ import { call, createAgent, expectJson, signIn, type TestAgent } from './agents-
  * see it, and the API tells them it is not there for them.
  */
 
-/** Where the platform's mail lands (`mail/*.json`): the test command's, or `infra/run`'s. */
-const OUTBOX = process.env.GUICHET_OUTBOX ?? join(import.meta.dirname, '..', '..', '..', '.guichet', 'outbox');
 /** Teleservices and accounts stay on the platform: each run has its own. */
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const TITLE = `Essai pilote ${RUN}`;
@@ -27,29 +23,6 @@ interface Resident {
   tokens: { access_token: string; refresh_token: string; expires_in: number };
 }
 
-interface Mail {
-  to: string;
-  text: string;
-}
-
-async function verificationToken(to: string): Promise<string> {
-  let token = '';
-  await expect
-    .poll(
-      () => {
-        const dir = join(OUTBOX, 'mail');
-        const mail = readdirSync(dir)
-          .filter((f) => f.endsWith('.json'))
-          .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Mail)
-          .find((m) => m.to === to && m.text.includes('verifier-email?jeton='));
-        token = mail?.text.match(/verifier-email\?jeton=([A-Za-z0-9_-]+)/)?.[1] ?? '';
-        return token;
-      },
-      { message: `the verification mail to ${to}`, timeout: 20_000 },
-    )
-    .not.toBe('');
-  return token;
-}
 
 /** A resident signed up, with the address confirmed from the mail, and signed in (through the API). */
 async function resident(who: string, givenName: string): Promise<Resident> {

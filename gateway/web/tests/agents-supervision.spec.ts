@@ -4,6 +4,8 @@ import { adminToken, call, createAgent, expectJson, fileComplaint, signIn } from
 
 /** The department the test files in, and a category of it whose due date is the filing itself. */
 const DEPARTMENT = 'PROPRETE';
+/** How the dashboard names it (`GET /api/v1/agent/departments`). */
+const NAME = 'Propreté';
 const LATE_CATEGORY = 'ESSAI_SUPERVISION_RETARD';
 
 interface Group {
@@ -130,7 +132,7 @@ test("a supervisor's dashboard shows the figures of the demands the test filed",
   await page.getByRole('link', { name: 'Supervision', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Supervision' })).toBeFocused();
   await settled(page);
-  await expect(page.getByText(`Vos services : ${DEPARTMENT}.`)).toBeVisible();
+  await expect(page.getByText(`Vos services : ${NAME}.`)).toBeVisible();
 
   // The overdue list: the late complaint, linked to its page, with how late it is.
   const overdue = page.getByRole('region', { name: 'Demandes en retard' });
@@ -142,7 +144,7 @@ test("a supervisor's dashboard shows the figures of the demands the test filed",
   // The charts are there, named by what they show.
   await expect(page.getByRole('img', { name: /^Demandes reçues et traitées par semaine, sur 12 semaines/ })).toBeVisible();
   await expect(page.getByRole('img', { name: /^Réponses au regard des échéances, par service/ })).toHaveAccessibleName(
-    new RegExp(`${DEPARTMENT} : \\d+ reçues?, \\d+ traitées?`),
+    new RegExp(`${NAME} : \\d+ reçues?, \\d+ traitées?`),
   );
 
   // This week's received and answered, as the table shows them: what the API says, the test's demands included.
@@ -164,12 +166,12 @@ test("a supervisor's dashboard shows the figures of the demands the test filed",
   // Per department, the same numbers in words.
   const byDepartment = page.getByRole('region', { name: 'Par service' });
   await showNumbers(byDepartment);
-  const propreté = byDepartment.getByRole('table', { name: /^Réponses au regard des échéances par service/ }).getByRole('row', { name: new RegExp(`^${DEPARTMENT}`) });
+  const propreté = byDepartment.getByRole('table', { name: /^Réponses au regard des échéances par service/ }).getByRole('row', { name: new RegExp(`^${NAME}`) });
   await expect(propreté.getByRole('cell').nth(0)).not.toHaveText('0');
   await expect(page.getByRole('img', { name: /^Satisfaction des usagers, note moyenne sur 5, par service/ })).toHaveAccessibleName(
-    new RegExp(`${DEPARTMENT} : [\\d,]+ sur 5`),
+    new RegExp(`${NAME} : [\\d,]+ sur 5`),
   );
-  const rated = byDepartment.getByRole('table', { name: /^Satisfaction des usagers par service/ }).getByRole('row', { name: new RegExp(`^${DEPARTMENT}`) });
+  const rated = byDepartment.getByRole('table', { name: /^Satisfaction des usagers par service/ }).getByRole('row', { name: new RegExp(`^${NAME}`) });
   expect(Number(await rated.getByRole('cell').nth(1).textContent())).toBeGreaterThanOrEqual(ratedBefore + 2);
 
   await showNumbers(page);

@@ -1,7 +1,7 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type APIRequestContext, type Page, type Response } from '@playwright/test';
-import { expectAccessible, screenshot, settled } from './helpers';
+import { expectAccessible, screenshot, settled, verificationToken } from './helpers';
 
 /**
  * Teleservice forms rendered from their definitions: a form designer publishes two
@@ -10,8 +10,6 @@ import { expectAccessible, screenshot, settled } from './helpers';
  */
 
 const PDF = join(import.meta.dirname, 'fixtures', 'justificatif.pdf');
-/** Where the platform's mail lands (`mail/*.json`): the test command's, or `infra/run`'s. */
-const OUTBOX = process.env.GUICHET_OUTBOX ?? join(import.meta.dirname, '..', '..', '..', '.guichet', 'outbox');
 const ADMIN_PASSWORD = process.env.GUICHET_ADMIN_PASSWORD ?? 'guichet-admin-demo';
 /** Teleservices and accounts stay on the platform: each run has its own. */
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
@@ -470,29 +468,6 @@ test("the service's refusals appear next to their fields, on their step", async 
 
 // ------------------------------------------------------------------ with an account
 
-interface Mail {
-  to: string;
-  text: string;
-}
-
-async function verificationToken(to: string): Promise<string> {
-  let token = '';
-  await expect
-    .poll(
-      () => {
-        const dir = join(OUTBOX, 'mail');
-        const mail = readdirSync(dir)
-          .filter((f) => f.endsWith('.json'))
-          .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Mail)
-          .find((m) => m.to === to && m.text.includes('verifier-email?jeton='));
-        token = mail?.text.match(/verifier-email\?jeton=([A-Za-z0-9_-]+)/)?.[1] ?? '';
-        return token;
-      },
-      { message: `the verification mail to ${to}`, timeout: 20_000 },
-    )
-    .not.toBe('');
-  return token;
-}
 
 /** Signs a new resident up and in through the API; the tokens go where the portal keeps them. */
 async function signedIn(page: Page, request: APIRequestContext): Promise<void> {

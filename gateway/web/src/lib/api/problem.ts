@@ -79,3 +79,17 @@ export function placeFields(
   }
   return { byField, unplaced };
 }
+
+/**
+ * A refused form as it is shown: each fault next to its field (`map` as in
+ * `placeFields`), at the top the faults of no field and, when nothing could be placed,
+ * the problem's own words.
+ */
+export function placeFailure(
+  failure: Failure,
+  map: Record<string, string>,
+): { errors: Record<string, string>; general: string[] } {
+  const { byField, unplaced } = placeFields(failure.fields, map);
+  const general = Object.keys(byField).length === 0 || unplaced.length > 0 ? [...unplaced, failure.message] : [];
+  return { errors: byField, general };
+}

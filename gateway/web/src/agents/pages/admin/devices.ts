@@ -2,7 +2,7 @@
 
 import { moment } from '../../../lib/format';
 import { staff, type Schemas } from '../../api';
-import { attempt, type Outcome } from './forms.svelte';
+import { attempt, type Outcome } from '../../form.svelte';
 
 export type Device = Schemas['Device'];
 
