@@ -762,3 +762,56 @@ async fn a_new_dispute_reaches_the_police_feed_and_no_one_else_may_read_it() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_phone_agent_files_a_dispute_for_a_resident_which_is_then_in_their_space() {
+    let platform = Platform::start("rapo_desk").await.unwrap();
+    let police = platform.agent("ines", &["POLICE_MUN"]).await;
+    let csv = format!(
+        "{HEADER}\n{}\n{}",
+        csv_line(&notice(1), "AB-123-CD", today(), "Avenue Victor Hugo"),
+        csv_line(&notice(2), "AB-123-CD", today(), "Cours Mirabeau")
+    );
+    assert_eq!(
+        platform.import_fps(&police, &csv).await.status(),
+        StatusCode::OK
+    );
+    let jeanne = platform.resident("jeanne@example.org").await;
+    let (_, me) = json_of(platform.get_as(&jeanne, "/api/v1/me").await).await;
+    let account = me["account_id"].as_str().unwrap().to_owned();
+
+    // On the phone, the desk files for Jeanne's account: the dispute is hers at once.
+    let desk = platform.agent_on("phone", "sophie", &["MRU"]).await;
+    let mut body = dispute(&notice(1));
+    body["resident_id"] = json!(account);
+    let (status, filed) = json_of(
+        platform
+            .post_json_as(&desk, "/api/v1/rapo/disputes", &body)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    assert_eq!(filed["channel"], "phone");
+    let number = filed["tracking_number"].as_str().unwrap();
+    let (_, mine) = json_of(platform.get_as(&jeanne, "/api/v1/me/demands").await).await;
+    assert!(mine.to_string().contains(number), "{mine}");
+
+    // A resident cannot file into someone else's space: the field is the desk's only.
+    let other = platform.resident("paul@example.org").await;
+    let mut body = dispute(&notice(2));
+    body["resident_id"] = json!(account);
+    let (status, filed) = json_of(
+        platform
+            .post_json_as(&other, "/api/v1/rapo/disputes", &body)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    let (_, mine) = json_of(platform.get_as(&jeanne, "/api/v1/me/demands").await).await;
+    assert!(
+        !mine
+            .to_string()
+            .contains(filed["tracking_number"].as_str().unwrap()),
+        "{mine}"
+    );
+}

@@ -126,6 +126,9 @@ pub struct NewDispute {
     /// Why the FPS should be cancelled.
     pub grounds: String,
     pub pieces: Option<Pieces>,
+    /// Desk and phone agents: the account filed for (from `/api/v1/agent/search`), so
+    /// the dispute is in the resident's space at once.
+    pub resident_id: String,
 }
 
 /// The contested FPS.
@@ -438,6 +441,7 @@ pub async fn file_dispute(
         }),
         facts: body.facts,
         grounds: body.grounds,
+        resident_id: body.resident_id,
         pieces: Some(pb::Pieces {
             payment_notice: attachment(pieces.payment_notice, "pieces.payment_notice")?,
             registration_certificate: attachment(

@@ -319,4 +319,14 @@ test('a parking-fine dispute for a resident: holder filled in, pieces checked, t
   await expect(page.getByText(`Déposé pour ${resident.name}, canal « accueil en mairie »`)).toBeVisible();
   await expect(page.getByText('La Ville doit répondre au plus tard le')).toBeVisible();
   await expectAccessible(page, 'a dispute filed for a resident');
+
+  // Filed for their account: the resident finds it in their own demands at once.
+  const number = (await page.locator('.tracking-number.large').textContent())?.trim() ?? '';
+  const signedIn = await expectJson<{ access_token: string }>(
+    await call('/api/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: resident.email, password: resident.password }) }),
+  );
+  const mine = await expectJson<{ tracking_number: string; kind: string }[]>(
+    await call('/api/v1/me/demands', { token: signedIn.access_token }),
+  );
+  expect(mine.find((d) => d.tracking_number === number)?.kind).toBe('rapo');
 });

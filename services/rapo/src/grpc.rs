@@ -152,7 +152,14 @@ impl RapoService {
     ) -> Result<FileDisputeResponse, Error> {
         // Who files, and through which channel, comes from the verified token only.
         let channel = caller.channel();
-        let resident = caller.resident().map(str::to_owned);
+        let resident = match caller.resident() {
+            Some(resident) => Some(resident.to_owned()),
+            // A desk or phone agent files for the resident the request names.
+            None if caller.agent().is_some() => {
+                Some(request.resident_id.trim().to_owned()).filter(|id| !id.is_empty())
+            }
+            None => None,
+        };
         let key = std::mem::take(&mut request.idempotency_key);
         let retry = Retry::of(caller, &key, &request)?;
         if let Some(retry) = &retry
