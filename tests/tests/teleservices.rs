@@ -602,6 +602,27 @@ async fn designers_get_the_path_of_each_fault_and_only_designers_design() {
         .await;
     assert_eq!(again.status(), StatusCode::OK);
     assert!(again.headers().get("location").is_none());
+    // A designer starting a new teleservice asks to create only: a slug already taken
+    // is refused at its field, and the other teleservice's draft is left as it was.
+    let mut other = certificate("acte-brouillon");
+    other["title"] = json!("Un autre téléservice");
+    let (status, refused) = json_of(
+        platform
+            .http
+            .post(platform.url("/api/v1/agent/teleservices"))
+            .bearer_auth(&designer)
+            .header("if-none-match", "*")
+            .json(&other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "slug");
+    let (_, kept) = json_of(platform.get_as(&designer, &location).await).await;
+    assert!(read["definition"]["title"].is_string(), "{read}");
+    assert_eq!(kept["definition"]["title"], read["definition"]["title"]);
     assert_eq!(
         platform
             .get("/api/v1/teleservices/acte-brouillon")

@@ -994,6 +994,7 @@ pub async fn designer_list(
     path = "/api/v1/agent/teleservices",
     tag = "agent",
     request_body(content = Object, description = "The definition: slug, title, theme, department, description, audience, channels, sla_days, sub_statuses, pages"),
+    params(("If-None-Match" = Option<String>, Header, description = "`*`: create only; a slug already taken is refused (422 on `slug`) instead of saving a new draft of that teleservice")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "An existing teleservice's draft saved", body = Teleservice),
@@ -1005,13 +1006,18 @@ pub async fn designer_list(
 pub async fn save_definition(
     agent: Agent,
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(definition): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
+    let create_only = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes().trim_ascii() == b"*");
     let saved = state
         .teleservices
         .clone()
         .save_definition(agent.bearer().request(pb::SaveDefinitionRequest {
             definition_json: definition.to_string(),
+            create_only,
         }))
         .await
         .map_err(teleservice_error)?

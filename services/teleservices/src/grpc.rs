@@ -53,7 +53,11 @@ impl teleservices_server::Teleservices for Service {
         let caller = self.caller(request.metadata()).await?;
         let saved = self
             .inner
-            .save_definition(&caller, &request.get_ref().definition_json)
+            .save_definition(
+                &caller,
+                &request.get_ref().definition_json,
+                request.get_ref().create_only,
+            )
             .await?;
         Ok(Response::new(saved))
     }

@@ -88,6 +88,7 @@ impl Teleservices {
         &self,
         caller: &Caller,
         json: &str,
+        create_only: bool,
     ) -> Result<pb::Teleservice, Error> {
         let designer = designer(caller)?;
         let value: Value = serde_json::from_str(json)
@@ -98,15 +99,22 @@ impl Teleservices {
         let definition = Definition::from_json(&value).map_err(Error::Invalid)?;
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        let (teleservice, created) =
-            match store::teleservice(&mut tx, &definition.slug, true).await? {
-                Some(t) => (t.id, false),
-                None => {
-                    let id = Uuid::now_v7();
-                    store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
-                    (id, true)
-                }
-            };
+        let (teleservice, created) = match store::teleservice(&mut tx, &definition.slug, true)
+            .await?
+        {
+            Some(_) if create_only => {
+                return Err(Error::field(
+                    "slug",
+                    "Cette adresse est déjà celle d'un autre téléservice : choisissez-en une autre.",
+                ));
+            }
+            Some(t) => (t.id, false),
+            None => {
+                let id = Uuid::now_v7();
+                store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
+                (id, true)
+            }
+        };
         let version =
             store::save_draft_version(&mut tx, teleservice, &definition, &designer.sub, now)
                 .await?;
