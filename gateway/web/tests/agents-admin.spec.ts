@@ -94,7 +94,7 @@ test('an administrator creates an agent, finds the creation in the journal, and 
   await expect(page.getByRole('heading', { level: 1, name: 'Journal des actions' })).toBeVisible();
   await expect(page.getByLabel('Objet')).toHaveValue(`agent:${id}`);
   const journal = page.getByRole('table', { name: `Actions sur « Compte de ${name} »` });
-  await expect(journal.getByRole('row').filter({ hasText: 'agent created' })).toContainText('Administrateur');
+  await expect(journal.getByRole('row').filter({ hasText: 'agent créé' })).toContainText('Administrateur');
   await expectAccessible(page, 'the journal filtered on one account');
 
   // Deactivated, after a second press: it says so, and the agent can no longer sign in.

@@ -739,7 +739,7 @@ impl Accounts for AccountsService {
             &agent,
             "change",
             &account.to_string(),
-            &format!("{} checked at the counter", request.name),
+            &format!("{} vérifié au guichet", request.name),
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;

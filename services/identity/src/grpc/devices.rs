@@ -160,7 +160,7 @@ impl Devices for DevicesService {
                 admin,
                 "change",
                 &format!("device:{id}"),
-                &format!("{kind} registered"),
+                &format!("{} enregistré(e)", kind_in_words(kind)),
             )
             .await?;
         }
@@ -296,7 +296,7 @@ impl Devices for DevicesService {
             &admin,
             "change",
             &format!("device:{id}"),
-            &format!("{} revoked", row.kind),
+            &format!("{} révoqué(e)", kind_in_words(&row.kind)),
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;
@@ -323,5 +323,17 @@ impl Devices for DevicesService {
         .await
         .map_err(Error::from)?;
         Ok(Response::new(row.ok_or(UNKNOWN_DEVICE)?.into()))
+    }
+}
+
+/// A device's kind as administrators read it in the audit log (French, as every text
+/// shown to agents).
+fn kind_in_words(kind: &str) -> &str {
+    match kind {
+        "kiosk" => "borne",
+        "counter" => "poste d'accueil",
+        "phone" => "poste téléphonique",
+        "app" => "application",
+        other => other,
     }
 }

@@ -290,7 +290,11 @@ impl ContactPoints for ContactPointsService {
             &admin,
             "change",
             &format!("contact_point:{}", row.id),
-            if created { "created" } else { "updated" },
+            if created {
+                "lieu créé"
+            } else {
+                "lieu modifié"
+            },
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;
@@ -321,7 +325,7 @@ impl ContactPoints for ContactPointsService {
             &admin,
             "change",
             &format!("contact_point:{id}"),
-            "deleted",
+            "lieu supprimé",
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;

@@ -320,7 +320,7 @@ impl Staff for StaffService {
             &admin,
             "change",
             &format!("department:{code}"),
-            "department saved",
+            "service enregistré",
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;
@@ -404,7 +404,7 @@ impl Staff for StaffService {
             &admin,
             "change",
             &format!("agent:{id}"),
-            "agent created",
+            "agent créé",
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;
@@ -454,7 +454,7 @@ impl Staff for StaffService {
             &admin,
             "change",
             &format!("agent:{id}"),
-            "agent updated",
+            "agent modifié",
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;
@@ -522,7 +522,7 @@ impl Staff for StaffService {
             &admin,
             "change",
             &format!("theme:{code}"),
-            "theme saved",
+            "thème enregistré",
         )
         .await?;
         tx.commit().await.map_err(Error::from)?;
@@ -607,7 +607,7 @@ impl Staff for StaffService {
             &agent,
             "search",
             "residents",
-            &format!("{} found", rows.len()),
+            &format!("{} usager(s) trouvé(s)", rows.len()),
         )
         .await?;
         Ok(Response::new(FindResidentsResponse {
