@@ -48,6 +48,28 @@ test('an agent signs in, sees their tabs, and new demands arrive live with their
 
   // The department's demands, with their due date.
   await expect(page.getByRole('row').filter({ hasText: number })).toContainText(/reste|en retard/);
+
+  // Tabs in the agent's own order: one hidden, another moved first; it holds after a reload.
+  await page.getByRole('link', { name: 'Mon travail' }).click();
+  await page.getByText('Ranger mes onglets').click();
+  const arrangement = page.getByRole('table', { name: "Mes onglets, dans l'ordre de la barre" });
+  await expectAccessible(page, 'the tabs arrangement');
+  await arrangement.getByRole('checkbox', { name: /Affiché : Nid-de-poule/ }).uncheck();
+  await expect(page.getByText(/« Nid-de-poule.* » est masqué\./)).toBeVisible();
+  await expect(tabs.getByRole('link', { name: /^Nid-de-poule/ })).toHaveCount(0);
+  const last = arrangement.getByRole('row').last().getByRole('rowheader');
+  const moved = (await last.textContent())?.trim() ?? '';
+  await arrangement.getByRole('button', { name: `Monter ${moved}` }).click();
+  await expect(page.getByText(`« ${moved} » monte d'un rang.`)).toBeVisible();
+  await page.reload();
+  await expect(tabs.getByRole('link', { name: new RegExp(`^${moved.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`) })).toBeVisible();
+  await expect(tabs.getByRole('link', { name: /^Nid-de-poule/ })).toHaveCount(0);
+  const order = await tabs.getByRole('link').allTextContents();
+  const at = order.findIndex((t) => t.startsWith(moved));
+  expect(at, `${moved} in ${order.join(' | ')}`).toBe(order.length - 2);
+  await page.getByText('Ranger mes onglets').click();
+  await arrangement.getByRole('checkbox', { name: /Affiché : Nid-de-poule/ }).check();
+  await expect(tabs.getByRole('link', { name: /^Nid-de-poule/ })).toBeVisible();
 });
 
 test('the live feed resumes after a lost connection without missing an item, and its cue can be turned off', async ({ page }) => {
