@@ -351,3 +351,30 @@ test('the journal lists the actions, and the administration is kept from agents 
   await expect(page.getByRole('heading', { level: 1, name: 'Accès réservé aux administrateurs' })).toBeVisible();
   await expectAccessible(page, 'the administration refused');
 });
+
+test('a supervisor publishes an announcement from the supervision page, and nothing else of the administration', async ({ page }) => {
+  const supervisor = await createAgent('Responsable Voirie', ['VOIRIE'], ['agent', 'supervisor']);
+  const title = `Travaux cours Mirabeau ${unique()}`;
+  await signIn(page, supervisor);
+  await page.getByRole('link', { name: 'Supervision' }).click();
+  await page.getByRole('link', { name: 'Publier une annonce aux usagers' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Annonces' })).toBeVisible();
+  // Not an administrator: no administration menu.
+  await expect(page.getByRole('navigation', { name: 'Administration' })).toHaveCount(0);
+  await expectAccessible(page, 'the announcements for a supervisor');
+  await page.getByLabel('Titre').fill(title);
+  await page.getByLabel('Texte').fill('Chaussée fermée à la circulation mardi de 8 h à 12 h.');
+  await page.getByRole('checkbox', { name: 'Site web' }).check();
+  await page.getByLabel('Fin').fill(inDays(3));
+  await page.getByRole('button', { name: "Publier l'annonce" }).click();
+  await expect(page.getByRole('status').filter({ hasText: `L'annonce « ${title} » est publiée.` })).toBeVisible();
+  const shown = await expectJson<{ title: string }[]>(await call('/api/v1/announcements?channel=web'));
+  expect(shown.map((a) => a.title)).toContain(title);
+  const row = page.getByRole('row').filter({ hasText: title });
+  await row.getByRole('button', { name: `Retirer l'annonce ${title}` }).click();
+  await row.getByRole('button', { name: /^Confirmer le retrait/ }).click();
+  await expect(row).toContainText('Terminée');
+
+  await page.goto('/agents/admin/agents');
+  await expect(page.getByRole('heading', { level: 1, name: 'Accès réservé aux administrateurs' })).toBeVisible();
+});

@@ -14,7 +14,9 @@ function page(load: Match['load'], props: Record<string, unknown> = {}): Match {
 
 export const admin: Area = ([first, section, id, ...rest], query) => {
   if (first !== 'admin' || rest.length > 0) return null;
-  if (!hasRole(me.agent, 'admin')) return page(() => import('../pages/admin/Forbidden.svelte'));
+  // Supervisors publish announcements too (the API lets them); the rest is administrators'.
+  const publisher = section === 'annonces' && hasRole(me.agent, 'supervisor');
+  if (!hasRole(me.agent, 'admin') && !publisher) return page(() => import('../pages/admin/Forbidden.svelte'));
   switch (section) {
     case undefined:
       return page(() => import('../pages/admin/Index.svelte'));
