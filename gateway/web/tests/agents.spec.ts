@@ -83,7 +83,16 @@ test('the live feed resumes after a lost connection without missing an item, and
   await page.reload();
   await expect(page.getByText('Fil en direct connecté')).toBeVisible();
   await expect(cue).not.toBeChecked();
+  // Off: a new item is listed, its tab is not flashed.
+  const dumping = page.getByRole('navigation', { name: 'Mes onglets' }).getByRole('link', { name: /^Dépôt sauvage/ });
+  const quiet = await fileComplaint('DEPOT_SAUVAGE', 'Sacs de déchets laissés rue Gaston de Saporta.');
+  await expect(page.getByRole('listitem').filter({ hasText: quiet })).toBeVisible();
+  await expect(dumping).not.toHaveClass(/flash/);
+  // On: the tab the item belongs to is flashed.
   await cue.check();
+  const loud = await fileComplaint('DEPOT_SAUVAGE', 'Canapé abandonné devant le numéro 4.');
+  await expect(page.getByRole('listitem').filter({ hasText: loud })).toBeVisible();
+  await expect(dumping).toHaveClass(/flash/);
 
   // The gateway goes away (as in a rolling restart): the stream is refused, the page says so.
   const refused = { status: 503, contentType: 'application/problem+json', body: '{"code":"unavailable","detail":"Indisponible"}' };
