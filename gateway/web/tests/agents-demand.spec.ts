@@ -183,7 +183,9 @@ test('a police agent sees a RAPO dispute arrive live, messages the resident and 
   await settled(page);
   await expect(page.getByText(message)).toBeVisible();
   await expect(page.locator('dl.facts')).toContainText('Résolue');
-  await page.goto(`/contester/${number}`);
+  // From the follow page, the way to the decision: the dispute's own page.
+  await page.getByRole('link', { name: 'Voir le recours, la décision et sa lettre' }).click();
+  await expect(page).toHaveURL(`/contester/${number}`);
   await settled(page);
   await expect(page.getByText('Forfait partiellement annulé').first()).toBeVisible();
   await expect(page.getByRole('button', { name: 'Télécharger la lettre de décision' })).toBeVisible();
