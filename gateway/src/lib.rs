@@ -75,8 +75,14 @@ impl Application {
             // can drain. Clients reconnect elsewhere with their Last-Event-ID.
             streams.cancel();
         };
+        // TCP_NODELAY: a response's last bytes must not wait for the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "setting TCP_NODELAY failed");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -30,7 +30,7 @@ use crate::error::{ApiError, ApiJson};
 /// full filing (5 photos of 5 MiB) or three 10 MiB documents at a time — keeps the
 /// gateway and each service well under their 256 MiB pod limits (`k8s/base`) with 20
 /// full-size uploads arriving together, and room for a second gateway replica in front
-/// of the same service (see `infra/bench/uploads` and `docs/operations.md`).
+/// of the same service (see `infra/bench uploads` and `docs/operations.md`).
 pub const BUDGET_KIB: usize = 32 * 1024;
 
 /// How long a request waits for its share of the budget before it is told to retry:

@@ -55,6 +55,8 @@ pub struct Fleet {
     ports: HashMap<&'static str, u16>,
     children: HashMap<&'static str, Child>,
     logs: PathBuf,
+    /// Environment every process gets beside its own (`Fleet::start_with`).
+    extra: Vec<(String, String)>,
 }
 
 impl Drop for Fleet {
@@ -71,6 +73,12 @@ impl Fleet {
     /// Starts the cluster, the broker and every process but those in `held_back`, and
     /// waits until the gateway is ready (or, with services held back, serving).
     pub async fn start(held_back: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with(held_back, &[]).await
+    }
+
+    /// [`Fleet::start`], every process also getting `extra` in its environment (a
+    /// telemetry endpoint, say), after its own settings so they can be overridden.
+    pub async fn start_with(held_back: &[&str], extra: &[(&str, &str)]) -> anyhow::Result<Self> {
         let cluster = tokio::task::spawn_blocking(Cluster::start).await??;
         let broker = tokio::task::spawn_blocking(Broker::start).await??;
         let logs = std::env::temp_dir().join(format!("guichet-fleet-{}", uuid::Uuid::new_v4()));
@@ -90,6 +98,10 @@ impl Fleet {
             ports,
             children: HashMap::new(),
             logs,
+            extra: extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         for name in PROCESSES {
             if !held_back.contains(name) {
@@ -121,6 +133,7 @@ impl Fleet {
         let mut command = Command::new(&binary);
         command
             .envs(self.environment(name))
+            .envs(self.extra.iter().cloned())
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

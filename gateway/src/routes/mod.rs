@@ -250,8 +250,10 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
                 let span = tracing::info_span!(
                     "http request",
                     otel.kind = "server",
+                    otel.status_code = tracing::field::Empty,
                     http.method = %request.method(),
                     http.route = tracing::field::Empty,
+                    http.response.status_code = tracing::field::Empty,
                     request_id = id.map(tracing::field::display),
                 );
                 guichet_kit::telemetry::adopt_http(&span, request.headers());
@@ -304,12 +306,26 @@ async fn deadline(
 }
 
 /// Names the request's span after its matched route (`/api/v1/demands/{tracking_number}`),
-/// never its path.
+/// never its path, records its status there, and counts it in
+/// `http.server.request.duration` under that route.
 async fn name_route(
     route: axum::extract::MatchedPath,
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
-    tracing::Span::current().record("http.route", route.as_str());
-    next.run(request).await
+    let span = tracing::Span::current();
+    span.record("http.route", route.as_str());
+    let method = request.method().clone();
+    guichet_kit::telemetry::rename(&span, || format!("{method} {}", route.as_str()));
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    if guichet_kit::telemetry::exporting() {
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+    }
+    guichet_kit::metrics::http_request(&method, route.as_str(), status.as_u16(), started.elapsed());
+    response
 }

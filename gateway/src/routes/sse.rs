@@ -107,8 +107,13 @@ pub async fn feed_stream(
     // bytes (Node's, some load balancers) would otherwise leave the client waiting for
     // the first heartbeat before it knows the stream is open.
     let opened = futures::stream::once(std::future::ready(Ok(Event::default().comment("ouvert"))));
-    Ok(Sse::new(opened.chain(events))
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
+    // Counted in `guichet.sse.streams` until the stream is dropped, however it ends.
+    let open = guichet_kit::metrics::stream_opened();
+    let events = opened.chain(events).map(move |event| {
+        let _open = &open;
+        event
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
 }
 
 #[cfg(test)]

@@ -123,70 +123,103 @@ impl ComplaintsService {
         );
         let id = Uuid::now_v7();
 
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let status = names::status(Status::Submitted);
-        if let Some(retry) = &retry
-            && !retry.record(&mut tx, &tracking).await?
-        {
+        // Open complaints of the same category close by, searched while the filing's
+        // transaction runs (on another connection: the new one is not visible to it).
+        let duplicates = self.duplicates(
+            &complaint.category.code,
+            complaint.latitude,
+            complaint.longitude,
+            None,
+        );
+        let write = async {
+            let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
+            let status = names::status(Status::Submitted);
+            if let Some(retry) = &retry
+                && !retry.record(&mut tx, &tracking).await?
+            {
+                return Ok(None);
+            }
+            let row =
+                store::insert(&mut tx, id, &tracking, &complaint, &status, now, due_at).await?;
+            let author = agent.map(agent_author).unwrap_or_else(|| Author {
+                role: AuthorRole::Resident as i32,
+                name: complaint.contact_name.clone(),
+                id: complaint.resident_id.clone().unwrap_or_default(),
+            });
+            let entry = TimelineRow::status_change(
+                &author,
+                complaint.channel,
+                now,
+                Status::Submitted,
+                "",
+                "",
+            );
+            timeline::insert(&mut tx, id, &entry).await?;
+            let channel = names::channel(complaint.channel);
+            let mut stored = Vec::with_capacity(photos.len());
+            for photo in &photos {
+                stored.push(store::insert_photo(&mut tx, id, photo, &channel, now).await?);
+            }
+            bus::enqueue(&mut tx, &events::filed(&tracking, &complaint, now, due_at)).await?;
+            if let Some(agent) = agent {
+                // Filed for someone else: the desk's action is in the audit log.
+                let audit = demand_events::audited(SERVICE, agent, "file", &tracking, now);
+                bus::enqueue(&mut tx, &audit).await?;
+            }
+            bus::commit(tx).await.map_err(anyhow::Error::from)?;
+            Ok::<_, Error>(Some((row, entry, stored)))
+        };
+        // The transaction's span, in the filing's trace; the event written inside it
+        // carries it to the relay and the consumers.
+        let write =
+            tracing::Instrument::instrument(write, guichet_kit::telemetry::transaction_span());
+        let (written, duplicates) = tokio::try_join!(write, duplicates)?;
+        let Some((row, entry, stored)) = written else {
             // A concurrent retry with the same key won the race: answer with its complaint.
-            drop(tx);
-            let earlier = retry.earlier(&self.pool).await?.ok_or(Error::NotFound)?;
+            let earlier = retry
+                .as_ref()
+                .ok_or(Error::NotFound)?
+                .earlier(&self.pool)
+                .await?
+                .ok_or(Error::NotFound)?;
             return self.filed(&earlier).await;
-        }
-        store::insert(&mut tx, id, &tracking, &complaint, &status, now, due_at).await?;
-        let author = agent.map(agent_author).unwrap_or_else(|| Author {
-            role: AuthorRole::Resident as i32,
-            name: complaint.contact_name.clone(),
-            id: complaint.resident_id.clone().unwrap_or_default(),
-        });
-        let entry =
-            TimelineRow::status_change(&author, complaint.channel, now, Status::Submitted, "", "");
-        timeline::insert(&mut tx, id, &entry).await?;
-        let channel = names::channel(complaint.channel);
-        for photo in &photos {
-            store::insert_photo(&mut tx, id, photo, &channel, now).await?;
-        }
-        bus::enqueue(&mut tx, &events::filed(&tracking, &complaint, now, due_at)).await?;
-        if let Some(agent) = agent {
-            // Filed for someone else: the desk's action is in the audit log.
-            let audit = demand_events::audited(SERVICE, agent, "file", &tracking, now);
-            bus::enqueue(&mut tx, &audit).await?;
-        }
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        };
         tracing::info!(category = %complaint.category.code, photos = photos.len(), "complaint filed");
-        self.filed(&tracking).await
+        // The answer is what was just written: reading it back would cost three queries.
+        Ok(answer(&row, &[entry], &stored, &duplicates))
     }
 
-    /// The answer to a filing: the complaint, its photos, and possible duplicates.
+    /// Open complaints of `category` within the duplicate radius of a place, but `except`.
+    async fn duplicates(
+        &self,
+        category: &str,
+        latitude: Option<f64>,
+        longitude: Option<f64>,
+        except: Option<Uuid>,
+    ) -> Result<Vec<store::PublicRow>, Error> {
+        let (Some(lat), Some(lon)) = (latitude, longitude) else {
+            return Ok(Vec::new());
+        };
+        let radius = f64::from(self.tuning.duplicate_radius_m);
+        Ok(store::nearby(&self.pool, lat, lon, radius, Some(category), except, 10).await?)
+    }
+
+    /// The answer to a retried filing: the complaint as stored, its photos, and possible
+    /// duplicates.
     async fn filed(&self, tracking: &str) -> Result<FileComplaintResponse, Error> {
         let (complaint, timeline) = store::load(&self.pool, tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let duplicates = match (complaint.latitude, complaint.longitude) {
-            (Some(lat), Some(lon)) if !shared::is_final(&complaint.status) => {
-                store::nearby(
-                    &self.pool,
-                    lat,
-                    lon,
-                    f64::from(self.tuning.duplicate_radius_m),
-                    Some(&complaint.category),
-                    Some(complaint.id),
-                    10,
-                )
+        let duplicates = if shared::is_final(&complaint.status) {
+            Vec::new()
+        } else {
+            let (lat, lon) = (complaint.latitude, complaint.longitude);
+            self.duplicates(&complaint.category, lat, lon, Some(complaint.id))
                 .await?
-            }
-            _ => Vec::new(),
         };
         let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;
         let photos = store::photos(&mut conn, complaint.id).await?;
-        Ok(FileComplaintResponse {
-            demand: Some(to_demand(&complaint, &timeline)),
-            duplicates: duplicates
-                .iter()
-                .map(|d| public::to_public(d, &[]))
-                .collect(),
-            photos: photos.iter().map(handling::photo_info).collect(),
-        })
+        Ok(answer(&complaint, &timeline, &photos, &duplicates))
     }
 
     /// A complaint as stored, after a change its caller was allowed to make.
@@ -230,7 +263,9 @@ impl ComplaintsService {
                 &demand_events::audited(SERVICE, agent, "read", tracking, self.clock.now()),
             )
             .await?;
-            tx.commit().await.map_err(anyhow::Error::from)?;
+            guichet_kit::bus::commit(tx)
+                .await
+                .map_err(anyhow::Error::from)?;
         }
         let mut demand = to_demand(&complaint, &timeline);
         if opens {
@@ -297,7 +332,9 @@ impl ComplaintsService {
         }
         let audit = demand_events::audited(SERVICE, agent, "change", &tracking, act.at);
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
 
@@ -325,7 +362,9 @@ impl ComplaintsService {
             let in_progress = names::status(Status::InProgress);
             store::set_status(&mut tx, complaint.id, &in_progress, "", now).await?;
         }
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
 
@@ -378,7 +417,9 @@ impl ComplaintsService {
             theme: "",
         };
         message::claimed(&mut tx, row.id, &subject, caller, self.clock.now()).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         self.load(&tracking).await
     }
 
@@ -427,6 +468,23 @@ fn dossier(complaint: &ComplaintRow, photos: &[store::PhotoRow]) -> Dossier {
                 sha256: p.sha256.clone(),
             })
             .collect(),
+    }
+}
+
+/// A filing's answer: the complaint, its photos, and open complaints close by.
+fn answer(
+    complaint: &ComplaintRow,
+    timeline: &[TimelineRow],
+    photos: &[store::PhotoRow],
+    duplicates: &[store::PublicRow],
+) -> FileComplaintResponse {
+    FileComplaintResponse {
+        demand: Some(to_demand(complaint, timeline)),
+        duplicates: duplicates
+            .iter()
+            .map(|d| public::to_public(d, &[]))
+            .collect(),
+        photos: photos.iter().map(handling::photo_info).collect(),
     }
 }
 

@@ -121,7 +121,7 @@ impl ComplaintsService {
             demand_events::message_posted(&events::subject(&complaint, &title, &theme), &act, text);
         bus::enqueue(&mut tx, &event).await?;
         let photos = store::photos(&mut tx, complaint.id).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pb::PhotosResponse {
             photos: photos.iter().map(photo_info).collect(),
         })
@@ -161,7 +161,7 @@ impl ComplaintsService {
             let mut tx = self.pool.begin().await?;
             let audit = demand_events::audited(SERVICE, agent, "read", &tracking, self.clock.now());
             bus::enqueue(&mut tx, &audit).await?;
-            tx.commit().await?;
+            guichet_kit::bus::commit(tx).await?;
         }
         Ok(pb::PhotoContent {
             info: Some(photo_info(&info)),
@@ -246,7 +246,7 @@ impl ComplaintsService {
         bus::enqueue(&mut tx, &event).await?;
         let audit = demand_events::audited(SERVICE, agent, "change", &tracking, act.at);
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
 
@@ -329,7 +329,7 @@ impl ComplaintsService {
             let audit = demand_events::audited(SERVICE, agent, "change", tracking, act.at);
             bus::enqueue(&mut tx, &audit).await?;
         }
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.load(&keep.tracking_number).await
     }
 
@@ -382,7 +382,7 @@ impl ComplaintsService {
         let audit =
             demand_events::audited(SERVICE, agent, "search", "complaints", self.clock.now());
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(ListDemandsResponse {
             demands: rows.iter().map(|c| to_demand(c, &[])).collect(),
         })
@@ -406,7 +406,7 @@ impl ComplaintsService {
         let subject = format!("category:{}", saved.code);
         let audit = demand_events::audited(SERVICE, admin, "change", &subject, self.clock.now());
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(to_category(saved, active))
     }
 }

@@ -187,7 +187,7 @@ impl ComplaintsService {
         }
         let channel = names::channel(caller.channel());
         let added = store::add_follower(&mut tx, id, &follower, &channel, self.clock.now()).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pb::FollowResponse {
             complaint: Some(self.public(&id.to_string()).await?),
             already: !added,
@@ -282,7 +282,7 @@ impl ComplaintsService {
         let subject = format!("open311_key:{id}");
         let audit = demand_events::audited(SERVICE, admin, "revoke", &subject, now);
         guichet_kit::bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pb::ApiKey {
             id: id.to_string(),
             label,
@@ -339,7 +339,7 @@ impl ComplaintsService {
         let subject = format!("open311_key:{id}");
         let audit = demand_events::audited(SERVICE, admin, "change", &subject, now);
         guichet_kit::bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pb::ApiKey {
             id: id.to_string(),
             label: label.to_owned(),

@@ -40,13 +40,20 @@ pub struct ComplaintRow {
     pub description: String,
 }
 
-/// The complaint columns every read needs; a macro so queries stay `&'static str`.
-macro_rules! select_complaint {
+/// The complaint columns every read needs; macros so queries stay `&'static str`.
+macro_rules! complaint_columns {
     () => {
         "SELECT c.id, c.tracking_number, c.category, k.label AS category_label, c.resident_id, c.business_siret, c.business_name, c.address,
         c.channel, c.department, c.status, c.sub_status, c.created_at, c.due_at, c.latitude, c.longitude,
-        c.contact_name, c.contact_email, c.contact_phone, c.description
-     FROM complaints c JOIN categories k ON k.code = c.category "
+        c.contact_name, c.contact_email, c.contact_phone, c.description "
+    };
+}
+macro_rules! select_complaint {
+    () => {
+        concat!(
+            complaint_columns!(),
+            "FROM complaints c JOIN categories k ON k.code = c.category "
+        )
     };
 }
 
@@ -178,7 +185,7 @@ pub async fn insert(
     status: &str,
     at: DateTime<Utc>,
     due_at: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ComplaintRow> {
     sqlx::query(
         "INSERT INTO complaints (id, tracking_number, category, description, latitude, longitude,
             address, contact_name, contact_email, contact_phone, resident_id, channel, department,
@@ -208,7 +215,29 @@ pub async fn insert(
     .execute(conn)
     .await
     .context("storing a complaint")?;
-    Ok(())
+    // What a read would give back, so the filing answers without one.
+    Ok(ComplaintRow {
+        id,
+        tracking_number: tracking_number.to_owned(),
+        category: complaint.category.code.clone(),
+        category_label: complaint.category.label.clone(),
+        resident_id: complaint.resident_id.clone(),
+        business_siret: complaint.business.as_ref().map(|b| b.0.clone()),
+        business_name: complaint.business.as_ref().map(|b| b.1.clone()),
+        address: complaint.address.clone(),
+        channel: guichet_proto::names::channel(complaint.channel),
+        department: complaint.category.department.clone(),
+        status: status.to_owned(),
+        sub_status: String::new(),
+        created_at: at,
+        due_at,
+        latitude: complaint.latitude,
+        longitude: complaint.longitude,
+        contact_name: complaint.contact_name.clone(),
+        contact_email: complaint.contact_email.clone(),
+        contact_phone: complaint.contact_phone.clone(),
+        description: complaint.description.clone(),
+    })
 }
 
 /// A complaint and its timeline, oldest entry first.
@@ -216,18 +245,26 @@ pub async fn load(
     pool: &PgPool,
     tracking_number: &str,
 ) -> anyhow::Result<Option<(ComplaintRow, Vec<TimelineRow>)>> {
-    let complaint: Option<ComplaintRow> =
-        sqlx::query_as(concat!(select_complaint!(), "WHERE c.tracking_number = $1"))
-            .bind(tracking_number)
-            .fetch_optional(pool)
-            .await
-            .context("reading a complaint")?;
-    let Some(complaint) = complaint else {
-        return Ok(None);
-    };
-    let mut conn = pool.acquire().await.context("reading a timeline")?;
-    let timeline = timeline::load(&mut conn, complaint.id).await?;
-    Ok(Some((complaint, timeline)))
+    #[derive(sqlx::FromRow)]
+    struct WithTimeline {
+        #[sqlx(flatten)]
+        complaint: ComplaintRow,
+        timeline: String,
+    }
+    // One round trip: lookups by number are the platform's busiest read.
+    let row: Option<WithTimeline> = sqlx::query_as(concat!(
+        complaint_columns!(),
+        ", ",
+        guichet_kit::timeline_json!("c.id"),
+        " AS timeline FROM complaints c JOIN categories k ON k.code = c.category
+         WHERE c.tracking_number = $1"
+    ))
+    .bind(tracking_number)
+    .fetch_optional(pool)
+    .await
+    .context("reading a complaint")?;
+    row.map(|row| Ok((row.complaint, timeline::from_json(&row.timeline)?)))
+        .transpose()
 }
 
 /// Locks a complaint for a change, so concurrent agents apply changes one at a time.
@@ -387,23 +424,31 @@ pub async fn insert_photo(
     photo: &crate::domain::photos::CheckedPhoto,
     channel: &str,
     at: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<PhotoRow> {
+    let row = PhotoRow {
+        id: Uuid::now_v7(),
+        mime_type: photo.mime_type.to_owned(),
+        size: i32::try_from(photo.content.len()).unwrap_or(i32::MAX),
+        sha256: photo.sha256.clone(),
+        channel: channel.to_owned(),
+        added_at: at,
+    };
     sqlx::query(
         "INSERT INTO photos (id, complaint_id, mime_type, size, sha256, content, channel, added_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(Uuid::now_v7())
+    .bind(row.id)
     .bind(complaint_id)
-    .bind(photo.mime_type)
-    .bind(i32::try_from(photo.content.len()).unwrap_or(i32::MAX))
-    .bind(&photo.sha256)
+    .bind(&row.mime_type)
+    .bind(row.size)
+    .bind(&row.sha256)
     .bind(&photo.content)
-    .bind(channel)
+    .bind(&row.channel)
     .bind(at)
     .execute(conn)
     .await
     .context("storing a photo")?;
-    Ok(())
+    Ok(row)
 }
 
 pub async fn photos(conn: &mut PgConnection, complaint_id: Uuid) -> anyhow::Result<Vec<PhotoRow>> {

@@ -55,7 +55,7 @@ pub async fn rotate_if_due(pool: &PgPool, clock: &Clock, max_age: Duration) -> a
     .execute(&mut *tx)
     .await
     .context("storing a signing key")?;
-    tx.commit().await?;
+    guichet_kit::bus::commit(tx).await?;
     tracing::info!(%kid, "new signing key");
     Ok(())
 }

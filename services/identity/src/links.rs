@@ -118,7 +118,7 @@ pub async fn issue(
     .bind(request)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    guichet_kit::bus::commit(tx).await?;
     let base = public_url.trim_end_matches('/');
     Ok((
         format!("{base}{}?jeton={secret}", purpose.page()),

@@ -221,7 +221,7 @@ impl Tokens {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
+            guichet_kit::bus::commit(tx).await?;
             tracing::warn!(session = %session_id, "refresh token reused; session revoked");
             return Err(dead);
         }
@@ -247,7 +247,7 @@ impl Tokens {
             .execute(&mut *tx)
             .await?;
         let pair = self.pair(&mut tx, &session).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pair)
     }
 

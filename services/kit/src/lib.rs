@@ -1,6 +1,7 @@
 //! Plumbing shared by every Guichet service, and nothing else: loading configuration,
-//! telemetry, the PostgreSQL pool and migrations, the event bus (outbox relay and
-//! idempotent consumers), gRPC start-up, shutdown, tracking numbers and a clock.
+//! telemetry and metrics, the PostgreSQL pool and migrations, the event bus (outbox
+//! relay and idempotent consumers), gRPC start-up, shutdown, tracking numbers and a
+//! clock.
 //!
 //! Functions and small types only: each service's `main.rs` must still read top to
 //! bottom without a framework in between.
@@ -13,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod demand;
 pub mod grpc;
+pub mod metrics;
 pub mod profile;
 pub mod shutdown;
 pub mod telemetry;

@@ -4,8 +4,18 @@
 //! context keeps flowing (and events keep their `traceparent`) with nothing exported.
 //! The functions below carry trace context across gRPC metadata and AMQP headers so one
 //! trace runs from the HTTP request to the consumer; handlers never touch it.
+//!
+//! The spans of one filing, from the edge to the consumers: the gateway's `http request`
+//! (server, the root), its `grpc call` (client), the service's `grpc request` (server),
+//! the use case's own span, `db transaction` around its transaction, then the relay's
+//! `publish event` (producer, child of the `traceparent` stored with the outbox row) and
+//! each consumer's `consume event` (consumer, child of the event's `traceparent`).
+//! Spans that only an exporter would read (`grpc call`, `db transaction`, `publish
+//! event`) are not made without one: context flows through the others.
+//!
+//! With an endpoint, metrics ([`crate::metrics`]) are exported over OTLP as well.
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use opentelemetry::{
@@ -13,7 +23,10 @@ use opentelemetry::{
     propagation::{Extractor, Injector},
     trace::TracerProvider as _,
 };
-use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry_sdk::{
+    Resource, metrics::SdkMeterProvider, propagation::TraceContextPropagator,
+    trace::SdkTracerProvider,
+};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::{
     EnvFilter, Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _,
@@ -21,11 +34,21 @@ use tracing_subscriber::{
 
 use crate::config::TelemetryConfig;
 
-/// Keeps the trace exporter alive; dropping it flushes the spans still buffered. Without
-/// an exporter it holds nothing: the tracer that only hands out ids lives in the layer.
+/// Whether this process exports spans: set once, by the `init` that installed an exporter.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Whether spans are exported. Spans nobody would read are skipped when they are not.
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
+}
+
+/// Keeps the trace and metric exporters alive; dropping it flushes what is still
+/// buffered. Without an exporter it holds nothing: the tracer that only hands out ids
+/// lives in the layer.
 #[must_use = "dropping the guard stops trace export"]
 pub struct Guard {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Drop for Guard {
@@ -34,6 +57,11 @@ impl Drop for Guard {
             && let Err(error) = provider.shutdown()
         {
             tracing::warn!(%error, "flushing traces failed");
+        }
+        if let Some(meters) = self.meters.take()
+            && let Err(error) = meters.shutdown()
+        {
+            tracing::warn!(%error, "flushing metrics failed");
         }
     }
 }
@@ -56,11 +84,10 @@ pub fn init(service: &str, cfg: &TelemetryConfig) -> anyhow::Result<Guard> {
     };
     // Without an exporter the provider has no processor: spans still get ids and follow
     // the caller's trace (and its sampled flag), and their data is dropped as they end.
-    let mut provider = SdkTracerProvider::builder().with_resource(
-        Resource::builder()
-            .with_service_name(service.to_owned())
-            .build(),
-    );
+    let resource = Resource::builder()
+        .with_service_name(service.to_owned())
+        .build();
+    let mut provider = SdkTracerProvider::builder().with_resource(resource.clone());
     if let Some(endpoint) = &cfg.otlp_endpoint {
         use opentelemetry_otlp::WithExportConfig as _;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -83,12 +110,36 @@ pub fn init(service: &str, cfg: &TelemetryConfig) -> anyhow::Result<Guard> {
         .with(fmt)
         .with(otel)
         .try_init();
+    let mut meters = None;
     if installed.is_ok() {
         global::set_tracer_provider(provider.clone());
+        if let Some(endpoint) = &cfg.otlp_endpoint {
+            EXPORTING.store(true, Ordering::Relaxed);
+            let provider = meter_provider(endpoint, resource)?;
+            global::set_meter_provider(provider.clone());
+            crate::metrics::install(&global::meter("guichet"));
+            meters = Some(provider);
+        }
     }
     Ok(Guard {
         provider: exporting.then_some(provider),
+        meters,
     })
+}
+
+/// Metrics pushed over OTLP/gRPC every `OTEL_METRIC_EXPORT_INTERVAL` milliseconds (60 s
+/// by default), cumulative, so a collector's Prometheus exporter can serve them as is.
+fn meter_provider(endpoint: &str, resource: Resource) -> anyhow::Result<SdkMeterProvider> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .context("building the OTLP metric exporter")?;
+    Ok(SdkMeterProvider::builder()
+        .with_resource(resource)
+        .with_periodic_exporter(exporter)
+        .build())
 }
 
 /// Writes the current span's context as W3C headers through `set`.
@@ -107,39 +158,170 @@ fn adopt(span: &tracing::Span, get: &dyn Extractor) {
 /// The current span's `traceparent`, stored with an outbox row so the relay publishes
 /// the event in the trace of the request that caused it.
 pub fn current_traceparent() -> Option<String> {
-    let mut carrier = HashMap::new();
-    inject(&mut carrier);
-    carrier.remove("traceparent")
+    let mut slot = TraceparentSlot(None);
+    inject(&mut slot);
+    slot.0
 }
 
 /// Makes `span` a child of a stored `traceparent`.
 pub fn adopt_traceparent(span: &tracing::Span, traceparent: Option<&str>) {
     if let Some(traceparent) = traceparent {
-        let carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
-        adopt(span, &carrier);
+        adopt(span, &Traceparent(traceparent));
     }
 }
 
 /// gRPC client interceptor: sends the caller's trace context in the request metadata.
+/// Channels from [`crate::grpc::connect_lazy`] do more (a client span); this is for a
+/// bare channel.
 pub fn inject_grpc(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
     inject(&mut MetadataInjector(request.metadata_mut()));
     Ok(request)
+}
+
+/// gRPC client side: the span of one outgoing call (`guichet.complaints.v1.Complaints/
+/// FileComplaint`), child of the current span, or none without an exporter (the
+/// current span's context is sent instead).
+pub fn grpc_client_span(path: &str) -> tracing::Span {
+    if !exporting() {
+        return tracing::Span::none();
+    }
+    let (service, method) = rpc_names(path);
+    tracing::info_span!(
+        "grpc call",
+        otel.name = path.trim_start_matches('/'),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        rpc.grpc.status_code = tracing::field::Empty,
+    )
+}
+
+/// Sends the current span's context in an outgoing request's headers.
+pub fn inject_http(headers: &mut http::HeaderMap) {
+    inject(&mut HeaderInjector(headers));
+}
+
+/// Names `span` as exported (`POST /api/v1/complaints`), even once it started, which
+/// its `otel.name` field cannot do; nothing without an exporter.
+pub fn rename(span: &tracing::Span, name: impl FnOnce() -> String) {
+    if exporting() {
+        use opentelemetry::trace::TraceContextExt as _;
+        span.context().span().update_name(name());
+    }
+}
+
+/// `/pkg.Service/Method` as (`pkg.Service`, `Method`).
+pub fn rpc_names(path: &str) -> (&str, &str) {
+    path.trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""))
 }
 
 /// gRPC server side: a span per call, child of the caller's context.
 pub fn grpc_server_span(request: &http::Request<()>) -> tracing::Span {
     let span = tracing::info_span!(
         "grpc request",
+        otel.name = tracing::field::Empty,
         otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = tracing::field::Empty,
         rpc.method = %request.uri().path(),
+        rpc.grpc.status_code = tracing::field::Empty,
     );
+    // What only an exporter reads is not formatted into every log line's span.
+    if exporting() {
+        span.record("otel.name", request.uri().path().trim_start_matches('/'));
+        span.record("rpc.system", "grpc");
+    }
     adopt(&span, &HeaderExtractor(request.headers()));
+    span
+}
+
+/// A span around one database transaction (`db transaction`, PostgreSQL), child of the
+/// current span; none without an exporter. Run the transaction inside it, so the
+/// events it writes carry it as their parent:
+///
+/// ```ignore
+/// async { /* begin, write, enqueue, commit */ }
+///     .instrument(guichet_kit::telemetry::transaction_span())
+///     .await
+/// ```
+pub fn transaction_span() -> tracing::Span {
+    if !exporting() {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
+        "db transaction",
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        db.system = "postgresql",
+        db.operation.name = "TRANSACTION",
+    )
+}
+
+/// The relay's span for publishing one event: a producer span, child of the
+/// `traceparent` stored with the event; none without an exporter. No subject: it is a
+/// tracking number, a credential.
+pub fn publish_span(event: &crate::bus::Event, exchange: &str) -> tracing::Span {
+    if !exporting() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "publish event",
+        otel.name = %format_args!("{} publish", event.kind),
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "rabbitmq",
+        messaging.operation.type = "send",
+        messaging.destination.name = exchange,
+        messaging.rabbitmq.destination.routing_key = %event.kind,
+        messaging.message.id = %event.id,
+    );
+    adopt_traceparent(&span, event.traceparent.as_deref());
     span
 }
 
 /// HTTP server side (gateway): adopts a `traceparent` sent by the client, if any.
 pub fn adopt_http(span: &tracing::Span, headers: &http::HeaderMap) {
     adopt(span, &HeaderExtractor(headers));
+}
+
+/// One stored `traceparent`, read as a carrier without copying it.
+struct Traceparent<'a>(&'a str);
+
+impl Extractor for Traceparent<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        (key == "traceparent").then_some(self.0)
+    }
+    fn keys(&self) -> Vec<&str> {
+        vec!["traceparent"]
+    }
+}
+
+/// Keeps the `traceparent` an injection writes, and nothing else.
+struct TraceparentSlot(Option<String>);
+
+impl Injector for TraceparentSlot {
+    fn set(&mut self, key: &str, value: String) {
+        if key == "traceparent" {
+            self.0 = Some(value);
+        }
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::try_from(value),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
 }
 
 struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);

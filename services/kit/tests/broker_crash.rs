@@ -28,7 +28,7 @@ async fn enqueue_batch(pool: &PgPool, batch: &str) -> Vec<Uuid> {
         let event = common::filed(&format!("{batch}-{n}"));
         let mut tx = pool.begin().await.unwrap();
         bus::enqueue(&mut tx, &event).await.unwrap();
-        tx.commit().await.unwrap();
+        guichet_kit::bus::commit(tx).await.unwrap();
         ids.push(event.id);
     }
     ids

@@ -78,7 +78,7 @@ impl Fixture {
     async fn commit(&self, event: &Event) {
         let mut tx = self.pool.begin().await.unwrap();
         bus::enqueue(&mut tx, event).await.unwrap();
-        tx.commit().await.unwrap();
+        guichet_kit::bus::commit(tx).await.unwrap();
     }
 
     fn start_consumer(&self, recorder: Recorder) {
@@ -242,6 +242,41 @@ async fn a_message_that_always_fails_is_dead_lettered_and_the_queue_keeps_flowin
     // Later messages still flow.
     publisher.publish(&common::filed("after")).await.unwrap();
     f.wait_applied("after").await;
+}
+
+#[tokio::test]
+async fn events_waiting_together_are_applied_together_and_one_that_fails_spoils_none_of_the_others()
+{
+    let f = fixture("batch").await;
+    let publisher = Publisher::open(&f.bus).await.unwrap();
+    // Published before the consumer starts: they reach it at once, as under load.
+    for i in 0..10 {
+        let subject = if i == 4 {
+            "poison".to_owned()
+        } else {
+            format!("ok-{i}")
+        };
+        publisher.publish(&common::filed(&subject)).await.unwrap();
+    }
+    let recorder = Recorder::default();
+    f.start_consumer(recorder.clone());
+    f.wait_applied("ok-9").await;
+    for i in (0..10).filter(|i| *i != 4) {
+        assert_eq!(
+            f.effects(&format!("ok-{i}")).await,
+            1,
+            "ok-{i} applied once"
+        );
+    }
+    let dead = f.subscription.dead_queue();
+    let parked = testing::eventually(|| async { (f.depth(&dead).await == 1).then_some(()) }).await;
+    assert!(parked.is_some(), "the failing event ends in {dead}");
+    assert_eq!(
+        recorder.poison_calls.load(Ordering::SeqCst),
+        1 + f.bus.config().max_retries as usize,
+        "the failing event is tried as often as if it had come alone"
+    );
+    assert_eq!(f.effects("poison").await, 0, "its writes are rolled back");
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ async fn fixture(hint: &str) -> (PgPool, Bus) {
 async fn commit(pool: &PgPool, event: &Event) {
     let mut tx = pool.begin().await.unwrap();
     bus::enqueue(&mut tx, event).await.unwrap();
-    tx.commit().await.unwrap();
+    guichet_kit::bus::commit(tx).await.unwrap();
 }
 
 async fn depth(bus: &Bus, queue: &str) -> u32 {

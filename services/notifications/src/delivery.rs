@@ -312,7 +312,9 @@ pub async fn attempt_one(
     .execute(&mut *tx)
     .await
     .context("recording a delivery's outcome")?;
-    tx.commit().await.context("committing a delivery")?;
+    guichet_kit::bus::commit(tx)
+        .await
+        .context("committing a delivery")?;
     Ok(true)
 }
 

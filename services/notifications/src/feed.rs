@@ -117,6 +117,7 @@ const FEED_WRITE_LOCK: i64 = 0x6775_6963_6865_7401;
 pub struct FeedWriter;
 
 impl Handler for FeedWriter {
+    #[tracing::instrument(name = "Write a feed item", skip_all)]
     async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
         let Some(item) = item_for(event)? else {
             return Ok(());

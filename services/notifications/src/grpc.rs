@@ -463,7 +463,9 @@ impl Residents for Api {
             .await
             .map_err(|e| internal(&e.into()))?;
         }
-        tx.commit().await.map_err(|e| internal(&e.into()))?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(|e| internal(&e.into()))?;
         Ok(Response::new(self.preferences(&account).await?))
     }
 

@@ -94,6 +94,7 @@ fn happened(event: &Event, at: Option<&Timestamp>) -> DateTime<Utc> {
 }
 
 impl Handler for Notifier {
+    #[tracing::instrument(name = "Notify the resident", skip_all)]
     async fn handle(&self, conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
         let verb = event.kind.split_once('.').map_or("", |(_, verb)| verb);
         let now = self.clock.now();
@@ -815,6 +816,7 @@ pub struct NewGroup<'a> {
 
 /// Queues one delivery: at once, or when its group's time comes; an in-app message is
 /// stored at once (later entries of its group are added to it) and counts as sent.
+#[tracing::instrument(name = "Queue a delivery", skip_all, fields(channel = target.channel))]
 pub async fn queue_grouped(
     conn: &mut PgConnection,
     event: &Event,

@@ -82,7 +82,9 @@ pub async fn rate(
         ));
     }
     let row = insert(&mut tx, &demand, caller, score, comment.trim(), now).await?;
-    tx.commit().await.context("committing a rating")?;
+    guichet_kit::bus::commit(tx)
+        .await
+        .context("committing a rating")?;
     row.ok_or(Error::Conflict("Vous avez déjà noté cette demande."))
 }
 

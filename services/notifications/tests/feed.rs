@@ -109,7 +109,7 @@ impl Fixture {
     async fn commit(&self, event: &Event) {
         let mut tx = self.producer.begin().await.unwrap();
         bus::enqueue(&mut tx, event).await.unwrap();
-        tx.commit().await.unwrap();
+        guichet_kit::bus::commit(tx).await.unwrap();
     }
 }
 
@@ -290,7 +290,7 @@ async fn feed_positions_follow_commit_order_across_writers() {
                 .handle(&mut tx, &filed("CAAA-AAAA-AAAA-B2", "VOIRIE"))
                 .await
                 .unwrap();
-            tx.commit().await.unwrap();
+            guichet_kit::bus::commit(tx).await.unwrap();
         }
     });
     // The second writer waits on the feed's lock while the first is open.
@@ -311,7 +311,7 @@ async fn feed_positions_follow_commit_order_across_writers() {
         "the second writer did not wait for the first"
     );
     assert!(!second.is_finished());
-    first.commit().await.unwrap();
+    guichet_kit::bus::commit(first).await.unwrap();
     second.await.unwrap();
     let order: Vec<String> =
         sqlx::query_scalar("SELECT tracking_number FROM feed_items ORDER BY seq")

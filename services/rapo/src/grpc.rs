@@ -90,7 +90,9 @@ impl RapoService {
             &demand_events::audited(SERVICE, agent, action, tracking, self.clock.now()),
         )
         .await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         Ok(())
     }
 
@@ -129,7 +131,9 @@ impl RapoService {
         }
         let audit = demand_events::audited(SERVICE, agent, "import_fps", "fps", now);
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         rejected.sort_by_key(|(line, _)| *line);
         response.rejected = rejected
             .into_iter()
@@ -281,7 +285,9 @@ impl RapoService {
         };
         let filed = demand_events::filed(&events::subject(&row, &title), &act, row.due_at, &filing);
         bus::enqueue(&mut tx, &filed).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         tracing::info!("RAPO dispute filed");
         self.filed(&tracking).await
     }
@@ -409,7 +415,9 @@ impl RapoService {
         }
         let audit = demand_events::audited(SERVICE, agent, "decide", &tracking, now);
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         tracing::info!(
             decision = crate::domain::decision_code(kind),
             "RAPO dispute decided"
@@ -474,7 +482,9 @@ impl RapoService {
         bus::enqueue(&mut tx, &event).await?;
         let audit = demand_events::audited(SERVICE, agent, "change", &tracking, act.at);
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         self.demand(&tracking).await
     }
 
@@ -501,7 +511,9 @@ impl RapoService {
             let in_progress = names::status(Status::InProgress);
             store::set_status(&mut tx, dispute.id, &in_progress, "").await?;
         }
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         self.demand(&tracking).await
     }
 
@@ -543,7 +555,9 @@ impl RapoService {
         let title = events::title(&dispute.notice_number);
         let subject = events::subject(&dispute, &title);
         message::claimed(&mut tx, dispute.id, &subject, caller, self.clock.now()).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
+        guichet_kit::bus::commit(tx)
+            .await
+            .map_err(anyhow::Error::from)?;
         self.demand(&tracking).await
     }
 
@@ -913,7 +927,7 @@ impl Demands for RapoService {
         let mut tx = self.pool.begin().await.map_err(Error::from)?;
         let audit = demand_events::audited(SERVICE, agent, "search", SERVICE, self.clock.now());
         bus::enqueue(&mut tx, &audit).await.map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {
             demands: rows.iter().map(|r| to_demand(r, &[])).collect(),
         }))

@@ -47,7 +47,7 @@ pub async fn run_once(pool: &PgPool, clock: &Clock) -> anyhow::Result<u32> {
             rectified_amount_cents: None,
         };
         if decision::record(&mut tx, &dispute, &implicit, &act).await? {
-            tx.commit()
+            guichet_kit::bus::commit(tx)
                 .await
                 .context("committing an implicit rejection")?;
             tracing::info!(tracking = %guichet_kit::tracking::redacted(&dispute.tracking_number), "implicit rejection recorded");

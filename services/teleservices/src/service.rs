@@ -118,7 +118,7 @@ impl Teleservices {
         let version =
             store::save_draft_version(&mut tx, teleservice, &definition, &designer.sub, now)
                 .await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!(slug = %definition.slug, version, "teleservice draft saved");
         let saved = self
             .designer_view(&definition.slug, Some(version), true)
@@ -183,7 +183,7 @@ impl Teleservices {
             }
         };
         store::set_state(&mut tx, t.id, state, live, pilot.as_ref(), now).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!(state, live, "teleservice state changed");
         self.designer_view(&request.slug, None, false).await
     }
@@ -257,7 +257,7 @@ impl Teleservices {
                 store::save_draft_version(&mut tx, id, &definition, &designer.sub, now).await?;
             store::freeze(&mut tx, id, version, now).await?;
             store::set_state(&mut tx, id, "published", Some(version), None, now).await?;
-            tx.commit().await?;
+            guichet_kit::bus::commit(tx).await?;
             created += 1;
         }
         Ok(created)
@@ -410,7 +410,7 @@ impl Teleservices {
                 return Err(Error::Conflict("Ce brouillon a déjà été envoyé."));
             }
             store::update_draft(&mut tx, draft.id, &data, &channel, now).await?;
-            tx.commit().await?;
+            guichet_kit::bus::commit(tx).await?;
             draft.id
         };
         self.draft_view(id).await
@@ -479,7 +479,7 @@ impl Teleservices {
             ));
         }
         store::delete_draft(&mut tx, draft.id).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(())
     }
 
@@ -502,7 +502,7 @@ impl Teleservices {
         if !store::delete_draft_attachment(&mut tx, draft.id, id).await? {
             return Err(Error::NotFound);
         }
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.draft_view(draft.id).await
     }
 
@@ -557,7 +557,7 @@ impl Teleservices {
             },
         )
         .await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pb::Attachment {
             id: id.to_string(),
             filename,
@@ -719,7 +719,7 @@ impl Teleservices {
         };
         let event = demand_events::filed(&subject, &act, due_at, &filing);
         bus::enqueue(&mut tx, &event).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!(slug = %definition.slug, version, "teleservice demand filed");
         self.load(&tracking).await
     }
@@ -858,7 +858,7 @@ impl Teleservices {
             let in_progress = names::status(Status::InProgress);
             store::set_status(&mut tx, demand.id, &in_progress, "", None).await?;
         }
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!(mime_type, "document added to a demand");
         self.load(&tracking).await
     }
@@ -880,7 +880,7 @@ impl Teleservices {
                 self.clock.now(),
             );
             bus::enqueue(&mut tx, &event).await?;
-            tx.commit().await?;
+            guichet_kit::bus::commit(tx).await?;
         }
         Ok(access)
     }
@@ -973,7 +973,7 @@ impl Teleservices {
         let mut tx = self.pool.begin().await?;
         let audit = demand_events::audited(SERVICE, agent, "search", SERVICE, self.clock.now());
         bus::enqueue(&mut tx, &audit).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(rows.iter().map(|d| to_demand(d, &[])).collect())
     }
 
@@ -1049,7 +1049,7 @@ impl Teleservices {
             &demand_events::audited(SERVICE, agent, "change", &tracking, act.at),
         )
         .await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
 
@@ -1077,7 +1077,7 @@ impl Teleservices {
             let in_progress = names::status(Status::InProgress);
             store::set_status(&mut tx, demand.id, &in_progress, "", None).await?;
         }
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
 
@@ -1112,7 +1112,7 @@ impl Teleservices {
         store::claim(&mut tx, demand.id, &resident).await?;
         let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
         message::claimed(&mut tx, demand.id, &subject, caller, self.clock.now()).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
 

@@ -82,7 +82,7 @@ impl AccountsService {
         }
         self.send_link(&mut tx, id, &email, Purpose::VerifyEmail)
             .await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!(account = %id, "resident signed up");
         Ok(id)
     }
@@ -167,7 +167,7 @@ impl AccountsService {
         .bind(core.now())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(())
     }
 
@@ -207,7 +207,7 @@ impl AccountsService {
             fc_id_token: None,
         };
         let pair = core.tokens.open(&mut tx, &session).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         Ok(pair)
     }
 
@@ -244,7 +244,7 @@ impl AccountsService {
         for (name, value) in &request.attributes {
             set_attribute(&mut tx, account, name, value.trim(), Level::Declared, now).await?;
         }
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         self.profile(account).await
     }
 
@@ -353,7 +353,7 @@ impl AccountsService {
             ),
         )
         .await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!("account erased");
         Ok(())
     }
@@ -513,7 +513,7 @@ impl Accounts for AccountsService {
             )
             .await?;
         }
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(VerifyEmailResponse {}))
     }
 
@@ -561,7 +561,7 @@ impl Accounts for AccountsService {
             let mut tx = core.pool.begin().await.map_err(Error::from)?;
             self.send_link(&mut tx, account, &email, Purpose::ResetPassword)
                 .await?;
-            tx.commit().await.map_err(Error::from)?;
+            guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         }
         Ok(Response::new(RequestPasswordResetResponse {}))
     }
@@ -742,7 +742,7 @@ impl Accounts for AccountsService {
             &format!("{} vérifié au guichet", request.name),
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(profile(core, account).await?))
     }
 
@@ -833,7 +833,7 @@ mod tests {
         let (request, _) = links::request(&mut tx, account, Purpose::ResetPassword, core.now())
             .await
             .unwrap();
-        tx.commit().await.unwrap();
+        guichet_kit::bus::commit(tx).await.unwrap();
         // Two links for one request: the e-mail was retried.
         let secret = |link: String| link.split_once("?jeton=").unwrap().1.to_owned();
         let (first, _) = links::issue(&core.pool, &core.public_url, request, core.now())

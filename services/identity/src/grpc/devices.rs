@@ -164,7 +164,7 @@ impl Devices for DevicesService {
             )
             .await?;
         }
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(DeviceCredentials {
             device_id: id.to_string(),
             secret,
@@ -213,7 +213,7 @@ impl Devices for DevicesService {
             fc_id_token: None,
         };
         let pair = core.tokens.open(&mut tx, &session).await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(pair))
     }
 
@@ -299,7 +299,7 @@ impl Devices for DevicesService {
             &format!("{} révoqué(e)", kind_in_words(&row.kind)),
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         tracing::info!(device = %id, "device revoked");
         Ok(Response::new(row.into()))
     }

@@ -120,7 +120,7 @@ impl FranceConnectService {
             fc_id_token: Some(identity.id_token.clone()),
         };
         let tokens = core.tokens.open(&mut tx, &session).await?;
-        tx.commit().await?;
+        guichet_kit::bus::commit(tx).await?;
         tracing::info!(%account, created, linked, "FranceConnect login");
         Ok(FinishFranceConnectResponse {
             tokens: Some(tokens),

@@ -297,7 +297,7 @@ impl ContactPoints for ContactPointsService {
             },
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(UpsertContactPointResponse {
             contact_point: Some(row.into_proto(0)),
             created,
@@ -328,7 +328,7 @@ impl ContactPoints for ContactPointsService {
             "lieu supprimé",
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(DeleteContactPointResponse {}))
     }
 }

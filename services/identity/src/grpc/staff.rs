@@ -214,7 +214,7 @@ impl Staff for StaffService {
             fc_id_token: None,
         };
         let pair = core.tokens.open(&mut tx, &session).await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(pair))
     }
 
@@ -266,7 +266,7 @@ impl Staff for StaffService {
             .await
             .map_err(Error::from)?;
         }
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(Tabs {
             tabs: tabs(&core.pool, agent).await?,
         }))
@@ -323,7 +323,7 @@ impl Staff for StaffService {
             "service enregistré",
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(Department {
             code,
             label: department.label.trim().to_owned(),
@@ -407,7 +407,7 @@ impl Staff for StaffService {
             "agent créé",
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(agent_by_id(&core.pool, id).await?))
     }
 
@@ -457,7 +457,7 @@ impl Staff for StaffService {
             "agent modifié",
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(agent_by_id(&core.pool, id).await?))
     }
 
@@ -525,7 +525,7 @@ impl Staff for StaffService {
             "thème enregistré",
         )
         .await?;
-        tx.commit().await.map_err(Error::from)?;
+        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(Theme {
             code: code.to_owned(),
             label: theme.label.trim().to_owned(),
@@ -649,6 +649,6 @@ pub async fn bootstrap_admin(
         set_departments(&mut tx, id, &["MRU".to_owned()]).await?;
         tracing::info!(login, "bootstrap administrator created");
     }
-    tx.commit().await?;
+    guichet_kit::bus::commit(tx).await?;
     Ok(())
 }

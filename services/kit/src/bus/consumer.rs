@@ -9,7 +9,7 @@
 use std::{future::Future, time::Duration};
 
 use anyhow::Context as _;
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use lapin::{
     Channel,
     message::Delivery,
@@ -215,19 +215,33 @@ async fn consume_until_failure<H: Handler>(
             None => break Err(anyhow::anyhow!("the broker cancelled the consumer")),
             Some(Err(error)) => break Err(error).context("receiving a delivery"),
             Some(Ok(delivery)) => {
+                // What the broker has already sent is applied in one transaction: under
+                // load one commit serves many events, and order is kept.
+                let mut batch = vec![delivery];
+                let mut ended = None;
+                while batch.len() < usize::from(bus.config().prefetch.max(1)) {
+                    match deliveries.next().now_or_never() {
+                        Some(Some(Ok(delivery))) => batch.push(delivery),
+                        Some(Some(Err(error))) => {
+                            ended = Some(Err(
+                                anyhow::Error::from(error).context("receiving a delivery")
+                            ));
+                            break;
+                        }
+                        Some(None) => {
+                            ended = Some(Err(anyhow::anyhow!("the broker cancelled the consumer")));
+                            break;
+                        }
+                        None => break,
+                    }
+                }
                 if let Err(error) =
-                    process(bus, pool, subscription, handler, &publisher, &delivery).await
+                    settle(bus, pool, subscription, handler, &publisher, &batch).await
                 {
-                    // Could not even reschedule it: give it back to the broker.
-                    tracing::error!(error = format!("{error:#}"), "cannot settle a delivery");
-                    delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            ..BasicNackOptions::default()
-                        })
-                        .await
-                        .context("returning a delivery")?;
                     break Err(error);
+                }
+                if let Some(ended) = ended {
+                    break ended;
                 }
             }
         }
@@ -238,6 +252,80 @@ async fn consume_until_failure<H: Handler>(
     outcome
 }
 
+/// Applies a batch of deliveries in one transaction, each event behind its own
+/// savepoint so one that fails leaves the others applied, then settles each: a failed
+/// one goes to its retry or dead-letter queue as if processed alone. When the batch
+/// itself cannot run (the database is away, a delivery is not an event) each is
+/// processed alone.
+async fn settle<H: Handler>(
+    bus: &Bus,
+    pool: &PgPool,
+    subscription: &Subscription,
+    handler: &H,
+    publisher: &Publisher,
+    batch: &[Delivery],
+) -> anyhow::Result<()> {
+    if batch.len() > 1
+        && let Ok(events) = batch
+            .iter()
+            .map(Event::from_delivery)
+            .collect::<anyhow::Result<Vec<_>>>()
+        && let Ok(outcomes) = apply_all(pool, subscription, handler, &events).await
+    {
+        for ((delivery, event), outcome) in batch.iter().zip(&events).zip(outcomes) {
+            count_redelivery(subscription, delivery);
+            if outcome.is_ok() {
+                crate::metrics::consumed(&subscription.name, event.time);
+            }
+            conclude(bus, subscription, publisher, delivery, outcome).await?;
+        }
+        return Ok(());
+    }
+    // Nothing of a batch that could not run was committed: each is applied alone.
+    for delivery in batch {
+        if let Err(error) = process(bus, pool, subscription, handler, publisher, delivery).await {
+            // Could not even reschedule it: give it back to the broker.
+            tracing::error!(error = format!("{error:#}"), "cannot settle a delivery");
+            delivery
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await
+                .context("returning a delivery")?;
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// The span of one event's processing, in the trace of the change that produced it.
+fn event_span(subscription: &Subscription, event: &Event) -> tracing::Span {
+    let span = tracing::info_span!(
+        "consume event",
+        otel.name = tracing::field::Empty,
+        otel.kind = "consumer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = tracing::field::Empty,
+        messaging.operation.type = tracing::field::Empty,
+        consumer = %subscription.name,
+        event.kind = %event.kind,
+        event.id = %event.id,
+        subject = %crate::tracking::redacted(&event.subject),
+    );
+    // What only an exporter reads is not formatted into every log line's span.
+    if crate::telemetry::exporting() {
+        span.record(
+            "otel.name",
+            tracing::field::display(format_args!("{} process", subscription.name)),
+        );
+        span.record("messaging.system", "rabbitmq");
+        span.record("messaging.operation.type", "process");
+    }
+    crate::telemetry::adopt_traceparent(&span, event.traceparent.as_deref());
+    span
+}
+
 async fn process<H: Handler>(
     bus: &Bus,
     pool: &PgPool,
@@ -246,24 +334,37 @@ async fn process<H: Handler>(
     publisher: &Publisher,
     delivery: &Delivery,
 ) -> anyhow::Result<()> {
-    let attempt = attempt_of(delivery);
+    count_redelivery(subscription, delivery);
     let outcome = match Event::from_delivery(delivery) {
         Err(error) => Err(error),
         Ok(event) => {
-            let span = tracing::info_span!(
-                "consume event",
-                otel.kind = "consumer",
-                consumer = %subscription.name,
-                event.kind = %event.kind,
-                event.id = %event.id,
-                subject = %crate::tracking::redacted(&event.subject),
-            );
-            crate::telemetry::adopt_traceparent(&span, event.traceparent.as_deref());
-            apply(pool, subscription, handler, &event)
-                .instrument(span)
-                .await
+            let span = event_span(subscription, &event);
+            let applied = apply(pool, subscription, handler, &event)
+                .instrument(span.clone())
+                .await;
+            match &applied {
+                Ok(()) => crate::metrics::consumed(&subscription.name, event.time),
+                Err(_) => {
+                    span.record("otel.status_code", "ERROR");
+                }
+            }
+            applied
         }
     };
+    conclude(bus, subscription, publisher, delivery, outcome).await
+}
+
+/// Settles one delivery after its attempt: acknowledged if applied; requeued untouched
+/// while the database is away; otherwise sent to its retry queue or, after the last
+/// retry, to its dead-letter queue.
+async fn conclude(
+    bus: &Bus,
+    subscription: &Subscription,
+    publisher: &Publisher,
+    delivery: &Delivery,
+    outcome: anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let attempt = attempt_of(delivery);
     if let Err(error) = &outcome
         && crate::db::is_unavailable(error)
     {
@@ -302,6 +403,7 @@ async fn process<H: Handler>(
                 .await?;
         } else {
             tracing::error!(consumer = %subscription.name, error = %reason, "event failed for good; dead-lettered");
+            crate::metrics::dead_lettered(&subscription.name);
             headers.insert(ERROR_HEADER.into(), AMQPValue::LongString(reason.into()));
             properties = properties.with_headers(headers);
             publisher
@@ -314,6 +416,14 @@ async fn process<H: Handler>(
         .await
         .context("acknowledging a delivery")?;
     Ok(())
+}
+
+fn count_redelivery(subscription: &Subscription, delivery: &Delivery) {
+    if attempt_of(delivery) > 0 {
+        crate::metrics::redelivered(&subscription.name, "retry");
+    } else if delivery.redelivered {
+        crate::metrics::redelivered(&subscription.name, "requeue");
+    }
 }
 
 fn attempt_of(delivery: &Delivery) -> u32 {
@@ -340,12 +450,68 @@ async fn apply<H: Handler>(
         .begin()
         .await
         .context("starting the consumer transaction")?;
+    apply_in(&mut tx, subscription, handler, event).await?;
+    crate::bus::commit(tx)
+        .await
+        .context("committing the consumer transaction")?;
+    Ok(())
+}
+
+/// Applies several events in order in one transaction, each in its own span and behind
+/// its own savepoint; says what became of each. Fails as a whole (nothing committed)
+/// when the database does.
+async fn apply_all<H: Handler>(
+    pool: &PgPool,
+    subscription: &Subscription,
+    handler: &H,
+    events: &[Event],
+) -> anyhow::Result<Vec<anyhow::Result<()>>> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("starting the consumer transaction")?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for event in events {
+        sqlx::query("SAVEPOINT event").execute(&mut *tx).await?;
+        let span = event_span(subscription, event);
+        let outcome = apply_in(&mut tx, subscription, handler, event)
+            .instrument(span.clone())
+            .await;
+        if outcome
+            .as_ref()
+            .err()
+            .is_some_and(crate::db::is_unavailable)
+        {
+            return outcome.map(|()| Vec::new());
+        }
+        let settle = if outcome.is_ok() {
+            "RELEASE SAVEPOINT event"
+        } else {
+            span.record("otel.status_code", "ERROR");
+            "ROLLBACK TO SAVEPOINT event"
+        };
+        sqlx::query(settle).execute(&mut *tx).await?;
+        outcomes.push(outcome);
+    }
+    crate::bus::commit(tx)
+        .await
+        .context("committing the consumer transaction")?;
+    Ok(outcomes)
+}
+
+/// The inbox row, then the handler's writes, unless the event was already applied.
+async fn apply_in<H: Handler>(
+    conn: &mut PgConnection,
+    subscription: &Subscription,
+    handler: &H,
+    event: &Event,
+) -> anyhow::Result<()> {
     let fresh = sqlx::query(
         "INSERT INTO kit.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind(&subscription.name)
     .bind(event.id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .context("recording the event in the inbox")?
     .rows_affected()
@@ -354,11 +520,7 @@ async fn apply<H: Handler>(
         tracing::info!("event already processed; ignored");
         return Ok(());
     }
-    handler.handle(&mut tx, event).await?;
-    tx.commit()
-        .await
-        .context("committing the consumer transaction")?;
-    Ok(())
+    handler.handle(conn, event).await
 }
 
 /// Messages waiting in a queue (tests, operations).

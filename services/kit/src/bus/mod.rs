@@ -24,9 +24,12 @@ use uuid::Uuid;
 use crate::config::AmqpConfig;
 
 pub use consumer::{Handler, Subscription, consume};
-pub use outbox::{enqueue, relay};
+pub use outbox::{commit, enqueue, relay};
 
 const CONTENT_TYPE: &str = "application/protobuf";
+
+/// The largest AMQP frame asked of the broker (bytes); larger messages span frames.
+const FRAME_MAX: u32 = 16 * 1024;
 
 /// What comes before a protobuf message's full name in an event's `dataschema`, which
 /// CloudEvents requires to be a URI: `urn:guichet:proto:guichet.events.v1.ComplaintFiled`.
@@ -178,12 +181,20 @@ impl Bus {
 
     /// A fresh connection; callers keep it for as long as it works and reconnect after.
     pub async fn connect(&self) -> anyhow::Result<Connection> {
-        Connection::connect(
-            self.cfg.url.expose_secret(),
-            ConnectionProperties::default(),
-        )
-        .await
-        .context("connecting to RabbitMQ")
+        let mut uri: lapin::uri::AMQPUri = self
+            .cfg
+            .url
+            .expose_secret()
+            .parse()
+            .map_err(|error: String| anyhow::anyhow!(error))
+            .context("invalid GUICHET__AMQP__URL")?;
+        // lapin keeps 32 frames per direction per connection, allocated and zeroed at
+        // once: at RabbitMQ's default 128 KiB frame that is 8 MiB resident for each of a
+        // service's connections. Events are a few KiB; a URL's own `frame_max` wins.
+        uri.query.frame_max.get_or_insert(FRAME_MAX);
+        Connection::connect_uri(uri, ConnectionProperties::default())
+            .await
+            .context("connecting to RabbitMQ")
     }
 
     /// Declares the durable topic exchange (idempotent).

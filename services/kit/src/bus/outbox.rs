@@ -1,7 +1,12 @@
 //! Transactional outbox. A service writes its state change and its event in one
 //! transaction (`enqueue`); the relay publishes pending rows with publisher confirms and
-//! stamps them only after the broker acknowledged. Woken by `LISTEN/NOTIFY`, polling as a
-//! fallback; `FOR UPDATE SKIP LOCKED` lets replicas share the work.
+//! stamps them only after the broker acknowledged. `FOR UPDATE SKIP LOCKED` lets
+//! replicas share the work.
+//!
+//! The relay wakes within the same process as soon as a transaction commits through
+//! [`commit`], and polls every [`POLL`] for rows written by other replicas (or by a
+//! commit that bypassed [`commit`]). It used to be woken by a trigger's `pg_notify`,
+//! which serialises every commit of the database on the notification queue's lock.
 //!
 //! A relay that dies after publishing and before stamping publishes the rows again on
 //! its next run: delivery is at least once and consumers deduplicate on the event id.
@@ -10,11 +15,15 @@
 //! stamped: it is set aside, logged and counted ([`unroutable`]), and tried again after
 //! `amqp.unroutable_retry_ms`, so it is delivered once its queue exists.
 
-use std::time::Duration;
+use std::{
+    sync::LazyLock,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context as _;
 use futures::future::try_join_all;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction, postgres::PgListener};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -22,14 +31,37 @@ use super::{Bus, Event, Published, Publisher, confirmed};
 
 /// Rows published per transaction.
 const BATCH: i64 = 100;
-/// How long the relay sleeps when no notification arrives (lost NOTIFY, replica start).
-const POLL: Duration = Duration::from_secs(2);
+/// How often the relay looks for rows no in-process wake announced: those another
+/// replica wrote while its own relay was down, or a commit that bypassed [`commit`].
+pub const POLL: Duration = Duration::from_millis(500);
+/// How often the relay deletes what it no longer keeps: hourly is plenty for rows kept
+/// days, and it keeps the deletes away from busy ticks.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Delay before reconnecting after the broker or database failed.
 const BACKOFF: Duration = Duration::from_secs(1);
 /// Published rows are kept this long for investigation, then deleted.
 const RETENTION_DAYS: i32 = 7;
 /// Consumed event ids are remembered this long, then forgotten.
 pub const INBOX_DAYS: i32 = 30;
+
+/// Counts this process's commits; every relay of the process watches it. A `watch`
+/// rather than a `Notify`: each relay (tests run several services in one process) sees
+/// every bump, and bumps that come while it is busy fold into one more pass.
+static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::new(0));
+
+/// Commits `tx` and wakes this process's relays, so the events it wrote leave at once.
+/// Every service commits through it (`clippy.toml` forbids `Transaction::commit`).
+#[allow(clippy::disallowed_methods)] // the one place that commits
+pub async fn commit(tx: Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+    tx.commit().await?;
+    wake();
+    Ok(())
+}
+
+/// Tells this process's relays that events may be waiting.
+pub fn wake() {
+    COMMITS.send_modify(|n| *n = n.wrapping_add(1));
+}
 
 /// Records `event` in the caller's transaction; it is published after commit.
 pub async fn enqueue(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
@@ -72,23 +104,25 @@ async fn relay_until_failure(
     bus: &Bus,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut listener = PgListener::connect_with(pool)
-        .await
-        .context("listening for outbox notifications")?;
-    listener.listen("kit_outbox").await?;
     let publisher = Publisher::open(bus).await?;
+    // Subscribed before the first pass: a commit during it is not missed.
+    let mut commits = COMMITS.subscribe();
+    let mut purged_at: Option<Instant> = None;
     let outcome = async {
         loop {
+            commits.mark_unchanged();
             let published = relay_once(pool, &publisher).await?;
             if published == BATCH as usize {
                 continue;
             }
-            if published == 0 {
+            if published == 0 && purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
                 purge_published(pool).await?;
+                purged_at = Some(Instant::now());
             }
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
-                notification = listener.recv() => { notification.context("outbox notifications")?; }
+                // The sender is a static: it never closes.
+                _ = commits.changed() => {}
                 () = tokio::time::sleep(POLL) => {}
             }
         }
@@ -113,6 +147,7 @@ pub async fn relay_once(pool: &PgPool, publisher: &Publisher) -> anyhow::Result<
             Published::Routed => routed.push(event.id),
             Published::Unroutable => {
                 tracing::warn!(event.kind = %event.kind, event.id = %event.id, "no queue takes this event; kept in the outbox");
+                crate::metrics::unroutable(&event.kind);
                 unroutable.push(event.id);
             }
         }
@@ -135,7 +170,9 @@ pub async fn relay_once(pool: &PgPool, publisher: &Publisher) -> anyhow::Result<
         .await
         .context("setting unroutable events aside")?;
     }
+    #[allow(clippy::disallowed_methods)] // its own commit must not wake the relay again
     tx.commit().await.context("committing published events")?;
+    crate::metrics::published(routed.len());
     tracing::debug!(
         published = routed.len(),
         unroutable = unroutable.len(),
@@ -174,7 +211,11 @@ pub async fn publish_all(
 ) -> anyhow::Result<Vec<Published>> {
     let mut confirms = Vec::with_capacity(events.len());
     for event in events {
-        confirms.push(confirmed(publisher.send(event).await?));
+        // Each publication in the trace of the change that wrote the event, from the
+        // send to the broker's confirm.
+        let span = crate::telemetry::publish_span(event, &publisher.exchange);
+        let sent = tracing::Instrument::instrument(publisher.send(event), span.clone()).await?;
+        confirms.push(tracing::Instrument::instrument(confirmed(sent), span));
     }
     try_join_all(confirms).await
 }

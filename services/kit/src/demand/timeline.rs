@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::grpc::timestamp;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct TimelineRow {
     pub id: Uuid,
     pub at: DateTime<Utc>,
@@ -146,6 +146,25 @@ pub async fn insert(
 }
 
 /// A demand's timeline, oldest entry first.
+/// A demand's timeline as one JSON text column (`[]` when empty), in the order [`load`]
+/// gives, so a demand and its timeline are read in one query; `$demand` is the SQL
+/// expression of the demand's id. Read the column back with [`from_json`].
+#[macro_export]
+macro_rules! timeline_json {
+    ($demand:literal) => {
+        concat!(
+            "(SELECT coalesce(json_agg(t ORDER BY t.at, t.id), '[]')::text FROM timeline t WHERE t.demand_id = ",
+            $demand,
+            ")"
+        )
+    };
+}
+
+/// A timeline read by [`timeline_json!`].
+pub fn from_json(json: &str) -> anyhow::Result<Vec<TimelineRow>> {
+    serde_json::from_str(json).context("reading a timeline")
+}
+
 pub async fn load(conn: &mut PgConnection, demand_id: Uuid) -> anyhow::Result<Vec<TimelineRow>> {
     sqlx::query_as(
         "SELECT id, at, kind, author_role, author_name, author_id, channel, status, sub_status, text
