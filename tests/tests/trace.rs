@@ -327,12 +327,21 @@ impl Tree {
                 return Err(format!("{} is not under {consumer}", span.name));
             }
         }
+        // The delivery worker sends the mail later, in the trace it was queued in.
+        let sent = self
+            .find("notifications", |s| {
+                s.name == "Send a delivery" && attr(s, "channel") == "email"
+            })
+            .ok_or("the e-mail's sending is missing")?;
+        if !self.descends(sent, email) {
+            return Err("the e-mail's sending is not under its queuing".into());
+        }
         Ok(())
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_filing_is_one_trace_from_the_gateway_to_the_feed_and_the_email() {
+async fn a_filing_is_one_trace_from_the_gateway_to_the_feed_and_the_email_sent() {
     let receiver = Receiver::default();
     let endpoint = receiver.start().await;
     let fleet = Fleet::start_with(

@@ -123,13 +123,14 @@ impl ComplaintsService {
         );
         let id = Uuid::now_v7();
 
-        // Open complaints of the same category close by, searched while the filing's
-        // transaction runs (on another connection: the new one is not visible to it).
+        // Open complaints of the same category close by, searched on another connection
+        // while the filing's transaction runs; the new one, committed first or not, is
+        // never its own duplicate.
         let duplicates = self.duplicates(
             &complaint.category.code,
             complaint.latitude,
             complaint.longitude,
-            None,
+            Some(id),
         );
         let write = async {
             let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;

@@ -29,6 +29,7 @@ use lettre::{
 use secrecy::ExposeSecret as _;
 use sqlx::{PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::{
@@ -59,6 +60,8 @@ pub struct Due {
     pub attempts: i32,
     /// Identity's link request, whose link goes into the body's slot when it is sent.
     pub link_request: Option<Uuid>,
+    /// The trace of the change it tells of (queued by a consumer in that trace).
+    pub traceparent: Option<String>,
 }
 
 /// The outgoing channels.
@@ -252,6 +255,21 @@ async fn listen(pool: &PgPool) -> Option<PgListener> {
 }
 
 /// Takes one due delivery, attempts it and records the outcome; false when none is due.
+/// The span of one sending attempt, in the trace of the change the delivery tells of.
+fn send_span(due: &Due) -> tracing::Span {
+    if !guichet_kit::telemetry::exporting() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "Send a delivery",
+        otel.kind = "client",
+        channel = %due.channel,
+        attempt = due.attempts + 1,
+    );
+    guichet_kit::telemetry::adopt_traceparent(&span, due.traceparent.as_deref());
+    span
+}
+
 pub async fn attempt_one(
     pool: &PgPool,
     senders: &Senders,
@@ -260,7 +278,7 @@ pub async fn attempt_one(
 ) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await.context("starting a delivery")?;
     let due: Option<Due> = sqlx::query_as(
-        "SELECT id, channel, recipient, subject, body, attempts, link_request FROM deliveries
+        "SELECT id, channel, recipient, subject, body, attempts, link_request, traceparent FROM deliveries
          WHERE status = 'pending' AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
@@ -271,10 +289,15 @@ pub async fn attempt_one(
     let Some(due) = due else {
         return Ok(false);
     };
-    let outcome = match senders.complete(&due).await {
-        Ok(complete) => senders.send(&complete).await,
-        Err(failure) => Err(failure),
-    };
+    let span = send_span(&due);
+    let outcome = async {
+        match senders.complete(&due).await {
+            Ok(complete) => senders.send(&complete).await,
+            Err(failure) => Err(failure),
+        }
+    }
+    .instrument(span)
+    .await;
     let attempts = u32::try_from(due.attempts).unwrap_or(0) + 1;
     let now = clock.now();
     let (status, error, next): (&str, String, DateTime<Utc>) = match outcome {

@@ -835,10 +835,10 @@ pub async fn queue_grouped(
     let queued = sqlx::query(
         "INSERT INTO deliveries (id, event_id, event_type, tracking_number, account_id, channel,
              recipient, subject, body, status, attempts, next_attempt_at, created_at, sent_at,
-             group_author, group_until, entries, event_ids)
+             group_author, group_until, entries, event_ids, traceparent)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
              $15, $16, coalesce($17::jsonb, '[]'),
-             CASE WHEN $15::text IS NULL THEN '{}'::uuid[] ELSE ARRAY[$2::uuid] END)
+             CASE WHEN $15::text IS NULL THEN '{}'::uuid[] ELSE ARRAY[$2::uuid] END, $18)
          ON CONFLICT (event_id, recipient, channel) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -858,6 +858,7 @@ pub async fn queue_grouped(
     .bind(group.map(|g| g.author))
     .bind(group.map(|g| g.until))
     .bind(group.map(|g| g.entries))
+    .bind(guichet_kit::telemetry::current_traceparent())
     .execute(&mut *conn)
     .await
     .context("queuing a delivery")?
