@@ -114,7 +114,9 @@ impl ComplaintsService {
         };
         complaint.business = business;
         complaint.open311_client = open311;
-        let now = self.clock.now();
+        // At the database's precision (microseconds): the answer is built from what is
+        // written, and must equal what a retry or a lookup reads back.
+        let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6);
         let due_at = now + Duration::days(i64::from(complaint.category.sla_days));
         let tracking = TrackingNumber::generate(Owner::Complaints).to_string();
         tracing::Span::current().record(
