@@ -127,6 +127,9 @@ pub struct AmqpConfig {
     pub prefetch: u16,
     /// How long the relay waits before publishing again an event no queue took.
     pub unroutable_retry_ms: u64,
+    /// How often the relay looks for events no commit of its own process announced:
+    /// those another replica wrote while its relay was down.
+    pub relay_poll_ms: u64,
 }
 
 impl Default for AmqpConfig {
@@ -138,6 +141,7 @@ impl Default for AmqpConfig {
             retry_base_ms: 1_000,
             prefetch: 16,
             unroutable_retry_ms: 60_000,
+            relay_poll_ms: 500,
         }
     }
 }

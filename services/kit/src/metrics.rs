@@ -262,31 +262,26 @@ impl Drop for OpenStream {
 }
 
 /// Reads the outbox's backlog every few seconds until `stop`, for the outbox gauges;
-/// nothing without metrics, and one reader per process. Counts over the partial index
-/// of pending rows; the oldest is the first of them in `seq` order.
+/// nothing without metrics, and one reader per process.
 pub(crate) fn watch_outbox(pool: PgPool, stop: CancellationToken) {
     if !enabled() || OUTBOX_WATCHED.swap(true, Ordering::Relaxed) {
         return;
     }
     tokio::spawn(async move {
         while !stop.is_cancelled() {
-            let reading: Result<(i64, Option<f64>), sqlx::Error> = sqlx::query_as(
-                "SELECT count(*),
-                        (SELECT extract(epoch FROM now() - time)::float8 FROM kit.outbox
-                         WHERE published_at IS NULL ORDER BY seq LIMIT 1)
-                 FROM kit.outbox WHERE published_at IS NULL",
-            )
-            .fetch_one(&pool)
-            .await;
-            match reading {
-                Ok((pending, oldest)) => {
-                    OUTBOX.pending.store(pending, Ordering::Relaxed);
+            match crate::bus::outbox::backlog(&pool).await {
+                Ok(backlog) => {
+                    OUTBOX.pending.store(backlog.pending, Ordering::Relaxed);
                     #[allow(clippy::cast_possible_truncation)] // milliseconds of an age
-                    let oldest_ms = (oldest.unwrap_or(0.0).max(0.0) * 1000.0) as i64;
+                    let oldest_ms =
+                        (backlog.oldest_seconds.unwrap_or(0.0).max(0.0) * 1000.0) as i64;
                     OUTBOX.oldest_ms.store(oldest_ms, Ordering::Relaxed);
                 }
                 // The database is away: health says so; the gauges keep the last reading.
-                Err(error) => tracing::debug!(%error, "cannot read the outbox backlog"),
+                Err(error) => tracing::debug!(
+                    error = format!("{error:#}"),
+                    "cannot read the outbox backlog"
+                ),
             }
             tokio::select! {
                 () = stop.cancelled() => {}

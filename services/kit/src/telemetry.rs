@@ -170,14 +170,6 @@ pub fn adopt_traceparent(span: &tracing::Span, traceparent: Option<&str>) {
     }
 }
 
-/// gRPC client interceptor: sends the caller's trace context in the request metadata.
-/// Channels from [`crate::grpc::connect_lazy`] do more (a client span); this is for a
-/// bare channel.
-pub fn inject_grpc(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-    inject(&mut MetadataInjector(request.metadata_mut()));
-    Ok(request)
-}
-
 /// gRPC client side: the span of one outgoing call (`guichet.complaints.v1.Complaints/
 /// FileComplaint`), child of the current span, or none without an exporter (the
 /// current span's context is sent instead).
@@ -318,19 +310,6 @@ impl Injector for HeaderInjector<'_> {
         if let (Ok(key), Ok(value)) = (
             http::HeaderName::from_bytes(key.as_bytes()),
             http::HeaderValue::try_from(value),
-        ) {
-            self.0.insert(key, value);
-        }
-    }
-}
-
-struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
-
-impl Injector for MetadataInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(key), Ok(value)) = (
-            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
-            tonic::metadata::MetadataValue::try_from(value),
         ) {
             self.0.insert(key, value);
         }

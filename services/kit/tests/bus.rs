@@ -12,9 +12,11 @@ use std::sync::{
 
 use guichet_kit::{
     bus::{self, Bus, Event, Handler, Publisher, Subscription, consumer, outbox},
+    config::AmqpConfig,
     db, testing,
 };
 use guichet_proto::events::v1::ComplaintFiled;
+use secrecy::ExposeSecret as _;
 use sqlx::{PgConnection, PgPool, migrate::Migrator};
 use tokio_util::sync::CancellationToken;
 
@@ -36,10 +38,14 @@ async fn fixture(hint: &str) -> Fixture {
     let pool = db::connect(&testing::database(hint), &Migrator::DEFAULT)
         .await
         .expect("test database");
-    sqlx::query("CREATE TABLE effects (event_id UUID NOT NULL, subject TEXT NOT NULL)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    // `tx`: which transaction applied it, to tell events applied together.
+    sqlx::query(
+        "CREATE TABLE effects (event_id UUID NOT NULL, subject TEXT NOT NULL,
+            tx BIGINT NOT NULL DEFAULT txid_current())",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let bus = Bus::new(testing::vhost(hint).await.expect("test vhost"));
     let subscription = Subscription::new("test.effects", &["complaints.#"]);
     // Declared up front so events published before the consumer starts are routed.
@@ -52,7 +58,8 @@ async fn fixture(hint: &str) -> Fixture {
     }
 }
 
-/// Writes one row per event applied; fails every time for the subject `poison`.
+/// Writes one row per event applied; fails every time for the subject `poison`, and
+/// takes its time over `slow`.
 #[derive(Clone, Default)]
 struct Recorder {
     poison_calls: Arc<AtomicUsize>,
@@ -66,6 +73,9 @@ impl Handler for Recorder {
             .bind(&body.tracking_number)
             .execute(&mut *conn)
             .await?;
+        if event.subject == "slow" {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
         if event.subject == "poison" {
             self.poison_calls.fetch_add(1, Ordering::SeqCst);
             anyhow::bail!("this event always fails");
@@ -249,8 +259,10 @@ async fn events_waiting_together_are_applied_together_and_one_that_fails_spoils_
 {
     let f = fixture("batch").await;
     let publisher = Publisher::open(&f.bus).await.unwrap();
-    // Published before the consumer starts: they reach it at once, as under load.
-    for i in 0..10 {
+    // Published before the consumer starts; while it takes its time over the first,
+    // the other nine reach it and wait, as under load.
+    publisher.publish(&common::filed("slow")).await.unwrap();
+    for i in 1..10 {
         let subject = if i == 4 {
             "poison".to_owned()
         } else {
@@ -261,13 +273,22 @@ async fn events_waiting_together_are_applied_together_and_one_that_fails_spoils_
     let recorder = Recorder::default();
     f.start_consumer(recorder.clone());
     f.wait_applied("ok-9").await;
-    for i in (0..10).filter(|i| *i != 4) {
+    for i in (1..10).filter(|i| *i != 4) {
         assert_eq!(
             f.effects(&format!("ok-{i}")).await,
             1,
             "ok-{i} applied once"
         );
     }
+    let transactions: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT tx) FROM effects WHERE subject LIKE 'ok-%'")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert!(
+        transactions < 8,
+        "the eight that waited were applied together, not in {transactions} transactions"
+    );
     let dead = f.subscription.dead_queue();
     let parked = testing::eventually(|| async { (f.depth(&dead).await == 1).then_some(()) }).await;
     assert!(parked.is_some(), "the failing event ends in {dead}");
@@ -277,6 +298,40 @@ async fn events_waiting_together_are_applied_together_and_one_that_fails_spoils_
         "the failing event is tried as often as if it had come alone"
     );
     assert_eq!(f.effects("poison").await, 0, "its writes are rolled back");
+}
+
+#[tokio::test]
+async fn a_commit_wakes_the_relay_without_waiting_for_its_poll() {
+    let mut f = fixture("wake").await;
+    // A poll far longer than the test: only the commit's wake can publish in time.
+    f.bus = Bus::new(AmqpConfig {
+        relay_poll_ms: 3_600_000,
+        ..f.bus.config().clone()
+    });
+    f.commit(&common::filed("before")).await;
+    f.start_consumer(Recorder::default());
+    f.start_relay();
+    // Its first pass took this one; the relay now waits.
+    f.wait_applied("before").await;
+    f.commit(&common::filed("after")).await;
+    f.wait_applied("after").await;
+}
+
+#[tokio::test]
+async fn connections_ask_for_small_frames_unless_the_url_says_otherwise() {
+    // lapin zero-fills 32 frames each way per connection: 8 MiB at RabbitMQ's default.
+    let amqp = testing::vhost("frames").await.unwrap();
+    let small = Bus::new(amqp.clone()).connect().await.unwrap();
+    assert_eq!(small.configuration().frame_max(), 16 * 1024);
+    let url = format!("{}?frame_max=65536", amqp.url.expose_secret());
+    let asked = Bus::new(AmqpConfig {
+        url: url.into(),
+        ..amqp
+    })
+    .connect()
+    .await
+    .unwrap();
+    assert_eq!(asked.configuration().frame_max(), 65_536);
 }
 
 #[tokio::test]

@@ -286,13 +286,7 @@ async fn settle<H: Handler>(
         if let Err(error) = process(bus, pool, subscription, handler, publisher, delivery).await {
             // Could not even reschedule it: give it back to the broker.
             tracing::error!(error = format!("{error:#}"), "cannot settle a delivery");
-            delivery
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    ..BasicNackOptions::default()
-                })
-                .await
-                .context("returning a delivery")?;
+            give_back(delivery).await?;
             return Err(error);
         }
     }
@@ -373,14 +367,7 @@ async fn conclude(
         // dead-letters nothing.
         tracing::warn!(consumer = %subscription.name, error = format!("{error:#}"), "database unavailable; delivery requeued");
         tokio::time::sleep(OUTAGE_PAUSE).await;
-        delivery
-            .nack(BasicNackOptions {
-                requeue: true,
-                ..BasicNackOptions::default()
-            })
-            .await
-            .context("requeueing a delivery")?;
-        return Ok(());
+        return give_back(delivery).await;
     }
     if let Err(error) = outcome {
         let max = bus.config().max_retries;
@@ -415,6 +402,18 @@ async fn conclude(
         .ack(BasicAckOptions::default())
         .await
         .context("acknowledging a delivery")?;
+    Ok(())
+}
+
+/// Returns a delivery to its queue untouched, for a later try.
+async fn give_back(delivery: &Delivery) -> anyhow::Result<()> {
+    delivery
+        .nack(BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        })
+        .await
+        .context("returning a delivery to its queue")?;
     Ok(())
 }
 

@@ -4,8 +4,7 @@
 //! replicas share the work.
 //!
 //! The relay wakes within the same process as soon as a transaction commits through
-//! [`commit`], and polls every [`POLL`] for rows written by other replicas (or by a
-//! commit that bypassed [`commit`]). It used to be woken by a trigger's `pg_notify`,
+//! [`commit`], and polls every `amqp.relay_poll_ms` for rows written by other replicas. It used to be woken by a trigger's `pg_notify`,
 //! which serialises every commit of the database on the notification queue's lock.
 //!
 //! A relay that dies after publishing and before stamping publishes the rows again on
@@ -31,9 +30,6 @@ use super::{Bus, Event, Published, Publisher, confirmed};
 
 /// Rows published per transaction.
 const BATCH: i64 = 100;
-/// How often the relay looks for rows no in-process wake announced: those another
-/// replica wrote while its own relay was down, or a commit that bypassed [`commit`].
-pub const POLL: Duration = Duration::from_millis(500);
 /// How often the relay deletes what it no longer keeps: hourly is plenty for rows kept
 /// days, and it keeps the deletes away from busy ticks.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -54,13 +50,8 @@ static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::n
 #[allow(clippy::disallowed_methods)] // the one place that commits
 pub async fn commit(tx: Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
     tx.commit().await?;
-    wake();
-    Ok(())
-}
-
-/// Tells this process's relays that events may be waiting.
-pub fn wake() {
     COMMITS.send_modify(|n| *n = n.wrapping_add(1));
+    Ok(())
 }
 
 /// Records `event` in the caller's transaction; it is published after commit.
@@ -108,6 +99,7 @@ async fn relay_until_failure(
     // Subscribed before the first pass: a commit during it is not missed.
     let mut commits = COMMITS.subscribe();
     let mut purged_at: Option<Instant> = None;
+    let poll = Duration::from_millis(bus.config().relay_poll_ms);
     let outcome = async {
         loop {
             commits.mark_unchanged();
@@ -123,7 +115,7 @@ async fn relay_until_failure(
                 () = shutdown.cancelled() => return Ok(()),
                 // The sender is a static: it never closes.
                 _ = commits.changed() => {}
-                () = tokio::time::sleep(POLL) => {}
+                () = tokio::time::sleep(poll) => {}
             }
         }
     }
@@ -256,10 +248,32 @@ pub async fn unroutable(pool: &PgPool) -> anyhow::Result<i64> {
 
 /// Events written but not yet confirmed by the broker (for readiness and tests).
 pub async fn pending(pool: &PgPool) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM kit.outbox WHERE published_at IS NULL")
-        .fetch_one(pool)
-        .await
-        .context("counting pending events")
+    Ok(backlog(pool).await?.pending)
+}
+
+/// What waits in the outbox: the events not yet confirmed by the broker, and how long
+/// the oldest of them has waited. Counts over the partial index of pending rows.
+pub async fn backlog(pool: &PgPool) -> anyhow::Result<Backlog> {
+    let (pending, oldest_seconds) = sqlx::query_as(
+        "SELECT count(*),
+                (SELECT extract(epoch FROM now() - time)::float8 FROM kit.outbox
+                 WHERE published_at IS NULL ORDER BY seq LIMIT 1)
+         FROM kit.outbox WHERE published_at IS NULL",
+    )
+    .fetch_one(pool)
+    .await
+    .context("reading the outbox backlog")?;
+    Ok(Backlog {
+        pending,
+        oldest_seconds,
+    })
+}
+
+/// See [`backlog`].
+pub struct Backlog {
+    pub pending: i64,
+    /// `None` when nothing waits.
+    pub oldest_seconds: Option<f64>,
 }
 
 #[derive(sqlx::FromRow)]
