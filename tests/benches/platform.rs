@@ -629,8 +629,28 @@ fn newest_pg_tool(tool: &str) -> PathBuf {
     found.pop().unwrap_or_else(|| PathBuf::from(tool))
 }
 
+// The scripts' complaint and its event, as the service writes them (a random id and
+// number per transaction); a macro so the scripts stay `&'static str`.
+macro_rules! complaint_insert {
+    () => {
+        r"INSERT INTO complaints (id, tracking_number, category, description, latitude, longitude,
+    address, contact_name, contact_email, contact_phone, resident_id, channel, department,
+    status, created_at, due_at, business_siret, business_name, updated_at, open311_client)
+VALUES (md5(:client_id || '-' || :r)::uuid, 'P' || :client_id || '-' || :r, 'NID_DE_POULE',
+    'Trou profond sur la chaussée, dangereux pour les vélos.', 43.5 + random() / 10,
+    5.42 + random() / 10, 'Cours Mirabeau', 'Jeanne Martin', 'usager@example.fr', '', NULL,
+    'web', 'VOIRIE', 'submitted', now(), now() + interval '7 days', NULL, NULL, now(), NULL);"
+    };
+}
 // The scripts' events are written as already published (`published_at`, an index of
 // the same size as the pending one): the relay must not send them to the consumers.
+macro_rules! outbox_insert {
+    () => {
+        r"INSERT INTO kit.outbox (id, routing_key, source, subject, time, data, dataschema, traceparent, published_at)
+VALUES (gen_random_uuid(), 'complaints.complaint.filed', '/guichet/complaints', 'PX', now(),
+    convert_to(repeat('x', 150), 'UTF8'), concat_ws(chr(58), 'urn', 'guichet', 'proto', 'guichet.events.v1.ComplaintFiled'), NULL, now());"
+    };
+}
 
 /// One complaint filed without an account, as the complaints service runs it: the
 /// category, then the complaint, its first timeline entry and its event in one
@@ -638,22 +658,19 @@ fn newest_pg_tool(tool: &str) -> PathBuf {
 /// another connection meanwhile). Values are those of a real filing (a 150-byte event
 /// body, the size of `ComplaintFiled`).
 /// Keep in step with `services/complaints/src/grpc.rs` (`file`).
-const FILING_SQL: &str = r"
+const FILING_SQL: &str = concat!(
+    r"
 \set r random(1, 1000000000000)
 SELECT code, label, department, priority, sla_days, competence FROM categories WHERE active AND code = 'NID_DE_POULE';
 BEGIN;
-INSERT INTO complaints (id, tracking_number, category, description, latitude, longitude,
-    address, contact_name, contact_email, contact_phone, resident_id, channel, department,
-    status, created_at, due_at, business_siret, business_name, updated_at, open311_client)
-VALUES (md5(:client_id || '-' || :r)::uuid, 'PG' || :client_id || '-' || :r, 'NID_DE_POULE',
-    'Trou profond sur la chaussée, dangereux pour les vélos.', 43.5 + random() / 10,
-    5.42 + random() / 10, 'Cours Mirabeau', 'Jeanne Martin', 'usager@example.fr', '', NULL,
-    'web', 'VOIRIE', 'submitted', now(), now() + interval '7 days', NULL, NULL, now(), NULL);
+",
+    complaint_insert!(),
+    r"
 INSERT INTO timeline (id, demand_id, at, kind, author_role, author_name, author_id, channel, status, sub_status, text)
 VALUES (gen_random_uuid(), md5(:client_id || '-' || :r)::uuid, now(), 'status_change', 'resident', 'Jeanne Martin', '', 'web', 'submitted', '', '');
-INSERT INTO kit.outbox (id, routing_key, source, subject, time, data, dataschema, traceparent, published_at)
-VALUES (gen_random_uuid(), 'complaints.complaint.filed', '/guichet/complaints', 'PGX', now(),
-    convert_to(repeat('x', 150), 'UTF8'), concat_ws(chr(58), 'urn', 'guichet', 'proto', 'guichet.events.v1.ComplaintFiled'), NULL, now());
+",
+    outbox_insert!(),
+    r"
 COMMIT;
 \set lat 43515 + random(0, 30)
 \set lon 5425 + random(0, 40)
@@ -670,24 +687,22 @@ SELECT * FROM (
       AND c.longitude BETWEEN :lon / 1000.0 - 0.00062 AND :lon / 1000.0 + 0.00062
       AND c.status NOT IN ('resolved', 'rejected', 'closed') AND c.category = 'NID_DE_POULE'
 ) n WHERE n.distance_m <= 50 ORDER BY n.distance_m LIMIT 10;
-";
+"
+);
 
 /// The floor: one transaction with the complaint and its outbox row, nothing else.
-const FLOOR_SQL: &str = r"
+const FLOOR_SQL: &str = concat!(
+    r"
 \set r random(1, 1000000000000)
 BEGIN;
-INSERT INTO complaints (id, tracking_number, category, description, latitude, longitude,
-    address, contact_name, contact_email, contact_phone, resident_id, channel, department,
-    status, created_at, due_at, business_siret, business_name, updated_at, open311_client)
-VALUES (md5(:client_id || '-' || :r)::uuid, 'PF' || :client_id || '-' || :r, 'NID_DE_POULE',
-    'Trou profond sur la chaussée, dangereux pour les vélos.', 43.5 + random() / 10,
-    5.42 + random() / 10, 'Cours Mirabeau', 'Jeanne Martin', 'usager@example.fr', '', NULL,
-    'web', 'VOIRIE', 'submitted', now(), now() + interval '7 days', NULL, NULL, now(), NULL);
-INSERT INTO kit.outbox (id, routing_key, source, subject, time, data, dataschema, traceparent, published_at)
-VALUES (gen_random_uuid(), 'complaints.complaint.filed', '/guichet/complaints', 'PFX', now(),
-    convert_to(repeat('x', 150), 'UTF8'), concat_ws(chr(58), 'urn', 'guichet', 'proto', 'guichet.events.v1.ComplaintFiled'), NULL, now());
+",
+    complaint_insert!(),
+    "\n",
+    outbox_insert!(),
+    r"
 COMMIT;
-";
+"
+);
 
 /// The best single query for a lookup: the complaint with its timeline in one round trip.
 const LOOKUP_SQL: &str = r"
