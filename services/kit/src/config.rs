@@ -1,6 +1,8 @@
 //! Layered configuration: code defaults < optional `guichet.toml` < `GUICHET__SECTION__KEY`
 //! environment variables. Sections every service shares live here.
 
+use std::path::PathBuf;
+
 use anyhow::Context as _;
 use secrecy::SecretString;
 use serde::{Deserialize, de::DeserializeOwned};
@@ -80,8 +82,13 @@ impl Default for AuthConfig {
 pub struct DatabaseConfig {
     /// Server URL without a database name; it may hold a password, hence secret.
     pub url: SecretString,
-    /// The service's own database, created at start if missing.
+    /// The service's own database, created at start if missing and allowed.
     pub name: String,
+    /// Whether start-up may create the database when it does not exist, which needs a
+    /// role with `CREATEDB`. On by default for a workstation; off in production, where
+    /// each service's role owns a database created beforehand and start-up only checks
+    /// that it exists (failing with a message naming it when it does not).
+    pub create_if_missing: bool,
     /// Pool size: a service is small, a handful of connections is plenty.
     pub max_connections: u32,
     /// How long a request or a consumer waits for a connection before the database
@@ -95,6 +102,7 @@ impl Default for DatabaseConfig {
         Self {
             url: SecretString::from("postgres://postgres@127.0.0.1:5432"),
             name: "guichet".to_owned(),
+            create_if_missing: true,
             max_connections: 10,
             acquire_timeout_ms: 5_000,
         }
@@ -193,6 +201,61 @@ impl Default for ServerConfig {
     }
 }
 
+/// How gRPC travels between services, from the `grpc` section every binary reads (a
+/// service's server and its clients, the gateway's clients) beside a service's
+/// `grpc.host` and `grpc.port`. Unset, calls go in plain text to the one address each
+/// URL names, as on a workstation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TransportConfig {
+    /// PEM certificate chain the server presents; with `tls_key`, the server speaks TLS
+    /// and nothing else.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// PEM bundle of the CAs that sign the services' certificates. Set, every client
+    /// speaks TLS (an `http://` URL is taken as `https://`) and trusts these CAs only.
+    pub tls_ca: Option<PathBuf>,
+    /// The name clients expect in the servers' certificates, when it is not the host of
+    /// the URL they call.
+    pub tls_domain: Option<String>,
+    /// A second port serving only `grpc.health.v1`, in plain text, for the kubelet's
+    /// gRPC probes, which cannot speak TLS; unset, none.
+    pub health_port: Option<u16>,
+    /// Clients resolve each URL's host name periodically and spread calls over every
+    /// address it has (a headless Kubernetes Service names every ready pod), rather than
+    /// holding one HTTP/2 connection to one address.
+    pub balance: bool,
+    /// How often a balancing client resolves its names again, in seconds.
+    pub resolve_seconds: u64,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            tls_cert: None,
+            tls_key: None,
+            tls_ca: None,
+            tls_domain: None,
+            health_port: None,
+            balance: false,
+            resolve_seconds: 15,
+        }
+    }
+}
+
+/// Reads [`TransportConfig`] from the `grpc` section of the file and the environment
+/// (`GUICHET__GRPC__TLS_CA`...), whatever else the binary's settings hold.
+pub fn load_transport() -> anyhow::Result<TransportConfig> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Section {
+        grpc: TransportConfig,
+    }
+    let section: Section = load()?;
+    Ok(section.grpc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +282,43 @@ mod tests {
             .and_then(config::Config::try_deserialize)
             .unwrap();
         assert_eq!(settings.http.trusted_proxies, ["10.0.0.0/8", "192.168.1.1"]);
+    }
+
+    #[derive(Deserialize)]
+    struct Service {
+        grpc: TransportConfig,
+        database: DatabaseConfig,
+    }
+
+    #[test]
+    fn tls_balancing_and_database_creation_come_from_the_environment() {
+        let variables = [
+            ("GUICHET__GRPC__TLS_CERT", "/tls/tls.crt"),
+            ("GUICHET__GRPC__TLS_KEY", "/tls/tls.key"),
+            ("GUICHET__GRPC__TLS_CA", "/tls/ca.crt"),
+            ("GUICHET__GRPC__TLS_DOMAIN", "guichet.internal"),
+            ("GUICHET__GRPC__BALANCE", "true"),
+            ("GUICHET__GRPC__RESOLVE_SECONDS", "10"),
+            ("GUICHET__GRPC__HEALTH_PORT", "50061"),
+            ("GUICHET__GRPC__PORT", "50051"),
+            ("GUICHET__DATABASE__CREATE_IF_MISSING", "false"),
+        ]
+        .map(|(key, value)| (key.to_owned(), value.to_owned()));
+        let settings: Service = config::Config::builder()
+            .add_source(environment().source(Some(variables.into_iter().collect())))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .unwrap();
+        let grpc = settings.grpc;
+        assert_eq!(grpc.tls_cert.unwrap(), PathBuf::from("/tls/tls.crt"));
+        assert_eq!(grpc.tls_key.unwrap(), PathBuf::from("/tls/tls.key"));
+        assert_eq!(grpc.tls_ca.unwrap(), PathBuf::from("/tls/ca.crt"));
+        assert_eq!(grpc.tls_domain.as_deref(), Some("guichet.internal"));
+        assert!(grpc.balance);
+        assert_eq!(grpc.resolve_seconds, 10);
+        assert_eq!(grpc.health_port, Some(50061));
+        assert!(!settings.database.create_if_missing);
+        assert!(DatabaseConfig::default().create_if_missing);
+        assert!(!TransportConfig::default().balance);
     }
 }

@@ -1,5 +1,7 @@
-//! The service's own PostgreSQL database: created if missing, migrated at start (the kit's
-//! own tables in schema `kit`, then the service's), pooled.
+//! The service's own PostgreSQL database: created if missing (when allowed), migrated at
+//! start (the kit's own tables in schema `kit`, then the service's), pooled. A database
+//! that exists is never created again, so a role without `CREATEDB` that owns its
+//! database starts the service.
 
 use std::str::FromStr as _;
 
@@ -13,11 +15,24 @@ use sqlx::{
 
 use crate::config::DatabaseConfig;
 
-/// Connects to the service's database, creating it and applying migrations first.
+/// Connects to the service's database, creating it if missing and allowed
+/// (`database.create_if_missing`), and applies migrations first.
 pub async fn connect(cfg: &DatabaseConfig, migrator: &Migrator) -> anyhow::Result<PgPool> {
     let server =
         PgConnectOptions::from_str(cfg.url.expose_secret()).context("invalid database URL")?;
-    create_database_if_missing(&server, &cfg.name).await?;
+    if !exists(&server, &cfg.name).await? {
+        if !cfg.create_if_missing {
+            let missing = format!(
+                "database {} does not exist and database.create_if_missing is false: \
+                 create it, owned by this service's role, before starting the service",
+                cfg.name
+            );
+            // In the JSON logs as well as in the error the process exits with.
+            tracing::error!(database = cfg.name, "{missing}");
+            anyhow::bail!(missing);
+        }
+        create_database(&server, &cfg.name).await?;
+    }
     let pool = PgPoolOptions::new()
         .max_connections(cfg.max_connections)
         .acquire_timeout(std::time::Duration::from_millis(cfg.acquire_timeout_ms))
@@ -44,27 +59,45 @@ fn kit_migrator() -> Migrator {
     migrator
 }
 
-async fn create_database_if_missing(server: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+/// Whether the service's database exists, asked by connecting to it: its role needs no
+/// access to any other database (`postgres` included) to find out.
+async fn exists(server: &PgConnectOptions, name: &str) -> anyhow::Result<bool> {
+    match PgConnection::connect_with(&server.clone().database(name)).await {
+        Ok(conn) => {
+            conn.close().await.ok();
+            Ok(true)
+        }
+        // invalid_catalog_name: no such database.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("connecting to database {name}")),
+    }
+}
+
+/// Creates the database, from the server's `postgres` database, which needs `CREATEDB`.
+async fn create_database(server: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect_with(&server.clone().database("postgres"))
         .await
-        .context("connecting to the PostgreSQL server")?;
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_optional(&mut conn)
+        .with_context(|| {
+            format!("connecting to the PostgreSQL server to create database {name}")
+        })?;
+    let create = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&mut conn)
         .await
-        .context("looking for the database")?;
-    if exists.is_none() {
-        let create = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-            .execute(&mut conn)
-            .await
-        {
-            Ok(_) => tracing::info!(database = name, "database created"),
-            // Another replica created it between our check and our create.
-            Err(sqlx::Error::Database(e))
-                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
-            Err(e) => return Err(e).context("creating the database"),
+    {
+        Ok(_) => tracing::info!(database = name, "database created"),
+        // Another replica created it between our check and our create.
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {
         }
+        // insufficient_privilege
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+            anyhow::bail!(
+                "database {name} does not exist and this role may not create it (no CREATEDB): \
+                 create it beforehand, owned by the service's role ({})",
+                e.message()
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("creating database {name}")),
     }
     conn.close().await.ok();
     Ok(())

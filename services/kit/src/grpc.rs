@@ -1,13 +1,16 @@
 //! gRPC plumbing: starting a server with health and reflection that report exactly the
 //! services it serves (each call measured when telemetry exports), shutting it down
-//! gracefully, connecting clients that carry trace context, and the few `Status`
-//! helpers every service needs to report errors the gateway can translate.
+//! gracefully, connecting clients that carry trace context — over TLS and balanced
+//! across a service's replicas when the `grpc` settings ask for it — and the few
+//! `Status` helpers every service needs to report errors the gateway can translate.
 
 use std::{
+    collections::HashSet,
     future::Future,
     net::SocketAddr,
+    sync::{Arc, OnceLock},
     task::{Context, Poll},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
@@ -17,13 +20,16 @@ use tonic::{
     Code, Status,
     server::NamedService,
     service::Routes,
-    transport::{Channel, Endpoint, Server},
+    transport::{
+        Certificate, Channel, ClientTlsConfig, Endpoint, Identity, Server, ServerTlsConfig,
+        channel::Change,
+    },
 };
 use tonic_health::ServingStatus;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt as _};
 use tracing::Instrument as _;
 
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, TransportConfig};
 
 /// Binds the configured address (port 0 picks a free one); the caller reads the port.
 pub async fn bind(cfg: &ServerConfig) -> anyhow::Result<TcpListener> {
@@ -34,6 +40,7 @@ pub async fn bind(cfg: &ServerConfig) -> anyhow::Result<TcpListener> {
 }
 
 /// What a service needs to do its work: its health follows them.
+#[cfg(feature = "bus")]
 #[derive(Clone)]
 pub struct Dependencies {
     pub pool: sqlx::PgPool,
@@ -43,8 +50,23 @@ pub struct Dependencies {
 /// How often a service checks its database and broker for its health.
 const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long one check may take before it counts as a failure.
+#[cfg(feature = "bus")]
 const HEALTH_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Without a database and a broker (the `bus` feature off) a server depends on nothing:
+/// no value of this type exists, so `serve` is always given `None`.
+#[cfg(not(feature = "bus"))]
+#[derive(Clone)]
+pub enum Dependencies {}
+
+#[cfg(not(feature = "bus"))]
+impl Dependencies {
+    pub async fn available(&self) -> bool {
+        match *self {}
+    }
+}
+
+#[cfg(feature = "bus")]
 impl Dependencies {
     /// Whether the database answers a query and the broker a connection, now.
     pub async fn available(&self) -> bool {
@@ -97,16 +119,46 @@ impl Services {
 /// `""`; reflection lists `services`, health and itself, nothing else of the platform.
 /// Health is SERVING only while the service's database and broker answer (checked every
 /// few seconds), and turns NOT_SERVING for good before the server stops accepting calls.
+///
+/// The server speaks TLS when the process's `grpc` settings name a certificate and key
+/// ([`Transport::configured`]).
 pub async fn serve(
     listener: TcpListener,
     services: Services,
     dependencies: Option<Dependencies>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    let transport = Transport::configured()?.clone();
+    // Boxed: the server's future is large, and every service's `run` awaits it.
+    Box::pin(serve_with_transport(
+        transport,
+        listener,
+        services,
+        dependencies,
+        shutdown,
+    ))
+    .await
+}
+
+/// [`serve`] with the given transport rather than the process's settings.
+pub async fn serve_with_transport(
+    transport: Transport,
+    listener: TcpListener,
+    services: Services,
+    dependencies: Option<Dependencies>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let mut server = Server::builder();
+    if let Some(tls) = &transport.server {
+        server = server
+            .tls_config(tls.clone())
+            .context("the gRPC server's TLS certificate or key")?;
+    }
     let Services { routes, names } = services;
     let (reporter, health) = tonic_health::server::health_reporter();
     let stopped = tokio_util::sync::CancellationToken::new();
     let watched = names.clone();
+    #[cfg(feature = "bus")]
     let dependencies_for_metrics = dependencies.clone();
     let watcher = {
         let (reporter, stopped) = (reporter.clone(), stopped.clone());
@@ -143,8 +195,9 @@ pub async fn serve(
     let reflection_v1alpha = reflection(&names)
         .build_v1alpha()
         .context("building gRPC reflection v1alpha")?;
+    #[cfg(feature = "bus")]
     if let Some(dependencies) = &dependencies_for_metrics {
-        crate::metrics::watch_outbox(dependencies.pool.clone(), stopped.clone());
+        crate::bus::outbox::watch_backlog(dependencies.pool.clone(), stopped.clone());
     }
     let stopping = async move {
         shutdown.await;
@@ -158,8 +211,34 @@ pub async fn serve(
         tracing::info!("gRPC server stopping");
     };
     let addr: Option<SocketAddr> = listener.local_addr().ok();
-    tracing::info!(?addr, "gRPC server listening");
-    Server::builder()
+    // The kubelet's gRPC probes speak plain text only: a TLS server answers them on a
+    // port of its own serving health alone, the very statuses of the main port.
+    let probes = match (transport.health_port, addr) {
+        (Some(port), Some(addr)) => {
+            let at = SocketAddr::new(addr.ip(), port);
+            let listener = TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding the health port {at}"))?;
+            tracing::info!(addr = ?at, "gRPC health (plain text) listening");
+            Some(listener)
+        }
+        _ => None,
+    };
+    let probes_stop = tokio_util::sync::CancellationToken::new();
+    let probes = probes.map(|listener| {
+        Server::builder()
+            .add_service(health.clone())
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(listener),
+                probes_stop.clone().cancelled_owned(),
+            )
+    });
+    tracing::info!(
+        ?addr,
+        tls = transport.server.is_some(),
+        "gRPC server listening"
+    );
+    let main = server
         .trace_fn(crate::telemetry::grpc_server_span)
         .layer(tower::layer::layer_fn(Measured))
         .add_routes(
@@ -174,9 +253,20 @@ pub async fn serve(
             // accepts itself.
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             stopping,
-        )
-        .await
-        .context("gRPC server failed")
+        );
+    let main = async {
+        let served = main.await;
+        probes_stop.cancel();
+        served.context("gRPC server failed")
+    };
+    match probes {
+        None => main.await,
+        Some(probes) => {
+            let (served, probed) = tokio::join!(main, probes);
+            probed.context("gRPC health port failed")?;
+            served
+        }
+    }
 }
 
 /// Reflection over every Guichet schema (so any type a served method uses resolves) that
@@ -322,6 +412,7 @@ pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20)
 
 /// A lazily connected channel to `url`: the caller starts even if the callee is down
 /// and each call reconnects as needed. Every call has a deadline ([`CALL_TIMEOUT`]).
+/// TLS and balancing follow the process's `grpc` settings ([`Transport::configured`]).
 pub fn connect_lazy(url: &str) -> anyhow::Result<TracedChannel> {
     connect_lazy_with(url, CALL_TIMEOUT)
 }
@@ -333,12 +424,275 @@ pub fn connect_lazy_with(
     url: &str,
     deadline: std::time::Duration,
 ) -> anyhow::Result<TracedChannel> {
-    let channel = Endpoint::from_shared(url.to_owned())
-        .with_context(|| format!("invalid gRPC URL {url}"))?
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .timeout(deadline)
-        .connect_lazy();
-    Ok(TracedChannel(channel))
+    Transport::configured()?.connect(url, deadline)
+}
+
+/// How long a client waits for a connection (TCP and TLS) before the call fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Finds the addresses behind a name, again at each call: a DNS lookup in production, a
+/// list in tests.
+pub type Resolve =
+    Arc<dyn Fn() -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> + Send + Sync>;
+
+/// How one process's gRPC servers and clients travel: the TLS material, read and checked
+/// once, and whether clients balance across every address of a name.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    server: Option<ServerTlsConfig>,
+    client: Option<ClientTlsConfig>,
+    domain: Option<String>,
+    health_port: Option<u16>,
+    balance: bool,
+    resolve_every: Duration,
+}
+
+impl Default for Transport {
+    /// Plain text to the one address each URL names.
+    fn default() -> Self {
+        Self {
+            server: None,
+            client: None,
+            domain: None,
+            health_port: None,
+            balance: false,
+            resolve_every: Duration::from_secs(TransportConfig::default().resolve_seconds),
+        }
+    }
+}
+
+/// The process's transport, read from its settings on first use.
+static CONFIGURED: OnceLock<Result<Transport, String>> = OnceLock::new();
+
+impl Transport {
+    /// The process's transport, from the `grpc` section of its settings (file and
+    /// `GUICHET__GRPC__...`), read once: every server and client of a binary follows it
+    /// without each service handing it along.
+    pub fn configured() -> anyhow::Result<&'static Self> {
+        CONFIGURED
+            .get_or_init(|| {
+                crate::config::load_transport()
+                    .and_then(|cfg| Self::from_config(&cfg))
+                    .map_err(|error| format!("{error:#}"))
+            })
+            .as_ref()
+            .map_err(|error| anyhow::anyhow!("gRPC transport settings: {error}"))
+    }
+
+    /// Reads the PEM files `cfg` names. A certificate without its key (or the reverse),
+    /// or a file that cannot be read, stops the process at start.
+    pub fn from_config(cfg: &TransportConfig) -> anyhow::Result<Self> {
+        let read = |setting: &str, path: &std::path::Path| {
+            std::fs::read(path)
+                .with_context(|| format!("reading grpc.{setting} ({})", path.display()))
+        };
+        // Kubernetes may set a variable to an empty value rather than leave it out.
+        let given = |path: &Option<std::path::PathBuf>| {
+            path.clone().filter(|path| !path.as_os_str().is_empty())
+        };
+        let server = match (given(&cfg.tls_cert), given(&cfg.tls_key)) {
+            (Some(cert), Some(key)) => Some(ServerTlsConfig::new().identity(Identity::from_pem(
+                read("tls_cert", &cert)?,
+                read("tls_key", &key)?,
+            ))),
+            (None, None) => None,
+            _ => anyhow::bail!("grpc.tls_cert and grpc.tls_key must be set together"),
+        };
+        let client = given(&cfg.tls_ca)
+            .map(|ca| {
+                read("tls_ca", &ca).map(|pem| {
+                    // Only the CAs given: no system or web roots.
+                    ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem))
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            server,
+            client,
+            domain: cfg.tls_domain.clone().filter(|domain| !domain.is_empty()),
+            health_port: cfg.health_port,
+            balance: cfg.balance,
+            resolve_every: Duration::from_secs(cfg.resolve_seconds.max(1)),
+        })
+    }
+
+    /// Resolves balancing clients' names every `every` rather than as configured.
+    #[must_use]
+    pub fn resolving_every(self, every: Duration) -> Self {
+        Self {
+            resolve_every: every,
+            ..self
+        }
+    }
+
+    /// A lazily connected channel to `url` (see [`connect_lazy_with`]). With
+    /// `grpc.balance`, or a `dns:///host:port` URL, calls are spread over every address
+    /// the host name resolves to, resolved again periodically.
+    pub fn connect(&self, url: &str, deadline: Duration) -> anyhow::Result<TracedChannel> {
+        let (target, balanced) = match url.strip_prefix("dns:///") {
+            Some(authority) => (Target::parse(&format!("http://{authority}"), self)?, true),
+            None => (Target::parse(url, self)?, self.balance),
+        };
+        if balanced {
+            let resolve = lookup(target.host.clone(), target.port);
+            return self.connect_resolved(&target.url, deadline, resolve);
+        }
+        let endpoint = self.endpoint(&target.url, &target.host, deadline)?;
+        Ok(TracedChannel(endpoint.connect_lazy()))
+    }
+
+    /// A channel spreading calls over the addresses `resolve` finds, asked again every
+    /// few seconds: a new replica gets calls, a gone one none. `url` gives the scheme,
+    /// the port and the name certificates are checked against.
+    pub fn connect_resolved(
+        &self,
+        url: &str,
+        deadline: Duration,
+        resolve: Resolve,
+    ) -> anyhow::Result<TracedChannel> {
+        let target = Target::parse(url, self)?;
+        // Built now, so a bad URL or TLS setting fails at start rather than at each call.
+        let by_name = self.endpoint(&target.url, &target.host, deadline)?;
+        let (channel, changes) = Channel::balance_channel::<String>(64);
+        let transport = self.clone();
+        let at = move |address: SocketAddr| {
+            let url = format!("{}://{address}", target.scheme);
+            transport.endpoint(&url, &target.host, deadline)
+        };
+        tokio::spawn(follow(resolve, changes, by_name, at, self.resolve_every));
+        Ok(TracedChannel(channel))
+    }
+
+    /// One address's endpoint: deadlines, and TLS checking the certificate against
+    /// `host` (or `grpc.tls_domain`) whatever address is dialled.
+    fn endpoint(&self, url: &str, host: &str, deadline: Duration) -> anyhow::Result<Endpoint> {
+        let endpoint = Endpoint::from_shared(url.to_owned())
+            .with_context(|| format!("invalid gRPC URL {url}"))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(deadline);
+        let Some(tls) = &self.client else {
+            return Ok(endpoint);
+        };
+        let domain = self.domain.clone().unwrap_or_else(|| host.to_owned());
+        endpoint
+            .tls_config(tls.clone().domain_name(domain))
+            .context("the gRPC clients' TLS settings (grpc.tls_ca)")
+    }
+}
+
+/// A URL split for dialling each of its addresses.
+struct Target {
+    /// The URL, its scheme `https` when clients speak TLS.
+    url: String,
+    scheme: &'static str,
+    host: String,
+    port: u16,
+}
+
+impl Target {
+    fn parse(url: &str, transport: &Transport) -> anyhow::Result<Self> {
+        let uri: http::Uri = url
+            .parse()
+            .with_context(|| format!("invalid gRPC URL {url}"))?;
+        let host = uri
+            .host()
+            .with_context(|| format!("gRPC URL {url} names no host"))?
+            .to_owned();
+        // With a CA configured every call is encrypted, so an `http://` URL left over
+        // from a workstation's settings never sends a request in clear.
+        let scheme = if transport.client.is_some() || uri.scheme_str() == Some("https") {
+            "https"
+        } else {
+            "http"
+        };
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let path = uri.path_and_query().map_or("", |p| p.as_str());
+        let path = if path == "/" { "" } else { path };
+        Ok(Self {
+            url: format!("{scheme}://{host}:{port}{path}"),
+            scheme,
+            host,
+            port,
+        })
+    }
+}
+
+/// The DNS resolver of a balancing client.
+fn lookup(host: String, port: u16) -> Resolve {
+    Arc::new(move || {
+        let host = host.clone();
+        Box::pin(async move {
+            tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map(Iterator::collect)
+        })
+    })
+}
+
+/// Keeps a balanced channel's endpoints those `resolve` finds, until the channel is
+/// dropped. New addresses join before gone ones leave, so calls always have somewhere
+/// to go. While nothing was ever found, calls go to the name itself and fail (or not)
+/// as an unbalanced client's would, rather than wait for an address.
+async fn follow(
+    resolve: Resolve,
+    changes: tokio::sync::mpsc::Sender<Change<String, Endpoint>>,
+    by_name: Endpoint,
+    at: impl Fn(SocketAddr) -> anyhow::Result<Endpoint>,
+    every: Duration,
+) {
+    let name = by_name.uri().to_string();
+    let mut current: HashSet<SocketAddr> = HashSet::new();
+    let mut named = false;
+    loop {
+        let found: HashSet<SocketAddr> = match resolve().await {
+            Ok(found) => found.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(service = name, %error, "resolving a gRPC service failed");
+                HashSet::new()
+            }
+        };
+        let mut sent = Vec::new();
+        if found.is_empty() {
+            // Nothing found now: keep the last addresses known.
+            if current.is_empty() && !named {
+                sent.push(Change::Insert(name.clone(), by_name.clone()));
+                named = true;
+            }
+        } else {
+            for address in found.difference(&current) {
+                match at(*address) {
+                    Ok(endpoint) => sent.push(Change::Insert(address.to_string(), endpoint)),
+                    Err(error) => {
+                        let error = format!("{error:#}");
+                        tracing::warn!(service = name, %address, error, "gRPC endpoint refused");
+                    }
+                }
+            }
+            for address in current.difference(&found) {
+                sent.push(Change::Remove(address.to_string()));
+            }
+            if named {
+                sent.push(Change::Remove(name.clone()));
+                named = false;
+            }
+            if !sent.is_empty() {
+                let addresses: Vec<String> = found.iter().map(ToString::to_string).collect();
+                tracing::info!(service = name, ?addresses, "gRPC service addresses changed");
+            }
+            current = found;
+        }
+        for change in sent {
+            if changes.send(change).await.is_err() {
+                return; // The channel is gone.
+            }
+        }
+        tokio::select! {
+            () = changes.closed() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 /// Asks a server's health service whether it serves.
@@ -434,6 +788,7 @@ pub const INTERNAL: &str = "erreur interne";
 /// database being away (restarting, unreachable) is no fault of the request: that is
 /// `Unavailable`, which the gateway answers 503 with `Retry-After`.
 pub fn internal(error: &anyhow::Error) -> Status {
+    #[cfg(feature = "db")]
     if crate::db::is_unavailable(error) {
         tracing::warn!(error = format!("{error:#}"), "database unavailable");
         return Status::unavailable("base de données indisponible");
@@ -453,4 +808,39 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
 /// A domain time from a protobuf timestamp (`None` when out of range).
 pub fn datetime(at: &prost_types::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_a_ca_every_url_is_dialled_over_tls_and_checked_against_its_host() {
+        let plain = Target::parse("http://guichet-identity:50051", &Transport::default());
+        assert_eq!(
+            plain.map(|t| t.url).ok().as_deref(),
+            Some("http://guichet-identity:50051")
+        );
+        let tls = Transport {
+            client: Some(ClientTlsConfig::new()),
+            ..Transport::default()
+        };
+        for url in [
+            "http://guichet-identity:50051",
+            "https://guichet-identity:50051",
+        ] {
+            let target = Target::parse(url, &tls).ok();
+            assert_eq!(
+                target.map(|t| (t.url, t.scheme, t.host, t.port)),
+                Some((
+                    "https://guichet-identity:50051".to_owned(),
+                    "https",
+                    "guichet-identity".to_owned(),
+                    50051
+                )),
+                "{url}"
+            );
+        }
+        assert!(Target::parse("not a url", &tls).is_err());
+    }
 }

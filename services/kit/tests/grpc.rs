@@ -1,14 +1,27 @@
 //! gRPC start-up and shutdown: health and reflection report exactly the services a port
-//! serves, and health turns NOT_SERVING before stopping.
+//! serves, and health turns NOT_SERVING before stopping. Between services, gRPC goes over
+//! TLS when configured, and a balancing client spreads calls over every replica found.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use std::time::Duration;
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
-use guichet_kit::{config::ServerConfig, grpc};
+use guichet_kit::{
+    config::{ServerConfig, TransportConfig},
+    grpc::{self, Transport},
+};
 use guichet_proto::{
     identity::v1::{
         GetJwksRequest, Jwks,
+        keys_client::KeysClient,
         keys_server::{Keys, KeysServer},
     },
     privacy::v1::{
@@ -245,4 +258,236 @@ async fn health_reports_every_service_the_port_serves_and_no_other() {
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), tonic::Code::NotFound);
+}
+
+/// A stand-in for `guichet.identity.v1.Keys` counting the calls it answers.
+#[derive(Clone)]
+struct CountingKeys(Arc<AtomicUsize>);
+
+#[tonic::async_trait]
+impl Keys for CountingKeys {
+    async fn get_jwks(&self, _: Request<GetJwksRequest>) -> Result<Response<Jwks>, Status> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Response::new(Jwks::default()))
+    }
+}
+
+/// A replica serving Keys over `transport`: its address, its call count, its stop.
+async fn replica(transport: Transport) -> (SocketAddr, Arc<AtomicUsize>, oneshot::Sender<()>) {
+    let listener = grpc::bind(&ServerConfig::on_port(0)).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let services =
+        grpc::Services::default().add_service(KeysServer::new(CountingKeys(calls.clone())));
+    tokio::spawn(grpc::serve_with_transport(
+        transport,
+        listener,
+        services,
+        None,
+        async {
+            stopped.await.ok();
+        },
+    ));
+    (address, calls, stop)
+}
+
+/// Whether a call through `channel` is answered.
+async fn answered(channel: grpc::TracedChannel) -> bool {
+    KeysClient::new(channel)
+        .get_jwks(GetJwksRequest::default())
+        .await
+        .is_ok()
+}
+
+/// A CA and a server certificate for `localhost` it signed, in PEM files; and a second
+/// CA, unrelated.
+struct Pki {
+    dir: PathBuf,
+    ca: PathBuf,
+    other_ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let dir = std::env::temp_dir().join(format!("guichet-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |file: &str, pem: String| {
+        let path = dir.join(file);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let authority = |file: &str| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        (write(file, cert.pem()), Issuer::new(params, key))
+    };
+    let (ca, issuer) = authority("ca.crt");
+    let (other_ca, _) = authority("other-ca.crt");
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    Pki {
+        dir: dir.clone(),
+        ca,
+        other_ca,
+        cert: write("tls.crt", cert.pem()),
+        key: write("tls.key", key.serialize_pem()),
+    }
+}
+
+#[tokio::test]
+async fn only_a_client_trusting_the_services_ca_reaches_a_tls_server() {
+    let pki = pki();
+    // A free port for the kubelet's plain-text probes.
+    let health_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Transport::from_config(&TransportConfig {
+        tls_cert: Some(pki.cert.clone()),
+        tls_key: Some(pki.key.clone()),
+        health_port: Some(health_port),
+        ..TransportConfig::default()
+    })
+    .unwrap();
+    let (address, calls, _stop) = replica(server).await;
+    // The workstation's URL: with a CA configured the client speaks TLS all the same.
+    let url = format!("http://127.0.0.1:{}", address.port());
+    let client = |ca: &PathBuf, domain: Option<&str>| {
+        Transport::from_config(&TransportConfig {
+            tls_ca: Some(ca.clone()),
+            tls_domain: domain.map(str::to_owned),
+            ..TransportConfig::default()
+        })
+        .unwrap()
+        .connect(&url, Duration::from_secs(5))
+        .unwrap()
+    };
+
+    let trusting = client(&pki.ca, Some("localhost"));
+    assert!(
+        answered(trusting.clone()).await,
+        "a client with the CA is answered"
+    );
+    assert!(grpc::is_serving(trusting).await);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let plain = Transport::default()
+        .connect(&url, Duration::from_secs(5))
+        .unwrap();
+    assert!(!answered(plain).await, "a plain-text client is refused");
+    let other = client(&pki.other_ca, Some("localhost"));
+    assert!(
+        !answered(other).await,
+        "a client trusting another CA is refused"
+    );
+    // The certificate names `localhost`, not the address dialled.
+    let misnamed = client(&pki.ca, None);
+    assert!(
+        !answered(misnamed).await,
+        "a certificate for another name is refused"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // Balanced over TLS: each address dialled, each certificate checked against the name.
+    let resolve: grpc::Resolve = Arc::new(move || Box::pin(async move { Ok(vec![address]) }));
+    let balanced = Transport::from_config(&TransportConfig {
+        tls_ca: Some(pki.ca.clone()),
+        ..TransportConfig::default()
+    })
+    .unwrap()
+    .connect_resolved("https://localhost:443", Duration::from_secs(5), resolve)
+    .unwrap();
+    assert!(answered(balanced).await);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    // The probes' port answers health in plain text, and nothing else.
+    let probes = Transport::default()
+        .connect(
+            &format!("http://127.0.0.1:{health_port}"),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert!(
+        grpc::is_serving(probes.clone()).await,
+        "the kubelet's probe"
+    );
+    assert!(
+        !answered(probes).await,
+        "no service but health in plain text"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    let half = Transport::from_config(&TransportConfig {
+        tls_cert: Some(pki.cert.clone()),
+        ..TransportConfig::default()
+    });
+    assert!(
+        half.is_err(),
+        "a certificate without its key stops the start"
+    );
+    std::fs::remove_dir_all(&pki.dir).ok();
+}
+
+#[tokio::test]
+async fn a_balancing_client_calls_every_replica_found_and_leaves_a_gone_one() {
+    let (first, first_calls, stop_first) = replica(Transport::default()).await;
+    let (second, second_calls, _stop_second) = replica(Transport::default()).await;
+    // What DNS would answer for a headless Service, changing as replicas come and go.
+    let replicas = Arc::new(Mutex::new(vec![first]));
+    let resolve: grpc::Resolve = {
+        let replicas = replicas.clone();
+        Arc::new(move || {
+            let found = replicas.lock().unwrap().clone();
+            Box::pin(async move { Ok(found) })
+        })
+    };
+    let every = Duration::from_millis(100);
+    let channel = Transport::default()
+        .resolving_every(every)
+        .connect_resolved(
+            "http://keys.guichet.svc:50051",
+            Duration::from_secs(5),
+            resolve,
+        )
+        .unwrap();
+
+    for _ in 0..10 {
+        assert!(answered(channel.clone()).await);
+    }
+    assert_eq!(first_calls.load(Ordering::SeqCst), 10);
+
+    // A new replica gets calls once it is found.
+    replicas.lock().unwrap().push(second);
+    tokio::time::sleep(every * 3).await;
+    for _ in 0..40 {
+        assert!(answered(channel.clone()).await);
+    }
+    let (on_first, on_second) = (
+        first_calls.load(Ordering::SeqCst),
+        second_calls.load(Ordering::SeqCst),
+    );
+    assert_eq!(on_first + on_second, 50);
+    assert!(on_first > 10 && on_second > 0, "{on_first} and {on_second}");
+
+    // The first replica leaves: calls keep being answered, by the second alone.
+    replicas.lock().unwrap().retain(|address| *address != first);
+    tokio::time::sleep(every * 3).await;
+    stop_first.send(()).unwrap();
+    for _ in 0..20 {
+        assert!(
+            answered(channel.clone()).await,
+            "a call after a replica left"
+        );
+    }
+    assert_eq!(first_calls.load(Ordering::SeqCst), on_first);
+    assert_eq!(second_calls.load(Ordering::SeqCst), on_second + 20);
 }
