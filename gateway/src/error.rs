@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use guichet_kit::{
-    demand::IDEMPOTENCY_KEY_REUSED,
+    contract::IDEMPOTENCY_KEY_REUSED,
     grpc::violations,
     validate::{first_non_xml_char, is_xml_char, non_xml_char_message},
 };

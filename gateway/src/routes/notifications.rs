@@ -9,7 +9,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use guichet_kit::{
-    demand::is_final,
+    contract::is_final,
     grpc::{datetime, timestamp},
 };
 use guichet_proto::{demand::v1::GetDemandRequest, names, notifications::v1 as pb};

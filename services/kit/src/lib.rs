@@ -7,11 +7,15 @@
 //! bottom without a framework in between.
 
 pub mod auth;
+#[cfg(feature = "bus")]
 pub mod bus;
 pub mod calendar;
 pub mod clock;
 pub mod config;
+pub mod contract;
+#[cfg(feature = "db")]
 pub mod db;
+#[cfg(feature = "bus")]
 pub mod demand;
 pub mod grpc;
 pub mod metrics;

@@ -9,7 +9,7 @@
 use std::{
     sync::{
         OnceLock,
-        atomic::{AtomicBool, AtomicI64, Ordering},
+        atomic::{AtomicI64, Ordering},
     },
     time::Duration,
 };
@@ -18,13 +18,6 @@ use opentelemetry::{
     KeyValue,
     metrics::{Counter, Histogram, Meter, ObservableGauge, UpDownCounter},
 };
-use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
-
-/// How often the outbox gauges are read from the database: cheap enough to be
-/// negligible, fresh enough for an alert over minutes.
-const OUTBOX_EVERY: Duration = Duration::from_secs(10);
-
 /// Latency buckets in seconds (OpenTelemetry's advice for HTTP and RPC durations).
 const LATENCY: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
@@ -61,8 +54,6 @@ static OUTBOX: OutboxReading = OutboxReading {
     pending: AtomicI64::new(-1),
     oldest_ms: AtomicI64::new(-1),
 };
-/// One outbox reader per process (tests run several services in one).
-static OUTBOX_WATCHED: AtomicBool = AtomicBool::new(false);
 
 /// Creates the instruments on `meter` (once per process).
 pub(crate) fn install(meter: &Meter) {
@@ -174,7 +165,7 @@ pub fn http_request(method: &http::Method, route: &str, status: u16, elapsed: Du
 /// One gRPC call served: `path` is `/pkg.Service/Method`, `code` its gRPC status.
 pub fn rpc_call(path: &str, code: i32, elapsed: Duration) {
     let Some(m) = INSTRUMENTS.get() else { return };
-    let (service, method) = crate::telemetry::rpc_names(path);
+    let (service, method) = rpc_names(path);
     m.rpc_duration.record(
         seconds(elapsed),
         &[
@@ -261,33 +252,20 @@ impl Drop for OpenStream {
     }
 }
 
-/// Reads the outbox's backlog every few seconds until `stop`, for the outbox gauges;
-/// nothing without metrics, and one reader per process.
-pub(crate) fn watch_outbox(pool: PgPool, stop: CancellationToken) {
-    if !enabled() || OUTBOX_WATCHED.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    tokio::spawn(async move {
-        while !stop.is_cancelled() {
-            match crate::bus::outbox::backlog(&pool).await {
-                Ok(backlog) => {
-                    OUTBOX.pending.store(backlog.pending, Ordering::Relaxed);
-                    #[allow(clippy::cast_possible_truncation)] // milliseconds of an age
-                    let oldest_ms =
-                        (backlog.oldest_seconds.unwrap_or(0.0).max(0.0) * 1000.0) as i64;
-                    OUTBOX.oldest_ms.store(oldest_ms, Ordering::Relaxed);
-                }
-                // The database is away: health says so; the gauges keep the last reading.
-                Err(error) => tracing::debug!(
-                    error = format!("{error:#}"),
-                    "cannot read the outbox backlog"
-                ),
-            }
-            tokio::select! {
-                () = stop.cancelled() => {}
-                () = tokio::time::sleep(OUTBOX_EVERY) => {}
-            }
-        }
-        OUTBOX_WATCHED.store(false, Ordering::Relaxed);
-    });
+/// Keeps the outbox's last backlog reading for the outbox gauges (read by
+/// `bus::outbox`, which owns the query).
+#[cfg(feature = "bus")]
+pub(crate) fn outbox_backlog(pending: i64, oldest_seconds: Option<f64>) {
+    OUTBOX.pending.store(pending, Ordering::Relaxed);
+    #[allow(clippy::cast_possible_truncation)] // milliseconds of an age
+    let oldest_ms = (oldest_seconds.unwrap_or(0.0).max(0.0) * 1000.0) as i64;
+    OUTBOX.oldest_ms.store(oldest_ms, Ordering::Relaxed);
+}
+
+/// `/pkg.Service/Method` as (`pkg.Service`, `Method`): the names metrics and spans
+/// give a call.
+pub fn rpc_names(path: &str) -> (&str, &str) {
+    path.trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""))
 }

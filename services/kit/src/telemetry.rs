@@ -177,7 +177,7 @@ pub fn grpc_client_span(path: &str) -> tracing::Span {
     if !exporting() {
         return tracing::Span::none();
     }
-    let (service, method) = rpc_names(path);
+    let (service, method) = crate::metrics::rpc_names(path);
     tracing::info_span!(
         "grpc call",
         otel.name = path.trim_start_matches('/'),
@@ -202,13 +202,6 @@ pub fn rename(span: &tracing::Span, name: impl FnOnce() -> String) {
         use opentelemetry::trace::TraceContextExt as _;
         span.context().span().update_name(name());
     }
-}
-
-/// `/pkg.Service/Method` as (`pkg.Service`, `Method`).
-pub fn rpc_names(path: &str) -> (&str, &str) {
-    path.trim_start_matches('/')
-        .split_once('/')
-        .unwrap_or((path, ""))
 }
 
 /// gRPC server side: a span per call, child of the caller's context.
@@ -251,28 +244,6 @@ pub fn transaction_span() -> tracing::Span {
         db.system = "postgresql",
         db.operation.name = "TRANSACTION",
     )
-}
-
-/// The relay's span for publishing one event: a producer span, child of the
-/// `traceparent` stored with the event; none without an exporter. No subject: it is a
-/// tracking number, a credential.
-pub fn publish_span(event: &crate::bus::Event, exchange: &str) -> tracing::Span {
-    if !exporting() {
-        return tracing::Span::none();
-    }
-    let span = tracing::info_span!(
-        "publish event",
-        otel.name = %format_args!("{} publish", event.kind),
-        otel.kind = "producer",
-        otel.status_code = tracing::field::Empty,
-        messaging.system = "rabbitmq",
-        messaging.operation.type = "send",
-        messaging.destination.name = exchange,
-        messaging.rabbitmq.destination.routing_key = %event.kind,
-        messaging.message.id = %event.id,
-    );
-    adopt_traceparent(&span, event.traceparent.as_deref());
-    span
 }
 
 /// HTTP server side (gateway): adopts a `traceparent` sent by the client, if any.

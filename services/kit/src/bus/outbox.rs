@@ -15,7 +15,10 @@
 //! `amqp.unroutable_retry_ms`, so it is delivered once its queue exists.
 
 use std::{
-    sync::LazyLock,
+    sync::{
+        LazyLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -27,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{Bus, Event, Published, Publisher, confirmed};
+use crate::{metrics, telemetry};
 
 /// Rows published per transaction.
 const BATCH: i64 = 100;
@@ -205,7 +209,7 @@ pub async fn publish_all(
     for event in events {
         // Each publication in the trace of the change that wrote the event, from the
         // send to the broker's confirm.
-        let span = crate::telemetry::publish_span(event, &publisher.exchange);
+        let span = publish_span(event, &publisher.exchange);
         let sent = tracing::Instrument::instrument(publisher.send(event), span.clone()).await?;
         confirms.push(tracing::Instrument::instrument(confirmed(sent), span));
     }
@@ -301,4 +305,57 @@ impl From<OutboxRow> for Event {
             traceparent: row.traceparent,
         }
     }
+}
+
+/// The relay's span for publishing one event: a producer span, child of the
+/// `traceparent` stored with the event; none without an exporter. No subject: it is a
+/// tracking number, a credential.
+fn publish_span(event: &Event, exchange: &str) -> tracing::Span {
+    if !telemetry::exporting() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "publish event",
+        otel.name = %format_args!("{} publish", event.kind),
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "rabbitmq",
+        messaging.operation.type = "send",
+        messaging.destination.name = exchange,
+        messaging.rabbitmq.destination.routing_key = %event.kind,
+        messaging.message.id = %event.id,
+    );
+    telemetry::adopt_traceparent(&span, event.traceparent.as_deref());
+    span
+}
+
+/// How often the outbox gauges are read from the database: cheap enough to be
+/// negligible, fresh enough for an alert over minutes.
+const BACKLOG_EVERY: Duration = Duration::from_secs(10);
+/// One backlog reader per process (tests run several services in one).
+static BACKLOG_WATCHED: AtomicBool = AtomicBool::new(false);
+
+/// Reads the outbox's backlog every few seconds until `stop`, for the outbox gauges;
+/// nothing without metrics, and one reader per process.
+pub(crate) fn watch_backlog(pool: PgPool, stop: CancellationToken) {
+    if !metrics::enabled() || BACKLOG_WATCHED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    tokio::spawn(async move {
+        while !stop.is_cancelled() {
+            match backlog(&pool).await {
+                Ok(backlog) => metrics::outbox_backlog(backlog.pending, backlog.oldest_seconds),
+                // The database is away: health says so; the gauges keep the last reading.
+                Err(error) => tracing::debug!(
+                    error = format!("{error:#}"),
+                    "cannot read the outbox backlog"
+                ),
+            }
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(BACKLOG_EVERY) => {}
+            }
+        }
+        BACKLOG_WATCHED.store(false, Ordering::Relaxed);
+    });
 }
