@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use guichet_kit::{
     bus::Event,
-    demand::events::{Act, Subject},
+    demand::{
+        Silo,
+        events::{Act, Subject},
+    },
     grpc::timestamp,
 };
 use guichet_proto::{
@@ -53,9 +56,19 @@ pub fn filed(
 }
 
 /// The complaint as the shared demand events name it.
+pub const SERVICE: &str = "complaints";
+
+/// Complaints, as the kit's shared demand steps write to them.
+pub const SILO: Silo = Silo {
+    service: SERVICE,
+    kind: DemandKind::Complaint,
+    table: "complaints",
+    changed_at: Some("updated_at"),
+};
+
 pub fn subject<'a>(complaint: &'a ComplaintRow, title: &'a str, theme: &'a str) -> Subject<'a> {
     Subject {
-        service: "complaints",
+        service: SERVICE,
         tracking_number: &complaint.tracking_number,
         kind: DemandKind::Complaint,
         department: &complaint.department,

@@ -12,7 +12,6 @@ use guichet_kit::{
         search::{Search, searching_agent},
         timeline::{self, TimelineRow},
     },
-    grpc::timestamp,
 };
 use guichet_proto::{
     complaints::v1 as pb,
@@ -23,25 +22,11 @@ use uuid::Uuid;
 
 use crate::{
     domain::{self, photos},
-    events,
-    grpc::{ComplaintsService, SERVICE, title_of, to_category, to_demand},
+    events::{self, SERVICE},
+    service::{Complaints, agent_for},
     store::{self, ComplaintRow, Follower, Reach},
+    views::{photo_info, title_of, to_category, to_demand},
 };
-
-/// The agent allowed to act on a complaint: one handling its department or theme, or
-/// an MRU supervisor.
-pub fn agent_for<'a>(caller: &'a Caller, complaint: &ComplaintRow) -> Result<&'a Claims, Error> {
-    if let Some(agent) = caller.agent()
-        && domain::sees_every_complaint(agent)
-    {
-        return Ok(agent);
-    }
-    access::handling_agent(
-        caller,
-        &complaint.department,
-        &domain::theme(&complaint.category),
-    )
-}
 
 /// How a caller reaches a complaint (MRU supervisors as agents).
 fn reach(caller: &Caller, complaint: &ComplaintRow) -> Result<Access, Error> {
@@ -64,18 +49,7 @@ fn agent_reach(agent: &Claims) -> Reach<'_> {
     }
 }
 
-pub fn photo_info(row: &store::PhotoRow) -> pb::PhotoInfo {
-    pb::PhotoInfo {
-        id: row.id.to_string(),
-        mime_type: row.mime_type.clone(),
-        size: u64::try_from(row.size).unwrap_or_default(),
-        sha256: row.sha256.clone(),
-        added_at: Some(timestamp(row.added_at)),
-        channel: names::parse_channel(&row.channel).unwrap_or_default() as i32,
-    }
-}
-
-impl ComplaintsService {
+impl Complaints {
     /// Adds a photo to a complaint, for whoever may reach it: its owner, the holder of
     /// its number (the caller back in the app), an agent handling it.
     #[tracing::instrument(name = "Add a photo to a complaint", skip_all, fields(tracking = %guichet_kit::tracking::redacted(&request.tracking_number)))]

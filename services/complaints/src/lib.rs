@@ -2,17 +2,27 @@
 //! lights, fly-tipping…) on any channel; the complaint is routed to the department of its
 //! category and followed like every other demand.
 
+//!
+//! Inside, as in every silo: `grpc` (the gRPC face) calls the use cases — `service`,
+//! with `handling` and `public` — which call `store` (SQL), `views` (protobuf) and
+//! `domain` (rules and types); `events` and `privacy` beside them.
+
 pub mod domain;
 mod events;
 mod grpc;
 mod handling;
 mod privacy;
 mod public;
+mod service;
 mod store;
+mod views;
 
 use std::future::Future;
 
-use guichet_kit::{Clock, auth::Verifier, bus::Bus, db};
+use guichet_kit::{
+    Clock, auth::Verifier, bus::Bus, bus::topology::COMPLAINTS_PRIVACY, config::ServiceSettings,
+    db, demand::serve,
+};
 use guichet_proto::{
     complaints::v1::complaints_server::ComplaintsServer, demand::v1::demands_server::DemandsServer,
     privacy::v1::privacy_server::PrivacyServer,
@@ -21,31 +31,22 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use guichet_kit::config::ServiceSettings as Settings;
+pub use domain::Tuning;
 
-/// The complaints service's own settings (`[complaints]`, `GUICHET__COMPLAINTS__*`).
-#[derive(Debug, Clone, serde::Deserialize)]
+/// The shared service settings and the complaints service's own (`[complaints]`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
-pub struct Tuning {
-    /// An open complaint of the same category within this many metres is offered as a
-    /// duplicate (FixMyStreet uses about the same).
-    pub duplicate_radius_m: u32,
-    /// Radius of the map when the app does not say.
-    pub nearby_default_radius_m: u32,
-    /// Largest radius a map may ask for: a neighbourhood, not the whole city.
-    pub nearby_max_radius_m: u32,
-    /// Where complaints are taken (`[complaints.territory]`): Aix-en-Provence unless
-    /// configured.
-    pub territory: domain::geo::Territory,
+pub struct Settings {
+    #[serde(flatten)]
+    pub service: ServiceSettings,
+    pub complaints: Tuning,
 }
 
-impl Default for Tuning {
-    fn default() -> Self {
+impl From<ServiceSettings> for Settings {
+    fn from(service: ServiceSettings) -> Self {
         Self {
-            duplicate_radius_m: 50,
-            nearby_default_radius_m: 300,
-            nearby_max_radius_m: 2_000,
-            territory: domain::geo::Territory::default(),
+            service,
+            ..Self::default()
         }
     }
 }
@@ -66,7 +67,11 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database (creating and migrating it) and binds the gRPC port.
-    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: impl Into<Settings>, clock: Clock) -> anyhow::Result<Self> {
+        let Settings {
+            service: settings,
+            complaints: tuning,
+        } = settings.into();
         let pool = db::connect(&settings.database, &sqlx::migrate!("./migrations")).await?;
         let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
         Ok(Self {
@@ -75,11 +80,11 @@ impl Application {
             bus: Bus::new(settings.amqp),
             clock,
             verifier: Verifier::new(&settings.auth.identity_url)?,
-            tuning: Tuning::default(),
+            tuning,
         })
     }
 
-    /// Replaces the default tuning (duplicate radius, map radii).
+    /// Replaces the tuning (duplicate radius, map radii) the settings gave.
     pub fn with_tuning(mut self, tuning: Tuning) -> Self {
         self.tuning = tuning;
         self
@@ -99,25 +104,8 @@ impl Application {
 
     /// Serves gRPC and relays the outbox until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let dependencies = guichet_kit::grpc::Dependencies {
-            pool: self.pool.clone(),
-            bus: self.bus.clone(),
-        };
-        let stop = CancellationToken::new();
-        let relay = tokio::spawn(guichet_kit::bus::relay(
-            self.pool.clone(),
-            self.bus.clone(),
-            stop.clone(),
-        ));
-        let anonymiser = tokio::spawn(guichet_kit::bus::consume(
-            self.bus.clone(),
-            self.pool.clone(),
-            guichet_kit::bus::topology::COMPLAINTS_PRIVACY.subscription(),
-            guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
-            stop.clone(),
-        ));
-        let service =
-            grpc::ComplaintsService::new(self.pool, self.clock, self.verifier, self.tuning);
+        let complaints = service::Complaints::new(self.pool.clone(), self.clock, self.tuning);
+        let service = grpc::Service::new(complaints, self.verifier);
         let complaints = ComplaintsServer::new(service.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
@@ -125,11 +113,12 @@ impl Application {
             .add_service(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let served =
-            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), shutdown).await;
-        stop.cancel();
-        relay.await.ok();
-        anonymiser.await.ok();
-        served
+        let parts = serve::Parts {
+            listener: self.listener,
+            pool: self.pool,
+            bus: self.bus,
+        };
+        let privacy = (COMPLAINTS_PRIVACY.subscription(), privacy::Anonymiser);
+        serve::run(parts, privacy, services, shutdown, CancellationToken::new()).await
     }
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use guichet_kit::demand::erasure::Anonymise;
+use guichet_kit::demand::{erasure::Anonymise, timeline};
 use sqlx::{PgConnection, PgPool};
 
 /// Anonymises the erased resident's complaints: the city keeps the record, not the person.
@@ -52,17 +52,6 @@ struct ExportRow {
     created_at: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow, serde::Serialize)]
-struct ExportEntry {
-    tracking_number: String,
-    at: DateTime<Utc>,
-    kind: String,
-    author_role: String,
-    channel: String,
-    status: Option<String>,
-    text: String,
-}
-
 /// Everything kept about a resident's complaints, as one JSON document.
 pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     let complaints: Vec<ExportRow> = sqlx::query_as(
@@ -74,15 +63,7 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     .fetch_all(pool)
     .await
     .context("exporting complaints")?;
-    let timeline: Vec<ExportEntry> = sqlx::query_as(
-        "SELECT c.tracking_number, t.at, t.kind, t.author_role, t.channel, t.status, t.text
-         FROM timeline t JOIN complaints c ON c.id = t.demand_id
-         WHERE c.resident_id = $1 ORDER BY t.at",
-    )
-    .bind(resident)
-    .fetch_all(pool)
-    .await
-    .context("exporting timelines")?;
+    let timeline = timeline::export(pool, &crate::events::SILO, resident).await?;
     let follows: Vec<serde_json::Value> = sqlx::query_scalar(
         "SELECT json_build_object('complaint', f.complaint_id, 'title', k.label, 'address', c.address,
             'since', f.created_at, 'channel', f.channel)

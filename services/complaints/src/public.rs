@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use guichet_kit::{
     auth::Caller,
-    demand::{Error, events as demand_events, timeline::TimelineRow},
+    demand::{Error, events as demand_events},
     grpc::{Violation, datetime, timestamp},
     validate::{is_email, is_french_phone, is_latitude, is_longitude},
 };
@@ -21,54 +21,14 @@ use rand::RngCore as _;
 use uuid::Uuid;
 
 use crate::{
-    domain::states,
-    grpc::{ComplaintsService, SERVICE},
-    store::{self, Follower, PublicRow},
+    events::SERVICE,
+    service::Complaints,
+    store::{self, Follower},
+    views::to_public,
 };
 
 /// Most complaints one map or Open311 answer carries.
 const MAX_LIST: u32 = 1_000;
-
-pub fn to_public(row: &PublicRow, history: &[TimelineRow]) -> pb::PublicComplaint {
-    pb::PublicComplaint {
-        id: row.id.to_string(),
-        category: row.category.clone(),
-        category_label: row.category_label.clone(),
-        department: row.department.clone(),
-        status: names::parse_status(&row.status).unwrap_or_default() as i32,
-        sub_status: row.sub_status.clone(),
-        state: states::state(&row.status).to_owned(),
-        latitude: row.latitude,
-        longitude: row.longitude,
-        address: row.address.clone(),
-        created_at: Some(timestamp(row.created_at)),
-        updated_at: Some(timestamp(row.updated_at)),
-        due_at: Some(timestamp(row.due_at)),
-        distance_m: (row.distance_m * 10.0).round() / 10.0,
-        followers: u32::try_from(row.followers).unwrap_or_default(),
-        status_notes: row.status_notes.clone(),
-        history: history
-            .iter()
-            .filter(|t| t.kind == "status_change")
-            .map(|t| pb::PublicEntry {
-                at: Some(timestamp(t.at)),
-                status: t
-                    .status
-                    .as_deref()
-                    .and_then(names::parse_status)
-                    .unwrap_or_default() as i32,
-                sub_status: t.sub_status.clone(),
-                // Agents' reasons are for the public; a resident's words are not.
-                text: if t.author_role == "agent" {
-                    t.text.clone()
-                } else {
-                    String::new()
-                },
-            })
-            .collect(),
-        merged_into: row.merged_into.map(|id| id.to_string()).unwrap_or_default(),
-    }
-}
 
 fn check_point(lat: f64, lon: f64) -> Result<(), Error> {
     let mut faults = Vec::new();
@@ -91,7 +51,7 @@ fn check_point(lat: f64, lon: f64) -> Result<(), Error> {
     }
 }
 
-impl ComplaintsService {
+impl Complaints {
     /// Open complaints around a point, for the app's and the kiosk's maps.
     pub(crate) async fn nearby(
         &self,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use guichet_kit::demand::{
     access::After,
+    list,
     timeline::{self, TimelineRow},
 };
 
@@ -282,47 +283,16 @@ pub async fn lock(
     .context("locking a complaint")
 }
 
-pub async fn set_status(
-    conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    sub_status: &str,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE complaints SET status = $2, sub_status = $3, updated_at = $4 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(sub_status)
-    .bind(at)
-    .execute(conn)
-    .await
-    .context("changing a complaint's status")?;
-    Ok(())
-}
-
 /// Newest first, for a department's or a resident's list.
-pub async fn list(
-    pool: &PgPool,
-    department: Option<&str>,
-    resident_id: Option<&str>,
-    after: Option<&After>,
-    limit: i64,
-) -> anyhow::Result<Vec<ComplaintRow>> {
-    let (at, number) = After::binds(after);
-    sqlx::query_as(concat!(
-        select_complaint!(),
-        "WHERE ($1::text IS NULL OR c.department = $1) AND ($2::text IS NULL OR c.resident_id = $2)
-           AND ($4::timestamptz IS NULL OR (c.created_at, c.tracking_number) < ($4, $5))
-         ORDER BY c.created_at DESC, c.tracking_number DESC LIMIT $3"
-    ))
-    .bind(department)
-    .bind(resident_id)
-    .bind(limit)
-    .bind(at)
-    .bind(number)
-    .fetch_all(pool)
+pub async fn list(pool: &PgPool, page: &list::Page) -> anyhow::Result<Vec<ComplaintRow>> {
+    list::fetch(
+        pool,
+        concat!(
+            select_complaint!(),
+            guichet_kit::demand_list_sql!("c", "created_at")
+        ),
+        page,
+    )
     .await
     .context("listing complaints")
 }

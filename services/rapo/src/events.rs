@@ -3,7 +3,11 @@
 //! filing and a decision have their own RAPO events for whoever needs their details.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use guichet_kit::{bus::Event, demand::events::Subject, grpc::timestamp};
+use guichet_kit::{
+    bus::Event,
+    demand::{Silo, events::Subject},
+    grpc::timestamp,
+};
 use guichet_proto::{
     demand::v1::{Channel, DemandKind},
     rapo::v1::{DecisionKind, DisputeDecided, DisputeFiled},
@@ -15,6 +19,14 @@ use crate::{
 };
 
 pub const SERVICE: &str = "rapo";
+
+/// Disputes, as the kit's shared demand steps write to them.
+pub const SILO: Silo = Silo {
+    service: SERVICE,
+    kind: DemandKind::Rapo,
+    table: "disputes",
+    changed_at: None,
+};
 const SOURCE: &str = "/guichet/rapo";
 
 /// The dispute's title, as feeds and lists show it.

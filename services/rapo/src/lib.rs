@@ -9,11 +9,15 @@ mod events;
 mod grpc;
 mod privacy;
 pub mod scheduler;
+mod service;
 mod store;
 
 use std::{future::Future, time::Duration};
 
-use guichet_kit::{Clock, auth::Verifier, bus::Bus, config::ServiceSettings, db};
+use guichet_kit::{
+    Clock, auth::Verifier, bus::Bus, bus::topology::RAPO_PRIVACY, config::ServiceSettings, db,
+    demand::serve,
+};
 use guichet_proto::{
     demand::v1::demands_server::DemandsServer, privacy::v1::privacy_server::PrivacyServer,
     rapo::v1::rapo_server::RapoServer,
@@ -27,12 +31,22 @@ use tokio_util::sync::CancellationToken;
 /// registry import, with room for the protobuf framing.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The shared service settings and the deadline scheduler's (`[scheduler]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     #[serde(flatten)]
     pub service: ServiceSettings,
     pub scheduler: SchedulerConfig,
+}
+
+impl From<ServiceSettings> for Settings {
+    fn from(service: ServiceSettings) -> Self {
+        Self {
+            service,
+            ..Self::default()
+        }
+    }
 }
 
 /// The deadline scheduler.
@@ -63,7 +77,8 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database (creating and migrating it) and binds the gRPC port.
-    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: impl Into<Settings>, clock: Clock) -> anyhow::Result<Self> {
+        let settings: Settings = settings.into();
         let service = settings.service;
         let pool = db::connect(&service.database, &sqlx::migrate!("./migrations")).await?;
         let listener = guichet_kit::grpc::bind(&service.grpc).await?;
@@ -92,41 +107,28 @@ impl Application {
     /// Serves gRPC, relays the outbox, anonymises erased accounts and runs the deadline
     /// scheduler until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let dependencies = guichet_kit::grpc::Dependencies {
-            pool: self.pool.clone(),
-            bus: self.bus.clone(),
-        };
         let stop = CancellationToken::new();
-        let relay = tokio::spawn(guichet_kit::bus::relay(
-            self.pool.clone(),
-            self.bus.clone(),
-            stop.clone(),
-        ));
-        let anonymiser = tokio::spawn(guichet_kit::bus::consume(
-            self.bus.clone(),
-            self.pool.clone(),
-            guichet_kit::bus::topology::RAPO_PRIVACY.subscription(),
-            guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
-            stop.clone(),
-        ));
         let scheduler = tokio::spawn(scheduler::run(
             self.pool.clone(),
             self.clock.clone(),
             self.tick,
             stop.clone(),
         ));
-        let service = grpc::RapoService::new(self.pool, self.clock, self.verifier);
+        let rapo = service::Rapo::new(self.pool.clone(), self.clock);
+        let service = grpc::Service::new(rapo, self.verifier);
         let services = guichet_kit::grpc::Services::default()
             .add_service(
                 RapoServer::new(service.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let served =
-            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), shutdown).await;
-        stop.cancel();
-        relay.await.ok();
-        anonymiser.await.ok();
+        let parts = serve::Parts {
+            listener: self.listener,
+            pool: self.pool,
+            bus: self.bus,
+        };
+        let privacy = (RAPO_PRIVACY.subscription(), privacy::Anonymiser);
+        let served = serve::run(parts, privacy, services, shutdown, stop).await;
         scheduler.await.ok();
         served
     }

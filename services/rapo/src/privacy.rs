@@ -6,7 +6,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use guichet_kit::demand::erasure::Anonymise;
+use guichet_kit::demand::{erasure::Anonymise, timeline};
 use sqlx::{PgConnection, PgPool};
 
 /// Anonymises the erased resident's disputes (the kit's `Eraser` then clears their
@@ -68,17 +68,6 @@ struct ExportPiece {
     sha256: String,
 }
 
-#[derive(sqlx::FromRow, serde::Serialize)]
-struct ExportEntry {
-    tracking_number: String,
-    at: DateTime<Utc>,
-    kind: String,
-    author_role: String,
-    channel: String,
-    status: Option<String>,
-    text: String,
-}
-
 /// Everything kept about a resident's disputes, as one JSON document. Pieces are listed
 /// with their checksum; their bytes are downloaded from the dispute itself.
 pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
@@ -102,15 +91,7 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     .fetch_all(pool)
     .await
     .context("exporting pieces")?;
-    let timeline: Vec<ExportEntry> = sqlx::query_as(
-        "SELECT d.tracking_number, t.at, t.kind, t.author_role, t.channel, t.status, t.text
-         FROM timeline t JOIN disputes d ON d.id = t.demand_id
-         WHERE d.resident_id = $1 ORDER BY t.at",
-    )
-    .bind(resident)
-    .fetch_all(pool)
-    .await
-    .context("exporting timelines")?;
+    let timeline = timeline::export(pool, &crate::events::SILO, resident).await?;
     Ok(
         serde_json::json!({"disputes": disputes, "pieces": pieces, "timeline": timeline})
             .to_string(),

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use guichet_kit::demand::{
     access::After,
+    list,
     timeline::{self, TimelineRow},
 };
 
@@ -55,8 +56,8 @@ pub struct DisputeRow {
     pub notification_channel: String,
 }
 
-/// The dispute columns every read needs; a macro so queries stay `&'static str`.
-macro_rules! select_dispute {
+/// The dispute columns every read needs; macros so queries stay `&'static str`.
+macro_rules! dispute_columns {
     () => {
         "SELECT d.id, d.tracking_number, d.notice_number, d.holder_name, d.holder_address,
             d.representative_name, d.representative_address, d.contact_email, d.contact_phone,
@@ -64,8 +65,17 @@ macro_rules! select_dispute {
             d.received_at, d.answer_by, d.due_at, d.decision, d.decision_reasons,
             d.rectified_amount_cents, d.rectified_notice_number, d.decided_at, d.decided_by,
             d.appeal_by, d.letter, f.plate AS fps_plate, f.offence_at, f.place, f.amount_cents,
-            f.issuing_agent, f.notified_on, f.notification_channel
-         FROM disputes d JOIN fps f ON f.notice_number = d.notice_number "
+            f.issuing_agent, f.notified_on, f.notification_channel "
+    };
+}
+macro_rules! from_disputes {
+    () => {
+        "FROM disputes d JOIN fps f ON f.notice_number = d.notice_number "
+    };
+}
+macro_rules! select_dispute {
+    () => {
+        concat!(dispute_columns!(), from_disputes!())
     };
 }
 
@@ -278,23 +288,25 @@ pub async fn load(
     pool: &PgPool,
     tracking_number: &str,
 ) -> anyhow::Result<Option<(DisputeRow, Vec<TimelineRow>, Vec<PieceRow>)>> {
-    let dispute: Option<DisputeRow> =
-        sqlx::query_as(concat!(select_dispute!(), "WHERE d.tracking_number = $1"))
-            .bind(tracking_number)
-            .fetch_optional(pool)
-            .await
-            .context("reading a dispute")?;
-    let Some(dispute) = dispute else {
+    let sql = concat!(
+        dispute_columns!(),
+        ", ",
+        guichet_kit::timeline_json!("d.id"),
+        " AS timeline ",
+        from_disputes!(),
+        "WHERE d.tracking_number = $1"
+    );
+    let Some((dispute, timeline)) =
+        timeline::read::<DisputeRow>(pool, sql, tracking_number).await?
+    else {
         return Ok(None);
     };
-    let mut conn = pool.acquire().await.context("reading a timeline")?;
-    let timeline = timeline::load(&mut conn, dispute.id).await?;
     let pieces = sqlx::query_as(
         "SELECT id, role, name, content_type, size, sha256 FROM pieces
          WHERE dispute_id = $1 ORDER BY position",
     )
     .bind(dispute.id)
-    .fetch_all(&mut *conn)
+    .fetch_all(pool)
     .await
     .context("reading pieces")?;
     Ok(Some((dispute, timeline, pieces)))
@@ -374,22 +386,6 @@ pub async fn record_decision(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_status(
-    conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    sub_status: &str,
-) -> anyhow::Result<()> {
-    sqlx::query("UPDATE disputes SET status = $2, sub_status = $3 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(sub_status)
-        .execute(conn)
-        .await
-        .context("changing a dispute's status")?;
-    Ok(())
-}
-
 /// Agents' work list: undecided disputes by deadline, or (`overdue`) those whose month
 /// passed with no explicit decision, whether or not the scheduler has recorded the
 /// implicit rejection yet.
@@ -431,26 +427,15 @@ pub async fn work_list(
 }
 
 /// Newest first, for a department's or a resident's list.
-pub async fn list(
-    pool: &PgPool,
-    department: Option<&str>,
-    resident_id: Option<&str>,
-    after: Option<&After>,
-    limit: i64,
-) -> anyhow::Result<Vec<DisputeRow>> {
-    let (at, number) = After::binds(after);
-    sqlx::query_as(concat!(
-        select_dispute!(),
-        "WHERE ($1::text IS NULL OR d.department = $1) AND ($2::text IS NULL OR d.resident_id = $2)
-           AND ($4::timestamptz IS NULL OR (d.received_at, d.tracking_number) < ($4, $5))
-         ORDER BY d.received_at DESC, d.tracking_number DESC LIMIT $3"
-    ))
-    .bind(department)
-    .bind(resident_id)
-    .bind(limit)
-    .bind(at)
-    .bind(number)
-    .fetch_all(pool)
+pub async fn list(pool: &PgPool, page: &list::Page) -> anyhow::Result<Vec<DisputeRow>> {
+    list::fetch(
+        pool,
+        concat!(
+            select_dispute!(),
+            guichet_kit::demand_list_sql!("d", "received_at")
+        ),
+        page,
+    )
     .await
     .context("listing disputes")
 }

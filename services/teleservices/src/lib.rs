@@ -15,7 +15,10 @@ mod store;
 
 use std::future::Future;
 
-use guichet_kit::{Clock, auth::Verifier, bus::Bus, db, grpc::connect_lazy};
+use guichet_kit::{
+    Clock, auth::Verifier, bus::Bus, bus::topology::TELESERVICES_PRIVACY, db, demand::serve,
+    grpc::connect_lazy,
+};
 use guichet_proto::{
     demand::v1::demands_server::DemandsServer, identity::v1::accounts_client::AccountsClient,
     privacy::v1::privacy_server::PrivacyServer,
@@ -25,6 +28,8 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// The shared service settings: teleservices has no section of its own, so its
+/// settings are exactly the kit's (complaints and RAPO add theirs beside them).
 pub use guichet_kit::config::ServiceSettings as Settings;
 pub use service::MAX_UPLOAD;
 
@@ -70,23 +75,6 @@ impl Application {
 
     /// Serves gRPC and relays the outbox until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let dependencies = guichet_kit::grpc::Dependencies {
-            pool: self.pool.clone(),
-            bus: self.bus.clone(),
-        };
-        let stop = CancellationToken::new();
-        let relay = tokio::spawn(guichet_kit::bus::relay(
-            self.pool.clone(),
-            self.bus.clone(),
-            stop.clone(),
-        ));
-        let anonymiser = tokio::spawn(guichet_kit::bus::consume(
-            self.bus.clone(),
-            self.pool.clone(),
-            guichet_kit::bus::topology::TELESERVICES_PRIVACY.subscription(),
-            guichet_kit::demand::erasure::Eraser(privacy::Anonymiser),
-            stop.clone(),
-        ));
         let service = grpc::Service::new(self.service, self.verifier);
         let services = guichet_kit::grpc::Services::default()
             .add_service(
@@ -96,11 +84,12 @@ impl Application {
             )
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let served =
-            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), shutdown).await;
-        stop.cancel();
-        relay.await.ok();
-        anonymiser.await.ok();
-        served
+        let parts = serve::Parts {
+            listener: self.listener,
+            pool: self.pool,
+            bus: self.bus,
+        };
+        let privacy = (TELESERVICES_PRIVACY.subscription(), privacy::Anonymiser);
+        serve::run(parts, privacy, services, shutdown, CancellationToken::new()).await
     }
 }

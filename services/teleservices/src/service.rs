@@ -9,14 +9,16 @@ use guichet_kit::{
     bus,
     calendar::paris_date,
     demand::{
-        self as shared, Error,
+        self as shared, Error, Silo,
         access::{self, Access, ListScope},
-        agent_author, business_of, check_status_change,
+        agent_author, business_of, check_status_change, claim,
         events::{self as demand_events, Act, Filing, Subject},
+        list,
         message::{self, Locked},
         parse_tracking, resident_author,
         retry::Retry,
         search::{Search, searching_agent},
+        status,
         timeline::{self, TimelineRow},
     },
     grpc::{TracedChannel, Violation, timestamp},
@@ -44,8 +46,14 @@ use crate::{
 };
 
 const SERVICE: &str = "teleservices";
-/// Largest upload kept; each file field may set a lower limit.
-pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+/// Demands, as the kit's shared demand steps write to them.
+const SILO: Silo = Silo {
+    service: SERVICE,
+    kind: DemandKind::Teleservice,
+    table: "demands",
+    changed_at: None,
+};
+pub use crate::form::field::MAX_UPLOAD;
 const MAX_UPLOADS_PER_DRAFT: usize = 30;
 /// Documents sent after filing, on top of the draft's: enough for every piece asked.
 const MAX_UPLOADS_PER_DEMAND: usize = 60;
@@ -237,27 +245,30 @@ impl Teleservices {
         })
     }
 
-    /// Loads the city's starting catalogue: each teleservice not there yet is created
-    /// and published.
+    /// Loads the city's starting catalogue (`catalogue/*.json`, see [`form::catalog`]):
+    /// each teleservice not there yet is imported as a designer imports one — saved
+    /// through [`Self::save_definition`] (the same parse, the same checks), then
+    /// published. Teleservices already there are left alone, whatever their state.
     pub async fn seed_catalog(&self, caller: &Caller) -> Result<u32, Error> {
-        let designer = designer(caller)?;
-        let now = self.clock.now();
+        designer(caller)?;
         let mut created = 0;
-        for definition in form::catalog::seed() {
-            let mut tx = self.pool.begin().await?;
-            if store::teleservice(&mut tx, &definition.slug, true)
-                .await?
-                .is_some()
-            {
+        for file in form::catalog::FILES {
+            let mut conn = self.pool.acquire().await?;
+            let exists = store::teleservice(&mut conn, file.slug(), false).await?;
+            drop(conn);
+            if exists.is_some() {
                 continue;
             }
-            let id = Uuid::now_v7();
-            store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
-            let version =
-                store::save_draft_version(&mut tx, id, &definition, &designer.sub, now).await?;
-            store::freeze(&mut tx, id, version, now).await?;
-            store::set_state(&mut tx, id, "published", Some(version), None, now).await?;
-            guichet_kit::bus::commit(tx).await?;
+            let saved = self
+                .save_definition(caller, file.json, true)
+                .await
+                .inspect_err(|_| tracing::error!(file = file.name, "catalogue file refused"))?;
+            let publish = pb::ChangeStateRequest {
+                slug: saved.slug,
+                state: "published".to_owned(),
+                pilot: None,
+            };
+            self.change_state(caller, publish).await?;
             created += 1;
         }
         Ok(created)
@@ -727,11 +738,9 @@ impl Teleservices {
     // ------------------------------------------------------------------ handling
 
     async fn load(&self, tracking: &str) -> Result<Demand, Error> {
-        let mut conn = self.pool.acquire().await?;
-        let demand = store::demand(&mut conn, tracking, false)
+        let (demand, entries) = store::read(&self.pool, tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let entries = timeline::load(&mut conn, demand.id).await?;
         Ok(to_demand(&demand, &entries))
     }
 
@@ -744,13 +753,11 @@ impl Teleservices {
         proof: (&str, &str),
     ) -> Result<Demand, Error> {
         let tracking = parse_tracking(tracking)?;
-        let mut conn = self.pool.acquire().await?;
-        let row = store::demand(&mut conn, &tracking, false)
+        let (row, entries) = store::read(&self.pool, &tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        drop(conn);
         let access = self.audit_read(caller, &row).await?;
-        let mut demand = self.load(&tracking).await?;
+        let mut demand = to_demand(&row, &entries);
         if access::opens_dossier(
             access,
             row.resident_id.as_deref(),
@@ -848,16 +855,7 @@ impl Teleservices {
         } else {
             format!("Document ajouté : {filename}\n{note}")
         };
-        let locked = Locked {
-            id: demand.id,
-            owner: demand.resident_id.as_deref(),
-            status: &demand.status,
-            subject: subject(&tracking, &demand.department, &demand.title, &demand.theme),
-        };
-        if message::post(&mut tx, &locked, caller, &text, now).await? {
-            let in_progress = names::status(Status::InProgress);
-            store::set_status(&mut tx, demand.id, &in_progress, "", None).await?;
-        }
+        message::post(&mut tx, &SILO, &locked(&demand), caller, &text, now).await?;
         guichet_kit::bus::commit(tx).await?;
         tracing::info!(mime_type, "document added to a demand");
         self.load(&tracking).await
@@ -942,15 +940,7 @@ impl Teleservices {
         request: &ListDemandsRequest,
     ) -> Result<Vec<Demand>, Error> {
         let scope = ListScope::for_caller(caller, &request.department)?;
-        let after = access::After::of(request);
-        let rows = store::demands(
-            &self.pool,
-            scope.department(),
-            scope.resident(),
-            after.as_ref(),
-            access::list_limit(request.limit),
-        )
-        .await?;
+        let rows = store::demands(&self.pool, &list::Page::of(&scope, request)).await?;
         Ok(rows.iter().map(|d| to_demand(d, &[])).collect())
     }
 
@@ -1013,42 +1003,26 @@ impl Teleservices {
                 ));
             }
         }
-        let act = Act {
-            author: agent_author(agent),
-            channel: caller.channel(),
-            at: self.clock.now(),
-        };
-        let takes =
-            (status == Status::InProgress).then_some((agent.sub.as_str(), agent.name.as_str()));
-        store::set_status(
-            &mut tx,
-            demand.id,
-            &names::status(status),
-            sub_status,
-            takes,
-        )
-        .await?;
-        let reason = request.reason.trim();
-        let entry = TimelineRow::status_change(
-            &act.author,
-            act.channel,
-            act.at,
+        let change = status::Change {
             status,
             sub_status,
-            reason,
-        );
-        timeline::insert(&mut tx, demand.id, &entry).await?;
-        let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
-        bus::enqueue(
+            reason: request.reason.trim(),
+        };
+        let now = self.clock.now();
+        let locked = locked(&demand);
+        status::change(
             &mut tx,
-            &demand_events::status_changed(&subject, &act, status, sub_status, reason),
+            &SILO,
+            &locked,
+            agent,
+            caller.channel(),
+            &change,
+            now,
         )
         .await?;
-        bus::enqueue(
-            &mut tx,
-            &demand_events::audited(SERVICE, agent, "change", &tracking, act.at),
-        )
-        .await?;
+        if status == Status::InProgress {
+            store::take(&mut tx, demand.id, (&agent.sub, &agent.name)).await?;
+        }
         guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
@@ -1067,16 +1041,8 @@ impl Teleservices {
         let demand = store::demand(&mut tx, &tracking, true)
             .await?
             .ok_or(Error::NotFound)?;
-        let locked = Locked {
-            id: demand.id,
-            owner: demand.resident_id.as_deref(),
-            status: &demand.status,
-            subject: subject(&tracking, &demand.department, &demand.title, &demand.theme),
-        };
-        if message::post(&mut tx, &locked, caller, text, self.clock.now()).await? {
-            let in_progress = names::status(Status::InProgress);
-            store::set_status(&mut tx, demand.id, &in_progress, "", None).await?;
-        }
+        let now = self.clock.now();
+        message::post(&mut tx, &SILO, &locked(&demand), caller, text, now).await?;
         guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
@@ -1088,30 +1054,23 @@ impl Teleservices {
         caller: &Caller,
         request: ClaimDemandRequest,
     ) -> Result<Demand, Error> {
-        let resident = caller.resident().ok_or(Error::Unauthenticated)?.to_owned();
-        let unknown = || {
-            Error::field(
-                "tracking_number",
-                "Aucune demande sans compte ne correspond à ce numéro et à ces coordonnées.",
-            )
-        };
-        let tracking = parse_tracking(&request.tracking_number).map_err(|_| unknown())?;
+        let tracking = claim::number(caller, &request)?;
         let mut tx = self.pool.begin().await?;
-        let demand = store::demand(&mut tx, &tracking, true)
-            .await?
-            .filter(|d| d.resident_id.is_none())
-            .filter(|d| {
-                shared::contact_matches(
-                    &request.email,
-                    &request.phone,
-                    &d.contact_email,
-                    &d.contact_phone,
-                )
-            })
-            .ok_or_else(unknown)?;
-        store::claim(&mut tx, demand.id, &resident).await?;
-        let subject = subject(&tracking, &demand.department, &demand.title, &demand.theme);
-        message::claimed(&mut tx, demand.id, &subject, caller, self.clock.now()).await?;
+        let demand = store::demand(&mut tx, &tracking, true).await?;
+        let claimable = demand.as_ref().map(|d| claim::Claimable {
+            demand: locked(d),
+            contact_email: &d.contact_email,
+            contact_phone: &d.contact_phone,
+        });
+        claim::attach(
+            &mut tx,
+            &SILO,
+            claimable,
+            caller,
+            &request,
+            self.clock.now(),
+        )
+        .await?;
         guichet_kit::bus::commit(tx).await?;
         self.load(&tracking).await
     }
@@ -1259,6 +1218,21 @@ fn subject<'a>(
         department,
         title,
         theme,
+    }
+}
+
+/// A demand locked for a shared step.
+fn locked(demand: &DemandRow) -> Locked<'_> {
+    Locked {
+        id: demand.id,
+        owner: demand.resident_id.as_deref(),
+        status: &demand.status,
+        subject: subject(
+            &demand.tracking_number,
+            &demand.department,
+            &demand.title,
+            &demand.theme,
+        ),
     }
 }
 

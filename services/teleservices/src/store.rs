@@ -3,7 +3,10 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use guichet_kit::demand::access::After;
+use guichet_kit::demand::{
+    list,
+    timeline::{self, TimelineRow},
+};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, types::Json};
 use uuid::Uuid;
@@ -503,12 +506,21 @@ pub struct DemandRow {
     pub due_at: DateTime<Utc>,
 }
 
-macro_rules! select_demand {
+macro_rules! demand_columns {
     () => {
         "SELECT d.id, d.tracking_number, d.teleservice_id, t.slug, d.version, d.title, d.theme,
             d.department, d.resident_id, d.contact_name, d.contact_email, d.contact_phone, d.business_siret,
-            d.business_name, d.channel, d.status, d.sub_status, d.created_at, d.due_at
-         FROM demands d JOIN teleservices t ON t.id = d.teleservice_id "
+            d.business_name, d.channel, d.status, d.sub_status, d.created_at, d.due_at "
+    };
+}
+macro_rules! from_demands {
+    () => {
+        "FROM demands d JOIN teleservices t ON t.id = d.teleservice_id "
+    };
+}
+macro_rules! select_demand {
+    () => {
+        concat!(demand_columns!(), from_demands!())
     };
 }
 
@@ -532,28 +544,38 @@ pub async fn demand(
         .context("reading a demand")
 }
 
-pub async fn demands(
-    pool: &PgPool,
-    department: Option<&str>,
-    resident: Option<&str>,
-    after: Option<&After>,
-    limit: i64,
-) -> anyhow::Result<Vec<DemandRow>> {
-    let (at, number) = After::binds(after);
-    sqlx::query_as(concat!(
-        select_demand!(),
-        "WHERE ($1::text IS NULL OR d.department = $1) AND ($2::text IS NULL OR d.resident_id = $2)
-           AND ($4::timestamptz IS NULL OR (d.created_at, d.tracking_number) < ($4, $5))
-         ORDER BY d.created_at DESC, d.tracking_number DESC LIMIT $3"
-    ))
-    .bind(department)
-    .bind(resident)
-    .bind(limit)
-    .bind(at)
-    .bind(number)
-    .fetch_all(pool)
+/// Newest first, for a department's or a resident's list.
+pub async fn demands(pool: &PgPool, page: &list::Page) -> anyhow::Result<Vec<DemandRow>> {
+    list::fetch(
+        pool,
+        concat!(
+            select_demand!(),
+            guichet_kit::demand_list_sql!("d", "created_at")
+        ),
+        page,
+    )
     .await
     .context("listing demands")
+}
+
+/// A demand and its timeline, oldest entry first, in one query.
+pub async fn read(
+    pool: &PgPool,
+    tracking_number: &str,
+) -> anyhow::Result<Option<(DemandRow, Vec<TimelineRow>)>> {
+    timeline::read(
+        pool,
+        concat!(
+            demand_columns!(),
+            ", ",
+            guichet_kit::timeline_json!("d.id"),
+            " AS timeline ",
+            from_demands!(),
+            "WHERE d.tracking_number = $1"
+        ),
+        tracking_number,
+    )
+    .await
 }
 
 /// The desk's search over the demands an agent's departments or themes reach.
@@ -648,35 +670,14 @@ pub async fn demand_data(conn: &mut PgConnection, id: Uuid) -> anyhow::Result<Va
     Ok(data.0)
 }
 
-pub async fn set_status(
-    conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    sub_status: &str,
-    assignee: Option<(&str, &str)>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE demands SET status = $2, sub_status = $3,
-            assignee_id = COALESCE($4, assignee_id), assignee_name = COALESCE($5, assignee_name)
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(sub_status)
-    .bind(assignee.map(|a| a.0))
-    .bind(assignee.map(|a| a.1))
-    .execute(conn)
-    .await
-    .context("changing a demand's status")?;
-    Ok(())
-}
-
-pub async fn claim(conn: &mut PgConnection, id: Uuid, resident: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE demands SET resident_id = $2 WHERE id = $1")
+/// The agent taking a demand (putting it in progress) becomes its assignee.
+pub async fn take(conn: &mut PgConnection, id: Uuid, agent: (&str, &str)) -> anyhow::Result<()> {
+    sqlx::query("UPDATE demands SET assignee_id = $2, assignee_name = $3 WHERE id = $1")
         .bind(id)
-        .bind(resident)
+        .bind(agent.0)
+        .bind(agent.1)
         .execute(conn)
         .await
-        .context("attaching a demand to an account")?;
+        .context("assigning a demand")?;
     Ok(())
 }

@@ -261,6 +261,33 @@ pub fn check_category(category: &pb::Category) -> Result<(Category, bool), Vec<V
     ))
 }
 
+/// The complaints service's own settings (`[complaints]`, `GUICHET__COMPLAINTS__*`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct Tuning {
+    /// An open complaint of the same category within this many metres is offered as a
+    /// duplicate (FixMyStreet uses about the same).
+    pub duplicate_radius_m: u32,
+    /// Radius of the map when the app does not say.
+    pub nearby_default_radius_m: u32,
+    /// Largest radius a map may ask for: a neighbourhood, not the whole city.
+    pub nearby_max_radius_m: u32,
+    /// Where complaints are taken (`[complaints.territory]`): Aix-en-Provence unless
+    /// configured.
+    pub territory: geo::Territory,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            duplicate_radius_m: 50,
+            nearby_default_radius_m: 300,
+            nearby_max_radius_m: 2_000,
+            territory: geo::Territory::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

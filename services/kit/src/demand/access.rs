@@ -150,13 +150,7 @@ impl After {
     }
 }
 
-/// How many demands a list returns: 50 unless asked, never more than 200.
-pub fn list_limit(asked: u32) -> i64 {
-    match asked {
-        0 => 50,
-        n => i64::from(n.min(200)),
-    }
-}
+pub use crate::contract::list_limit;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    Error,
+    Error, Silo,
     access::{self, Access},
     agent_author,
     events::{self, Act, Subject},
@@ -32,11 +32,11 @@ pub struct Locked<'a> {
 
 /// Writes `text` (already checked with [`super::message_text`]) in the timeline of a
 /// demand the caller may reach, with its event (and an audit entry for an agent). When a
-/// resident answers a demand awaiting them, the timeline says it is in progress again
-/// and the event is published; the answer is `true` and the silo stores the new status
-/// in its own table, in the same transaction.
+/// resident answers a demand awaiting them, it is in progress again: in the timeline,
+/// in an event and in the silo's table; the answer is whether it was.
 pub async fn post(
     conn: &mut PgConnection,
+    silo: &Silo,
     demand: &Locked<'_>,
     caller: &Caller,
     text: &str,
@@ -80,6 +80,8 @@ pub async fn post(
         timeline::insert(conn, demand.id, &entry).await?;
         let event = events::status_changed(&demand.subject, &act, Status::InProgress, "", RESUMED);
         bus::enqueue(conn, &event).await?;
+        let in_progress = guichet_proto::names::status(Status::InProgress);
+        super::set_status(conn, silo, demand.id, &in_progress, "", at).await?;
     }
     Ok(resumed)
 }

@@ -1,17 +1,28 @@
 //! What every service implementing the shared `Demands` contract needs besides its own
 //! aggregate: one error type and its mapping to gRPC, who may reach a demand, the
-//! timeline (stored in each service's `timeline` table, see [`timeline`]), and the
-//! events published about a demand's life.
+//! timeline (stored in each service's `timeline` table, defined by the kit's migrations,
+//! see [`timeline`]), the events published about a demand's life, and the steps every
+//! silo takes the same way — a status change ([`status`]), a message ([`message`]), a
+//! claim ([`claim`]), a page of a list ([`list`]) — each over the silo's own table,
+//! described by a [`Silo`].
 
 pub mod access;
+pub mod claim;
 pub mod erasure;
 pub mod events;
+pub mod list;
 pub mod message;
 pub mod retry;
 pub mod search;
+pub mod serve;
+pub mod status;
 pub mod timeline;
 
-use guichet_proto::demand::v1::{Author, AuthorRole, Status};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use guichet_proto::demand::v1::{Author, AuthorRole, DemandKind, Status};
+use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::{
     TrackingNumber,
@@ -19,9 +30,7 @@ use crate::{
     grpc::Violation,
 };
 
-/// The reason (`google.rpc.ErrorInfo`) of a key sent again with another request; the
-/// gateway answers it as its own problem code.
-pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
+pub use crate::contract::{IDEMPOTENCY_KEY_REUSED, is_final};
 
 /// Longest message kept in a timeline.
 pub const MAX_MESSAGE: usize = 4_000;
@@ -84,6 +93,55 @@ impl From<Error> for tonic::Status {
             Error::Unexpected(error) => crate::grpc::internal(&error),
         }
     }
+}
+
+/// What the shared steps need to know of a silo: its name and kind, and its table of
+/// demands, whose columns `id`, `tracking_number`, `resident_id`, `department`,
+/// `status` and `sub_status` every silo names the same.
+#[derive(Debug, Clone, Copy)]
+pub struct Silo {
+    /// `teleservices`, `complaints`, `rapo`: the events' routing key and source.
+    pub service: &'static str,
+    pub kind: DemandKind,
+    /// The table of demands (`complaints`, `disputes`, `demands`).
+    pub table: &'static str,
+    /// A column set to the time of each status change, for a silo that keeps one.
+    pub changed_at: Option<&'static str>,
+}
+
+/// Stores a demand's new status in its silo's table (its timeline entry and event are
+/// the caller's: [`status::change`], [`message::post`]).
+pub async fn set_status(
+    conn: &mut PgConnection,
+    silo: &Silo,
+    id: Uuid,
+    status: &str,
+    sub_status: &str,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    // Table and column names are the silo's constants, never input.
+    let stamp = silo
+        .changed_at
+        .map(|column| format!(", {column} = $4"))
+        .unwrap_or_default();
+    let sql = format!(
+        "UPDATE {} SET status = $2, sub_status = $3{stamp} WHERE id = $1",
+        silo.table
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(status)
+        .bind(sub_status);
+    let query = if silo.changed_at.is_some() {
+        query.bind(at)
+    } else {
+        query
+    };
+    query
+        .execute(conn)
+        .await
+        .context("changing a demand's status")?;
+    Ok(())
 }
 
 /// A tracking number as typed (case, dashes and look-alike symbols forgiven), in its
@@ -167,11 +225,6 @@ pub fn contact_matches(email: &str, phone: &str, stored_email: &str, stored_phon
             && !stored_phone.is_empty()
             && crate::validate::national_phone(phone)
                 == crate::validate::national_phone(stored_phone))
-}
-
-/// Whether a demand in `status` is finished: nothing more happens to it.
-pub fn is_final(status: &str) -> bool {
-    matches!(status, "resolved" | "rejected" | "closed")
 }
 
 /// The business a professional files for: one of their account's, or a refusal.

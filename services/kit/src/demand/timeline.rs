@@ -1,23 +1,11 @@
 //! A demand's timeline: status changes and messages, each with its author and channel.
 //!
-//! Every service implementing `Demands` keeps it in a table of its own database:
-//!
-//! ```sql
-//! CREATE TABLE timeline (
-//!     id          UUID PRIMARY KEY,
-//!     demand_id   UUID NOT NULL REFERENCES <aggregate> (id),
-//!     at          TIMESTAMPTZ NOT NULL,
-//!     kind        TEXT NOT NULL CHECK (kind IN ('status_change', 'message')),
-//!     author_role TEXT NOT NULL,
-//!     author_name TEXT NOT NULL DEFAULT '',
-//!     author_id   TEXT NOT NULL DEFAULT '',
-//!     channel     TEXT NOT NULL,
-//!     status      TEXT,
-//!     sub_status  TEXT NOT NULL DEFAULT '',
-//!     text        TEXT NOT NULL DEFAULT ''
-//! );
-//! CREATE INDEX timeline_demand ON timeline (demand_id, at);
-//! ```
+//! Every service implementing `Demands` keeps it in a `timeline` table of its own
+//! database, whose one definition is the kit's: migration `0007_timeline.sql` gives
+//! `kit.ensure_timeline(aggregate)`, which a silo's migration calls with its table of
+//! demands (`SELECT kit.ensure_timeline('disputes')`): it creates the table and its
+//! index if missing, and refuses a table that does not have the columns this module
+//! reads and writes.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -145,7 +133,6 @@ pub async fn insert(
     Ok(())
 }
 
-/// A demand's timeline, oldest entry first.
 /// A demand's timeline as one JSON text column (`[]` when empty), in the order [`load`]
 /// gives, so a demand and its timeline are read in one query; `$demand` is the SQL
 /// expression of the demand's id. Read the column back with [`from_json`].
@@ -160,11 +147,37 @@ macro_rules! timeline_json {
     };
 }
 
+/// A demand and its timeline in one round trip (lookups by number are the platform's
+/// busiest read): `sql` selects the silo's columns and [`timeline_json!`] `AS timeline`,
+/// for the tracking number bound as `$1`.
+pub async fn read<O>(
+    pool: &sqlx::PgPool,
+    sql: &'static str,
+    tracking_number: &str,
+) -> anyhow::Result<Option<(O, Vec<TimelineRow>)>>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    use sqlx::Row as _;
+    let row = sqlx::query(sql)
+        .bind(tracking_number)
+        .fetch_optional(pool)
+        .await
+        .context("reading a demand")?;
+    row.map(|row| {
+        let demand = O::from_row(&row).context("reading a demand")?;
+        let timeline: String = row.try_get("timeline").context("reading a timeline")?;
+        Ok((demand, from_json(&timeline)?))
+    })
+    .transpose()
+}
+
 /// A timeline read by [`timeline_json!`].
 pub fn from_json(json: &str) -> anyhow::Result<Vec<TimelineRow>> {
     serde_json::from_str(json).context("reading a timeline")
 }
 
+/// A demand's timeline, oldest entry first.
 pub async fn load(conn: &mut PgConnection, demand_id: Uuid) -> anyhow::Result<Vec<TimelineRow>> {
     sqlx::query_as(
         "SELECT id, at, kind, author_role, author_name, author_id, channel, status, sub_status, text
@@ -187,4 +200,38 @@ pub async fn anonymise_resident(conn: &mut PgConnection, account_id: &str) -> an
     .await
     .context("anonymising timelines")?;
     Ok(done.rows_affected())
+}
+
+/// A timeline entry as a resident's data export shows it: what happened and through
+/// which channel, not which agent wrote it.
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+pub struct ExportEntry {
+    pub tracking_number: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub author_role: String,
+    pub channel: String,
+    pub status: Option<String>,
+    pub text: String,
+}
+
+/// Every timeline entry of `resident`'s demands in a silo, oldest first, for their
+/// data export.
+pub async fn export(
+    pool: &sqlx::PgPool,
+    silo: &super::Silo,
+    resident: &str,
+) -> anyhow::Result<Vec<ExportEntry>> {
+    // The table name is the silo's constant, never input.
+    let sql = format!(
+        "SELECT d.tracking_number, t.at, t.kind, t.author_role, t.channel, t.status, t.text
+         FROM timeline t JOIN {} d ON d.id = t.demand_id
+         WHERE d.resident_id = $1 ORDER BY t.at",
+        silo.table
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(resident)
+        .fetch_all(pool)
+        .await
+        .context("exporting timelines")
 }

@@ -1,0 +1,60 @@
+//! A silo at work: its gRPC services, the outbox relay and the erasure consumer side by
+//! side until shutdown, the same in every silo.
+
+use std::future::Future;
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::erasure::{Anonymise, Eraser};
+use crate::{
+    bus::{self, Bus, consumer::Subscription},
+    grpc::{self, Dependencies, Services},
+};
+
+/// What a silo's `Application` built before serving.
+pub struct Parts {
+    pub listener: TcpListener,
+    pub pool: PgPool,
+    pub bus: Bus,
+}
+
+/// Serves `services`, relays the outbox and anonymises erased accounts (`privacy`: the
+/// silo's queue and its anonymisation) until `shutdown` completes; then cancels `stop`,
+/// which the silo's own background tasks also watch, and waits for the relay and the
+/// consumer.
+pub async fn run<A: Anonymise>(
+    parts: Parts,
+    privacy: (Subscription, A),
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let Parts {
+        listener,
+        pool,
+        bus,
+    } = parts;
+    let relay = tokio::spawn(bus::relay(pool.clone(), bus.clone(), stop.clone()));
+    let (subscription, anonymiser) = privacy;
+    let eraser = tokio::spawn(bus::consume(
+        bus.clone(),
+        pool.clone(),
+        subscription,
+        Eraser(anonymiser),
+        stop.clone(),
+    ));
+    // Boxed: the server's future is large, and every silo's `run` would carry it.
+    let served = Box::pin(grpc::serve(
+        listener,
+        services,
+        Some(Dependencies { pool, bus }),
+        shutdown,
+    ))
+    .await;
+    stop.cancel();
+    relay.await.ok();
+    eraser.await.ok();
+    served
+}
