@@ -1138,3 +1138,68 @@ async fn a_draft_shows_its_title_loses_a_file_and_is_discarded_until_submitted()
         .unwrap();
     assert_eq!(refused.status(), StatusCode::CONFLICT);
 }
+
+/// Designers move teleservices between platforms (another commune, a test platform):
+/// the export is the definition `GET` gives, the import is the designer's save, and
+/// what is imported reads back as exported. The demo catalogue's files are such exports.
+#[tokio::test]
+async fn every_catalogue_teleservice_exports_and_imports_back_as_it_was() {
+    use guichet_teleservices::form::catalog::FILES;
+
+    let platform = Platform::start("tls_export").await.unwrap();
+    let admin = platform.admin().await;
+    let seed = "/api/v1/admin/teleservices/seed";
+    let seeded = platform.post_json_as(&admin, seed, &json!({})).await;
+    assert_eq!(seeded.status(), StatusCode::OK);
+    let created = seeded.json::<Value>().await.unwrap()["created"].clone();
+    assert_eq!(created, FILES.len(), "one teleservice per file");
+
+    let designer = designer(&platform).await;
+    for file in FILES {
+        let slug = file.slug();
+        let (status, exported) = json_of(
+            platform
+                .get_as(&designer, &format!("/api/v1/agent/teleservices/{slug}"))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{slug}: {exported}");
+        let mut definition = exported["definition"].clone();
+        let written: Value = serde_json::from_str(file.json).unwrap();
+        assert_eq!(
+            definition, written,
+            "{slug}: the export is its catalogue file"
+        );
+
+        let copy = format!("{slug}-copie");
+        definition["slug"] = json!(copy);
+        let (status, imported) = json_of(
+            platform
+                .http
+                .post(platform.url("/api/v1/agent/teleservices"))
+                .bearer_auth(&designer)
+                .header("if-none-match", "*")
+                .json(&definition)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{copy}: {imported}");
+        let (status, read) = json_of(
+            platform
+                .get_as(
+                    &designer,
+                    &format!("/api/v1/agent/teleservices/{copy}?draft=true"),
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{copy}: {read}");
+        assert_eq!(read["state"], "draft");
+        assert_eq!(
+            read["definition"], definition,
+            "{copy} reads back as exported"
+        );
+    }
+}

@@ -1,4 +1,5 @@
-//! Definition checks: what makes a definition unusable (duplicate ids, a condition on
+//! Reading and checking a definition ([`Definition::from_json`], [`Definition::check`]):
+//! what makes a definition unusable (duplicate ids, a condition on
 //! a field that does not exist, a choice without options, min above max, a pattern
 //! that does not compile, conditions that depend on each other in a loop…), each
 //! reported with the JSON path of the fault and a French message for the designer.
@@ -31,8 +32,36 @@ const MAX_SLA_DAYS: u32 = 366;
 /// Most decimals a decimal field may ask for.
 const MAX_DECIMALS: u8 = 10;
 
+impl Definition {
+    /// Reads a definition sent by a designer (or stored, or loaded from the catalogue)
+    /// and checks it: every fault is reported with its JSON path
+    /// (`pages[1].fields[3].options`) and a French message.
+    pub fn from_json(json: &Value) -> Result<Self, Vec<Violation>> {
+        let definition: Definition = serde_path_to_error::deserialize(json).map_err(|error| {
+            let path = error.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            vec![Violation::new(
+                &path,
+                &format!("Définition illisible à cet endroit : {}.", error.inner()),
+            )]
+        })?;
+        definition.check()?;
+        Ok(definition)
+    }
+
+    /// Checks the definition: every fault at once, in the order of the document.
+    pub fn check(&self) -> Result<(), Vec<Violation>> {
+        let faults = check(self);
+        if faults.is_empty() {
+            Ok(())
+        } else {
+            Err(faults)
+        }
+    }
+}
+
 /// Every fault of the definition, in the order of the document.
-pub(crate) fn check(definition: &Definition) -> Vec<Violation> {
+fn check(definition: &Definition) -> Vec<Violation> {
     let mut checker = Checker {
         faults: Vec::new(),
         entries: Vec::new(),
@@ -834,6 +863,18 @@ mod tests {
             "Un formulaire d'essai.",
         )
         .page("Page", fields)
+    }
+
+    #[test]
+    fn a_malformed_definition_is_refused_with_the_path_of_the_fault() {
+        let json = json!({
+            "slug": "x", "title": "X", "theme": "T", "department": "D", "description": "",
+            "audience": {"access": "anonymous"}, "channels": ["web", "fax"], "sla_days": 5,
+            "pages": []
+        });
+        let faults = Definition::from_json(&json).unwrap_err();
+        assert_eq!(faults[0].field, "channels[1]");
+        assert!(faults[0].description.starts_with("Définition illisible"));
     }
 
     /// `(path, message)` of every fault.

@@ -2,10 +2,13 @@
 //! file it and on which channels, its service-level target and sub-statuses, and its
 //! pages of fields. One definition is one version: stored as JSONB, served as JSON to
 //! every channel, and the only thing the validator judges a submission against.
+//!
+//! These are the types at the bottom of the form generator: reading a designer's JSON
+//! and checking it ([`Definition::from_json`], [`Definition::check`]) live in `check`,
+//! judging answers in `validate`, both above this module.
 
 use std::collections::BTreeMap;
 
-use guichet_kit::grpc::Violation;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -251,17 +254,6 @@ impl Definition {
         self
     }
 
-    /// Adds a page shown only while `condition` holds.
-    #[must_use]
-    pub fn page_if(mut self, title: &str, condition: Condition, fields: Vec<Field>) -> Self {
-        self.pages.push(Page {
-            title: title.to_owned(),
-            visible_if: Some(condition),
-            fields,
-        });
-        self
-    }
-
     /// Restricts filing to signed-in residents with these minimum levels.
     #[must_use]
     pub fn account_required(mut self, minimum_levels: &[(&str, Level)]) -> Self {
@@ -292,35 +284,11 @@ impl Definition {
         self
     }
 
-    /// Reads a definition sent by a designer (or stored) and checks it: every fault is
-    /// reported with its JSON path (`pages[1].fields[3].options`) and a French message.
-    pub fn from_json(json: &Value) -> Result<Self, Vec<Violation>> {
-        let definition: Definition = serde_path_to_error::deserialize(json).map_err(|error| {
-            let path = error.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            vec![Violation::new(
-                &path,
-                &format!("Définition illisible à cet endroit : {}.", error.inner()),
-            )]
-        })?;
-        definition.check()?;
-        Ok(definition)
-    }
-
-    /// The definition as served to every channel and stored.
+    /// The definition as served to every channel, stored, and exported: what
+    /// [`Definition::from_json`] reads back.
     pub fn to_json(&self) -> Value {
         // Plain data with string keys: serialising it cannot fail.
         serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-
-    /// Checks the definition; see [`super::check`].
-    pub fn check(&self) -> Result<(), Vec<Violation>> {
-        let faults = super::check::check(self);
-        if faults.is_empty() {
-            Ok(())
-        } else {
-            Err(faults)
-        }
     }
 
     /// Whether residents may file from `channel`.
@@ -424,17 +392,5 @@ mod tests {
             serde_json::from_value::<Audience>(json!({"access": "anonymous"})).unwrap(),
             Audience::Anonymous
         );
-    }
-
-    #[test]
-    fn a_malformed_definition_is_refused_with_the_path_of_the_fault() {
-        let json = json!({
-            "slug": "x", "title": "X", "theme": "T", "department": "D", "description": "",
-            "audience": {"access": "anonymous"}, "channels": ["web", "fax"], "sla_days": 5,
-            "pages": []
-        });
-        let faults = Definition::from_json(&json).unwrap_err();
-        assert_eq!(faults[0].field, "channels[1]");
-        assert!(faults[0].description.starts_with("Définition illisible"));
     }
 }

@@ -18,9 +18,12 @@ pub const LONG_TEXT_MAX: u32 = 10_000;
 pub const MAX_ENTRIES: u32 = 50;
 /// Most files one attachment field may ever hold.
 pub const MAX_FILES: u32 = 20;
-/// Largest attachment the platform stores (10 Mio: what an upload may be), whatever the
+/// Largest upload kept (10 Mio); each file field may set a lower limit. The use cases
+/// read it from here so the form module depends on nothing above it.
+pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+/// Largest attachment the platform stores (what an upload may be), whatever the
 /// designer asks.
-pub const MAX_ATTACHMENT_SIZE: u64 = crate::service::MAX_UPLOAD as u64;
+pub const MAX_ATTACHMENT_SIZE: u64 = MAX_UPLOAD as u64;
 /// Longest pattern a designer may write: patterns are for formats, not programs.
 pub const MAX_PATTERN_LEN: usize = 500;
 
@@ -435,13 +438,6 @@ impl Field {
         self
     }
 
-    /// Adds a hint under the field.
-    #[must_use]
-    pub fn help(mut self, text: &str) -> Self {
-        self.help = Some(text.to_owned());
-        self
-    }
-
     /// Shows the field only while `condition` holds.
     #[must_use]
     pub fn visible_if(mut self, condition: Condition) -> Self {
@@ -636,14 +632,6 @@ impl DateBound {
         DateBound::FromToday {
             amount,
             unit: DateUnit::Days,
-        }
-    }
-
-    /// The day of filing moved by `amount` years.
-    pub fn years_from_today(amount: i32) -> Self {
-        DateBound::FromToday {
-            amount,
-            unit: DateUnit::Years,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Reading one answer against its field's type and rules: what the resident meant
 //! (trimmed text, a phone number in national form, a SIRET or IBAN without spaces, a
 //! parsed number or date), or what is wrong with it in French. Whether the field is
-//! shown or required is decided by the validator, not here.
+//! shown or required is decided by the validator, not here. File answers are judged
+//! against what the platform knows of each upload ([`AttachmentMeta`]).
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use chrono::NaiveDate;
 use guichet_kit::validate::{
     Siret, first_non_xml_char, is_email, is_french_phone, national_phone, non_xml_char_message,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use super::{
@@ -18,8 +20,21 @@ use super::{
         IntegerRules, LONG_TEXT_MAX, MultipleChoiceRules, SHORT_TEXT_MAX, TextRules,
     },
     iban::{Iban, IbanError},
-    validate::AttachmentMeta,
 };
+
+/// What the platform knows of an uploaded file: stored before the submission, then
+/// referenced by `id` in the answers of a file field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentMeta {
+    /// The upload's id, as the answers reference it.
+    pub id: String,
+    /// The type sniffed from the content (not the one the client claimed).
+    pub mime_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+}
 
 /// What the validator hands every answer: the day of filing and the uploads.
 pub(crate) struct Context<'a> {

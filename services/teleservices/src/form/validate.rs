@@ -9,29 +9,15 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use guichet_kit::grpc::Violation;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
     condition::{Answers, Condition},
     definition::Definition,
     field::{BlockRules, Field, FieldKind, MAX_ENTRIES},
-    input::{Context, Parsed, parse},
+    input::{AttachmentMeta, Context, Parsed, parse},
 };
-
-/// What the platform knows of an uploaded file: stored before the submission, then
-/// referenced by `id` in the answers of a file field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttachmentMeta {
-    /// The upload's id, as the answers reference it.
-    pub id: String,
-    /// The type sniffed from the content (not the one the client claimed).
-    pub mime_type: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 of the content, hex.
-    pub sha256: String,
-}
 
 /// Answers that passed validation, ready to be stored with the demand.
 #[derive(Debug, Clone, PartialEq, Serialize)]
