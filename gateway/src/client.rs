@@ -4,7 +4,10 @@
 //! (RFC 7239) or `X-Forwarded-For` header it added. Anyone else's headers are ignored, so
 //! a client cannot choose the address it is counted under.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use anyhow::Context as _;
 use axum::{
@@ -14,8 +17,6 @@ use axum::{
 };
 use http::{HeaderMap, HeaderName, header::FORWARDED};
 use ipnet::IpNet;
-
-use crate::state::AppState;
 
 /// The reverse proxies whose forwarding headers are believed.
 #[derive(Debug, Default)]
@@ -127,7 +128,7 @@ fn node_address(node: &str) -> Option<IpAddr> {
 /// Middleware: replaces the connection's peer address by the real client's, so every
 /// handler, limit and login throttle downstream counts the resident, not the proxy.
 pub async fn real_address(
-    State(state): State<AppState>,
+    State(proxies): State<Arc<TrustedProxies>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -136,7 +137,7 @@ pub async fn real_address(
         .get::<ConnectInfo<SocketAddr>>()
         .copied()
     {
-        let client = state.proxies.client(peer.ip(), request.headers());
+        let client = proxies.client(peer.ip(), request.headers());
         if client != peer.ip() {
             // The client's port is unknown: keep the connection's, it is never used.
             request

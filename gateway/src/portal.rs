@@ -4,7 +4,7 @@
 //! assets are cached for a year; pages, the manifest and the service worker are
 //! revalidated on every visit, so a new release shows at once.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use axum::{
     body::Body,
@@ -16,8 +16,6 @@ use serde::{Deserialize, Serialize};
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 use utoipa::ToSchema;
-
-use crate::state::AppState;
 
 /// Where the built front end is.
 #[derive(Debug, Clone, Deserialize)]
@@ -145,8 +143,8 @@ impl Default for MapSettings {
     tag = "city",
     responses((status = 200, body = City, headers(("ETag" = String)))),
 )]
-pub async fn city(State(state): State<AppState>, request: Request) -> Response {
-    crate::cache::tagged(request.headers(), &*state.city)
+pub async fn city(State(city): State<Arc<City>>, request: Request) -> Response {
+    crate::cache::tagged(request.headers(), &*city)
 }
 
 /// The pages' policy: everything from the gateway itself; map tiles from the tile

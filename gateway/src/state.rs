@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+
 use guichet_kit::{
     Owner,
     auth::Verifier,
@@ -26,7 +28,7 @@ use guichet_proto::{
     teleservices::v1::teleservices_client::TeleservicesClient,
 };
 
-use crate::{config::Settings, limits::Limiters};
+use crate::{client::TrustedProxies, config::Settings, limits::Limiters, portal::City};
 
 /// Uploads travel inside gRPC messages: room for the largest file the teleservices
 /// service keeps (10 MiB) and its envelope.
@@ -79,13 +81,27 @@ pub struct AppState {
     /// Abuse limits, shared by every clone of the state.
     pub(crate) limiters: Arc<Limiters>,
     /// The reverse proxies whose forwarding headers name the client.
-    pub(crate) proxies: Arc<crate::client::TrustedProxies>,
+    pub(crate) proxies: Arc<TrustedProxies>,
     /// The city's look, for the screens.
-    pub city: Arc<crate::portal::City>,
+    pub city: Arc<City>,
     /// The built front end, when there is one.
     pub portal: Option<crate::portal::Portal>,
     /// The longest a request may take (the live stream excepted).
     pub(crate) request_timeout: std::time::Duration,
+}
+
+// Parts handed to handlers and middleware that need only them, so the modules defining
+// them do not depend on the whole state (no module cycle, tests/tests/module_cycles.rs).
+impl FromRef<AppState> for Arc<TrustedProxies> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.proxies)
+    }
+}
+
+impl FromRef<AppState> for Arc<City> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.city)
+    }
 }
 
 impl AppState {
@@ -135,9 +151,7 @@ impl AppState {
             request_timeout: std::time::Duration::from_secs(settings.timeouts.request_seconds),
             city: Arc::new(settings.city.clone()),
             portal: crate::portal::Portal::open(&settings.web, &settings.city),
-            proxies: Arc::new(crate::client::TrustedProxies::parse(
-                &settings.http.trusted_proxies,
-            )?),
+            proxies: Arc::new(TrustedProxies::parse(&settings.http.trusted_proxies)?),
         })
     }
 

@@ -1,4 +1,8 @@
 //! Every HTTP route, grouped by area, and the OpenAPI document generated from them.
+//!
+//! Each silo (`complaints`, `demands`, `rapo`, `teleservices`) is a folder split by who
+//! calls: `public` (anyone, with an account or without), `resident` (signed in),
+//! `agent`, `admin`; its `mod.rs` holds the shapes and steps they share, and its routes.
 
 mod admin;
 mod agent;
@@ -84,8 +88,7 @@ impl Modify for BearerScheme {
 fn api() -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(complaints::routes())
-        .routes(routes!(demands::get_demand))
-        .routes(routes!(demands::dossier))
+        .merge(demands::routes())
         .routes(routes!(agent::feed))
         .routes(routes!(sse::feed_stream))
         .routes(routes!(notifications::unread))
@@ -148,50 +151,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(franceconnect::callback))
         .routes(routes!(franceconnect::logout))
         .routes(routes!(franceconnect::logged_out))
-        .routes(routes!(teleservices::catalog))
-        .routes(routes!(teleservices::form))
-        .routes(routes!(teleservices::start_draft))
-        .routes(routes!(
-            teleservices::get_draft,
-            teleservices::save_draft,
-            teleservices::discard_draft
-        ))
-        .routes(routes!(teleservices::my_drafts))
-        .routes(routes!(teleservices::submit_draft))
-        .routes(routes!(teleservices::file_demand))
-        .routes(routes!(teleservices::answers))
-        .routes(routes!(teleservices::attachment))
-        .routes(routes!(
-            teleservices::draft_attachment,
-            teleservices::remove_attachment
-        ))
-        .routes(routes!(
-            teleservices::designer_list,
-            teleservices::save_definition
-        ))
-        .routes(routes!(teleservices::designer_get))
-        .routes(routes!(teleservices::change_state))
-        .routes(routes!(teleservices::seed))
-        .routes(routes!(demands::post_message))
-        .routes(routes!(demands::change_status))
-        .routes(routes!(demands::agent_list))
-        .merge(uploads())
+        .merge(teleservices::routes())
         .merge(rapo::routes());
     problems::document(api.get_openapi_mut());
     api
 }
-
-/// Uploads carry files of up to 10 MiB, base64 in JSON: a larger body limit for them
-/// alone.
-fn uploads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(teleservices::upload))
-        .routes(routes!(teleservices::add_document))
-        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY))
-}
-
-/// 10 MiB base64-encoded, with room for the JSON around it.
-const UPLOAD_BODY: usize = 14 * 1024 * 1024;
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -234,7 +234,7 @@ async fn follow(
     if let Err(refused) = state.check_lookup(&Bearer::default(), client.ip()).await {
         return unavailable(&refused);
     }
-    match demands::get_demand(Bearer::default(), State(state), Path(number.clone())).await {
+    match demands::public::get_demand(Bearer::default(), State(state), Path(number.clone())).await {
         Ok(Json(demand)) => demand_page(&demand),
         Err(error)
             if matches!(
@@ -297,7 +297,7 @@ fn demand_page(demand: &Demand) -> Page {
 /// `GET /signalements/{id}`: a complaint's public view, as `GET /api/v1/complaints/{id}`
 /// gives it (no person, no description, no tracking number).
 async fn complaint(state: State<AppState>, Path(id): Path<String>) -> Page {
-    match complaints::public_complaint(state, Path(id)).await {
+    match complaints::public::public_complaint(state, Path(id)).await {
         Ok(Json(complaint)) => complaint_page(&complaint),
         Err(error) if error.status() == StatusCode::NOT_FOUND => Page::new(
             StatusCode::NOT_FOUND,

@@ -1,6 +1,5 @@
-//! Teleservices: the catalogue each requester may use on their channel, the form
-//! definitions every UI renders the same way, drafts resumed on any channel, uploads,
-//! submission; and, for form designers, building, piloting and publishing.
+//! Teleservices for every requester, with an account or without: the catalogue, the
+//! forms, drafts and their files, submission, and a filed demand's answers and documents.
 
 use axum::{
     Json,
@@ -10,24 +9,23 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
-use guichet_proto::{names, teleservices::v1 as pb};
+use guichet_proto::teleservices::v1 as pb;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::{
+use super::{Attachment, Draft, VersionQuery, draft_error, teleservice_error};
+use crate::routes::{
     complaints::idempotency_key,
     demands::number_of,
     dto::{Contact, Created, Demand},
 };
 use crate::{
-    auth::{Admin, Agent, Bearer, SignedIn},
+    auth::Bearer,
     error::{ApiError, ApiJson, ApiQuery, Problem},
     state::AppState,
     upload,
 };
-
-// ------------------------------------------------------------------ JSON shapes
 
 /// One teleservice of the catalogue.
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,67 +85,6 @@ pub struct Form {
     pub pilot: bool,
 }
 
-/// Answers saved to finish later, on any channel.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Draft {
-    /// Keep it: it is how a resident without account finds the draft again.
-    pub id: String,
-    pub slug: String,
-    /// The version the draft is filled against: it is judged by that version.
-    pub version: u32,
-    #[schema(value_type = Object)]
-    pub data: Value,
-    /// Where it was last saved from.
-    pub channel: String,
-    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub attachments: Vec<Attachment>,
-    /// The teleservice's title, in the version the draft is filled against.
-    pub title: String,
-    /// Set once submitted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tracking_number: Option<String>,
-}
-
-impl From<pb::Draft> for Draft {
-    fn from(d: pb::Draft) -> Self {
-        Self {
-            channel: names::channel(d.channel()),
-            updated_at: d.updated_at.as_ref().and_then(guichet_kit::grpc::datetime),
-            data: serde_json::from_str(&d.data_json).unwrap_or_default(),
-            attachments: d.attachments.into_iter().map(Attachment::from).collect(),
-            tracking_number: Some(d.tracking_number).filter(|t| !t.is_empty()),
-            id: d.id,
-            slug: d.slug,
-            version: d.version,
-            title: d.title,
-        }
-    }
-}
-
-/// An uploaded file: reference it by `id` in the answers of a file field.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Attachment {
-    pub id: String,
-    pub filename: String,
-    /// Read from the content, not from what the client declared.
-    pub mime_type: String,
-    pub size: u64,
-    /// SHA-256 of the content, hex.
-    pub sha256: String,
-}
-
-impl From<pb::Attachment> for Attachment {
-    fn from(a: pb::Attachment) -> Self {
-        Self {
-            id: a.id,
-            filename: a.filename,
-            mime_type: a.mime_type,
-            size: a.size,
-            sha256: a.sha256,
-        }
-    }
-}
-
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct DraftBody {
@@ -190,99 +127,6 @@ pub struct Answers {
     pub attachments: Vec<Attachment>,
     #[schema(value_type = Object)]
     pub definition: Value,
-}
-
-/// A teleservice as its designers see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Teleservice {
-    pub slug: String,
-    /// `draft`, `pilot`, `published` or `retired`.
-    pub state: String,
-    /// The version residents fill (absent before the first pilot or publication).
-    pub live_version: Option<u32>,
-    /// The version being edited, if any.
-    pub draft_version: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pilot: Option<Pilot>,
-    /// Which version `definition` is.
-    pub version: Option<u32>,
-    /// Null when the version asked for has none (no draft being edited, say).
-    #[schema(value_type = Option<Object>)]
-    pub definition: Value,
-    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Who may use a piloted teleservice.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default)]
-pub struct Pilot {
-    /// `agents`, `cohort` or `percentage`.
-    pub mode: String,
-    /// Account ids of the cohort.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub residents: Vec<String>,
-    /// 1 to 99: share of residents, always the same ones.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub percentage: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-impl From<pb::Teleservice> for Teleservice {
-    fn from(t: pb::Teleservice) -> Self {
-        let some = |n: u32| (n > 0).then_some(n);
-        Self {
-            live_version: some(t.live_version),
-            draft_version: some(t.draft_version),
-            version: some(t.version),
-            pilot: t.pilot.map(|p| Pilot {
-                mode: p.mode,
-                residents: p.residents,
-                percentage: p.percentage,
-            }),
-            definition: serde_json::from_str(&t.definition_json).unwrap_or_default(),
-            updated_at: t.updated_at.as_ref().and_then(guichet_kit::grpc::datetime),
-            slug: t.slug,
-            state: t.state,
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct StateChange {
-    /// `pilot`, `published` or `retired`.
-    pub state: String,
-    /// Required for `pilot`.
-    pub pilot: Option<Pilot>,
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(default)]
-pub struct VersionQuery {
-    /// A given version (a draft resumed after a new publication); omitted: the live one.
-    pub version: u32,
-    /// Designers: the version being edited.
-    pub draft: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Seeded {
-    /// Teleservices created and published; existing ones are left alone.
-    pub created: u32,
-}
-
-// ------------------------------------------------------------------ residents
-
-fn teleservice_error(status: tonic::Status) -> ApiError {
-    ApiError::from_status(status, "teleservice_not_found")
-}
-
-fn draft_error(status: tonic::Status) -> ApiError {
-    ApiError::from_status(status, "draft_not_found")
 }
 
 /// The teleservices the caller may file on their channel (a kiosk sees the kiosk's,
@@ -513,29 +357,6 @@ pub async fn save_draft(
         .map_err(draft_error)?
         .into_inner();
     Ok(Json(Draft::from(draft)))
-}
-
-/// The signed-in resident's unfinished drafts, whatever channel they were saved from.
-#[utoipa::path(
-    get,
-    path = "/api/v1/me/drafts",
-    tag = "me",
-    security(("bearer" = [])),
-    responses((status = 200, body = Vec<Draft>), (status = 401, body = Problem, content_type = "application/problem+json"))
-)]
-pub async fn my_drafts(
-    signed_in: SignedIn,
-    State(state): State<AppState>,
-) -> Result<Json<Vec<Draft>>, ApiError> {
-    let drafts = state
-        .teleservices
-        .clone()
-        .list_drafts(signed_in.bearer().request(pb::ListDraftsRequest {}))
-        .await
-        .map_err(draft_error)?
-        .into_inner()
-        .drafts;
-    Ok(Json(drafts.into_iter().map(Draft::from).collect()))
 }
 
 /// A file sent as `multipart/form-data`.
@@ -955,173 +776,4 @@ async fn file(
         ],
         Bytes::from(file.content),
     ))
-}
-
-// ------------------------------------------------------------------ designers
-
-/// Every teleservice in every state: the form designers' list.
-#[utoipa::path(
-    get,
-    path = "/api/v1/agent/teleservices",
-    tag = "agent",
-    security(("bearer" = [])),
-    responses((status = 200, body = Vec<Teleservice>), (status = 403, body = Problem, content_type = "application/problem+json"))
-)]
-pub async fn designer_list(
-    agent: Agent,
-    State(state): State<AppState>,
-) -> Result<Json<Vec<Teleservice>>, ApiError> {
-    let list = state
-        .teleservices
-        .clone()
-        .list_teleservices(
-            agent
-                .bearer()
-                .request(pb::ListTeleservicesRequest { all: true }),
-        )
-        .await
-        .map_err(teleservice_error)?
-        .into_inner()
-        .teleservices;
-    Ok(Json(list.into_iter().map(Teleservice::from).collect()))
-}
-
-/// Saves a definition: creates the teleservice, or a new draft version of a published
-/// one (what residents fill does not change until it is published), or replaces the
-/// current draft. An invalid definition is refused with the path of each fault.
-#[utoipa::path(
-    post,
-    path = "/api/v1/agent/teleservices",
-    tag = "agent",
-    request_body(content = Object, description = "The definition: slug, title, theme, department, description, audience, channels, sla_days, sub_statuses, pages"),
-    params(("If-None-Match" = Option<String>, Header, description = "`*`: create only; a slug already taken is refused (422 on `slug`) instead of saving a new draft of that teleservice")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "An existing teleservice's draft saved", body = Teleservice),
-        (status = 201, description = "The teleservice created", body = Teleservice),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn save_definition(
-    agent: Agent,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiJson(definition): ApiJson<Value>,
-) -> Result<Response, ApiError> {
-    let create_only = headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes().trim_ascii() == b"*");
-    let saved = state
-        .teleservices
-        .clone()
-        .save_definition(agent.bearer().request(pb::SaveDefinitionRequest {
-            definition_json: definition.to_string(),
-            create_only,
-        }))
-        .await
-        .map_err(teleservice_error)?
-        .into_inner();
-    Ok(if saved.created {
-        let location = format!("/api/v1/agent/teleservices/{}", saved.slug);
-        Created(location, Json(Teleservice::from(saved))).into_response()
-    } else {
-        Json(Teleservice::from(saved)).into_response()
-    })
-}
-
-/// A teleservice for its designers: the live version, the draft, or any version.
-#[utoipa::path(
-    get,
-    path = "/api/v1/agent/teleservices/{slug}",
-    tag = "agent",
-    params(("slug" = String, Path), VersionQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = Teleservice, headers(("ETag" = String))),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn designer_get(
-    agent: Agent,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-    ApiQuery(query): ApiQuery<VersionQuery>,
-) -> Result<Response, ApiError> {
-    let t = state
-        .teleservices
-        .clone()
-        .get_definition(agent.bearer().request(pb::GetDefinitionRequest {
-            slug,
-            version: query.version,
-            draft: query.draft,
-        }))
-        .await
-        .map_err(teleservice_error)?
-        .into_inner();
-    Ok(crate::cache::tagged(&headers, &Teleservice::from(t)))
-}
-
-/// Pilots (agents, a cohort or a stable percentage of residents), publishes or retires
-/// a teleservice. Piloting or publishing freezes the draft version; demands already
-/// filed keep the version they were filled with.
-#[utoipa::path(
-    post,
-    path = "/api/v1/agent/teleservices/{slug}/state",
-    tag = "agent",
-    params(("slug" = String, Path)),
-    request_body = StateChange,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = Teleservice),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn change_state(
-    agent: Agent,
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<StateChange>,
-) -> Result<Json<Teleservice>, ApiError> {
-    let t = state
-        .teleservices
-        .clone()
-        .change_state(agent.bearer().request(pb::ChangeStateRequest {
-            slug,
-            state: body.state,
-            pilot: body.pilot.map(|p| pb::Pilot {
-                mode: p.mode,
-                residents: p.residents,
-                percentage: p.percentage,
-            }),
-        }))
-        .await
-        .map_err(teleservice_error)?
-        .into_inner();
-    Ok(Json(Teleservice::from(t)))
-}
-
-/// Loads the city's starting catalogue of teleservices (demo data, first install).
-#[utoipa::path(
-    post,
-    path = "/api/v1/admin/teleservices/seed",
-    tag = "admin",
-    security(("bearer" = [])),
-    responses((status = 200, body = Seeded), (status = 403, body = Problem, content_type = "application/problem+json"))
-)]
-pub async fn seed(admin: Admin, State(state): State<AppState>) -> Result<Json<Seeded>, ApiError> {
-    let created = state
-        .teleservices
-        .clone()
-        .seed_catalog(admin.bearer().request(pb::SeedCatalogRequest {}))
-        .await
-        .map_err(teleservice_error)?
-        .into_inner()
-        .created;
-    Ok(Json(Seeded { created }))
 }
