@@ -465,3 +465,51 @@ vhosts_starting_with() {
 }
 
 delete_vhost() { rabbit_api DELETE "vhosts/$(urlencode "$1")" >/dev/null; }
+
+# --- (e) Kubernetes manifests and images -----------------------------------------------
+
+# The judges of k8s/ (tests/tests/k8s.rs): kubectl renders the overlays (kustomize), and
+# kubernetes-validate, jsonschema and checkov from PyPI judge them, in infra/k8s/.venv.
+ensure_k8s_tools() {
+  step "Kubernetes manifest tools (kubectl; infra/k8s: kubernetes-validate, jsonschema, checkov)"
+  have kubectl || die "kubectl is not installed: the Kubernetes tests render k8s/ with it." \
+    "Install it from your distribution or https://kubernetes.io/docs/tasks/tools/ , then run this script again."
+  ensure_python
+  ensure_venv k8s
+  local venv="$GUICHET_ROOT/infra/k8s/.venv"
+  ok "kubectl $(kubectl version --client 2>/dev/null | head -n 1 | cut -d' ' -f3), checkov $("$venv/bin/checkov" --version), kubernetes-validate $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("kubernetes-validate"))')"
+}
+
+# The first working image builder: docker or podman whose engine answers, or buildah.
+image_builder() {
+  if have docker && timeout 10 docker info >/dev/null 2>&1; then
+    echo docker
+  elif have podman && timeout 10 podman info >/dev/null 2>&1; then
+    echo podman
+  elif have buildah && timeout 10 buildah info >/dev/null 2>&1; then
+    echo buildah
+  fi
+}
+
+# Builds infra/Containerfile for every binary, tagged as k8s/base expects, where a
+# builder works; otherwise says so and goes on (no engine is started here).
+check_images() {
+  step "Container images (infra/Containerfile, one per binary)"
+  local builder
+  builder=$(image_builder)
+  if [[ -z "$builder" ]]; then
+    warn "no working image builder (docker or podman engine not answering, no buildah): images not built"
+    return 0
+  fi
+  local tag name
+  tag=$(awk '/newTag:/ { gsub(/"/, "", $2); print $2; exit }' "$GUICHET_ROOT/k8s/base/kustomization.yaml")
+  for name in identity teleservices complaints rapo notifications gateway; do
+    echo "  $builder build --build-arg SERVICE=guichet-$name -t ghcr.io/guichet/$name:$tag"
+    # docker, podman and buildah take the same arguments.
+    "$builder" build --quiet -f "$GUICHET_ROOT/infra/Containerfile" --build-arg "SERVICE=guichet-$name" \
+      -t "ghcr.io/guichet/$name:$tag" "$GUICHET_ROOT" >/dev/null ||
+      die "the image of guichet-$name does not build." \
+      "Run it by hand to see why:  $builder build -f infra/Containerfile --build-arg SERVICE=guichet-$name ."
+  done
+  ok "6 images built with $builder (ghcr.io/guichet/<name>:$tag)"
+}
