@@ -169,7 +169,7 @@ async fn a_draft_started_on_the_app_is_submitted_on_the_web_and_answered_at_the_
     .await;
     assert_eq!(status, StatusCode::CREATED, "{upload}");
     assert_eq!(upload["mime_type"], "image/png");
-    assert_eq!(upload["sha256"], format!("{:x}", Sha256::digest(PNG)));
+    assert_eq!(upload["sha256"], hex::encode(Sha256::digest(PNG)));
 
     // On the web, the same draft by its id: finished and submitted.
     let (status, resumed) =

@@ -65,7 +65,7 @@ fn stripped() -> Vec<u8> {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Downloads a complaint's photo with the tracking number, as its resident does.

@@ -136,3 +136,48 @@ pub async fn decoding_keys(
     }
     Ok(keys)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PKCS#8 document ed25519-dalek 2 stored for the seed `[7; 32]`: keys created
+    /// before the upgrade to the newer RustCrypto generation are still in the database.
+    const STORED_DER: &str = "3051020101300506032b6570042204200707070707070707070707070707070707070707\
+                              070707070707070707070707812100ea4a6c63e29c520abef5507b132ec5f9954776aebe\
+                              be7b92421eea691446d22c";
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn keys_are_stored_as_before_and_old_ones_still_sign() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let der = key.to_pkcs8_der().unwrap();
+        assert_eq!(hex(der.as_bytes()), STORED_DER);
+
+        let x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some("k".into());
+        let claims = serde_json::json!({"sub": "a", "exp": 4_102_444_800_i64});
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_ed_der(&unhex(STORED_DER)),
+        )
+        .unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.set_required_spec_claims(&["exp"]);
+        let decoding = DecodingKey::from_ed_components(&x).unwrap();
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).is_ok());
+        let other = DecodingKey::from_ed_components(
+            &URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&[8; 32]).verifying_key().to_bytes()),
+        )
+        .unwrap();
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &other, &validation).is_err());
+    }
+}

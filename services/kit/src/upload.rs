@@ -315,7 +315,7 @@ fn orientation_only(orientation: u16) -> Vec<u8> {
 
 /// SHA-256 of the content, lower-case hex.
 pub fn sha256_hex(data: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(data))
+    hex::encode(Sha256::digest(data))
 }
 
 /// A name safe to show and to put in `Content-Disposition`: no path, no control

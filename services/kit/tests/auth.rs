@@ -103,7 +103,7 @@ async fn alg_none_and_hmac_tokens_are_refused() {
             ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
         },
         &claims_of(&token),
-        &jsonwebtoken::EncodingKey::from_secret(b"public key bytes used as a secret"),
+        &jsonwebtoken::EncodingKey::from_secret(b"public key bytes used as a secret").unwrap(),
     )
     .unwrap();
     let err = verifier.verify(&hmac).await.unwrap_err();

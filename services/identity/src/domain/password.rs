@@ -9,10 +9,7 @@
 use std::sync::LazyLock;
 
 use anyhow::Context as _;
-use argon2::{
-    Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _,
-    password_hash::{SaltString, rand_core::OsRng},
-};
+use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
 use tokio::sync::Semaphore;
 
 /// Long enough to resist guessing, short enough to type on a kiosk.
@@ -86,10 +83,11 @@ pub async fn dummy_verify(password: &str) {
 }
 
 fn hash_now(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
+    // A random 16-byte salt from the OS, as before; the default parameters (19 MiB,
+    // two passes, one lane) are those of the hashes already stored.
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
+        .hash_password(password.as_bytes())
+        .map(|h: PasswordHash| h.to_string())
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
@@ -112,6 +110,20 @@ mod tests {
         assert!(verify("correct horse battery", &stored).await);
         assert!(!verify("correct horse batterY", &stored).await);
         assert!(!verify("correct horse battery", "not a hash").await);
+    }
+
+    #[tokio::test]
+    async fn hashes_stored_by_earlier_releases_still_verify() {
+        // Made by argon2 0.5 with the same defaults, as accounts created before hold.
+        let stored = "$argon2id$v=19$m=19456,t=2,p=1$QRdK1HPVItPM5xjBZdyuOA$\
+                      oRwT5M9lpBrZv+/GgMctye4+v0gohnRCDVFBqOJUlR0";
+        assert!(verify("correct horse battery", stored).await);
+        assert!(!verify("correct horse batterY", stored).await);
+        let fresh = hash("correct horse battery").await.unwrap();
+        assert!(
+            fresh.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{fresh}"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
