@@ -16,7 +16,11 @@ use regex::Regex;
 
 /// Each crate's `src` directory, relative to the workspace root.
 fn crate_sources(root: &Path) -> Vec<PathBuf> {
-    let mut sources = vec![root.join("gateway/src")];
+    let mut sources = vec![
+        root.join("gateway/src"),
+        root.join("proto/src"),
+        root.join("tests/src"),
+    ];
     for entry in fs::read_dir(root.join("services")).expect("services/") {
         let src = entry.expect("entry").path().join("src");
         if src.is_dir() {

@@ -32,6 +32,12 @@ const ERROR_HEADER: &str = "x-guichet-error";
 const BACKOFF: Duration = Duration::from_secs(1);
 /// How long a consumer waits before handing a delivery back while the database is away.
 const OUTAGE_PAUSE: Duration = Duration::from_secs(2);
+/// How often a waiting consumer checks that its connection still stands, and the
+/// longest it waits for the broker to take an acknowledgement: a connection lost
+/// without the delivery stream noticing (seen when the broker is killed under load)
+/// must end in a reconnection, never in a consumer waiting for good. What was applied
+/// and not acknowledged comes back and is recognised by the inbox.
+const BROKER_WATCH: Duration = Duration::from_secs(5);
 
 /// What a consumer listens to.
 #[derive(Debug, Clone)]
@@ -203,6 +209,8 @@ async fn consume_until_failure<H: Handler>(
         .await
         .context("starting to consume")?;
     tracing::info!(consumer = %subscription.name, "consuming");
+    let mut watch = tokio::time::interval(BROKER_WATCH);
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let outcome = loop {
         // The delivery in hand is processed outside the select, so shutdown never
         // interrupts it half-way.
@@ -210,6 +218,12 @@ async fn consume_until_failure<H: Handler>(
             biased;
             () = shutdown.cancelled() => break Ok(()),
             delivery = deliveries.next() => delivery,
+            _ = watch.tick() => {
+                if connection.status().connected() && channel.status().connected() {
+                    continue;
+                }
+                break Err(anyhow::anyhow!("the connection to the broker is lost"));
+            }
         };
         match delivery {
             None => break Err(anyhow::anyhow!("the broker cancelled the consumer")),
@@ -398,21 +412,22 @@ async fn conclude(
                 .await?;
         }
     }
-    delivery
-        .ack(BasicAckOptions::default())
+    tokio::time::timeout(BROKER_WATCH, delivery.ack(BasicAckOptions::default()))
         .await
+        .context("the broker did not take an acknowledgement")?
         .context("acknowledging a delivery")?;
     Ok(())
 }
 
 /// Returns a delivery to its queue untouched, for a later try.
 async fn give_back(delivery: &Delivery) -> anyhow::Result<()> {
-    delivery
-        .nack(BasicNackOptions {
-            requeue: true,
-            ..BasicNackOptions::default()
-        })
+    let requeue = delivery.nack(BasicNackOptions {
+        requeue: true,
+        ..BasicNackOptions::default()
+    });
+    tokio::time::timeout(BROKER_WATCH, requeue)
         .await
+        .context("the broker did not take a delivery back")?
         .context("returning a delivery to its queue")?;
     Ok(())
 }
