@@ -69,7 +69,7 @@ impl Complaints {
             Access::Agent => caller.agent().map(agent_author).unwrap_or_default(),
             Access::Resident => resident_author(caller),
         };
-        if shared::is_final(&complaint.status) {
+        if guichet_kit::contract::is_final(&complaint.status) {
             return Err(Error::Conflict(
                 "Ce signalement est clos : il ne reçoit plus de photos.",
             ));
@@ -190,7 +190,7 @@ impl Complaints {
                 "Le signalement est déjà confié à ce service.",
             ));
         }
-        if shared::is_final(&complaint.status) {
+        if guichet_kit::contract::is_final(&complaint.status) {
             return Err(Error::Conflict("Ce signalement est clos."));
         }
         let act = self.act(agent_author(agent), caller.channel());
@@ -258,7 +258,9 @@ impl Complaints {
         };
         let agent = agent_for(caller, &dup)?;
         agent_for(caller, &keep)?;
-        if shared::is_final(&dup.status) || shared::is_final(&keep.status) {
+        if guichet_kit::contract::is_final(&dup.status)
+            || guichet_kit::contract::is_final(&keep.status)
+        {
             return Err(Error::Conflict(
                 "Seuls deux signalements encore ouverts peuvent être fusionnés.",
             ));
@@ -328,7 +330,7 @@ impl Complaints {
             department,
             self.clock.now(),
             After::at(request.after_due_at.as_ref(), &request.after_number).as_ref(),
-            access::list_limit(request.limit),
+            guichet_kit::contract::list_limit(request.limit),
         )
         .await?;
         Ok(ListDemandsResponse {
@@ -349,7 +351,7 @@ impl Complaints {
             &self.pool,
             &agent_reach(agent),
             &search,
-            access::list_limit(request.limit),
+            guichet_kit::contract::list_limit(request.limit),
         )
         .await?;
         let mut tx = self.pool.begin().await?;

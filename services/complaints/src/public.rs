@@ -140,7 +140,7 @@ impl Complaints {
         let complaint = store::lock_by_id(&mut tx, id)
             .await?
             .ok_or(Error::NotFound)?;
-        if guichet_kit::demand::is_final(&complaint.status) {
+        if guichet_kit::contract::is_final(&complaint.status) {
             return Err(Error::Conflict(
                 "Ce signalement est clos : il ne peut plus être suivi.",
             ));

@@ -195,7 +195,7 @@ impl Complaints {
         let (complaint, timeline) = store::load(&self.pool, tracking)
             .await?
             .ok_or(Error::NotFound)?;
-        let duplicates = if shared::is_final(&complaint.status) {
+        let duplicates = if guichet_kit::contract::is_final(&complaint.status) {
             Vec::new()
         } else {
             let (lat, lon) = (complaint.latitude, complaint.longitude);
@@ -296,7 +296,9 @@ impl Complaints {
         )
         .await?;
         let outcome = names::status(status);
-        if shared::is_final(&outcome) && !shared::is_final(&complaint.status) {
+        if guichet_kit::contract::is_final(&outcome)
+            && !guichet_kit::contract::is_final(&complaint.status)
+        {
             // Every "me too" hears the outcome, each through their own event.
             for follower in store::followers(&mut tx, complaint.id).await? {
                 let event = events::follower_outcome(

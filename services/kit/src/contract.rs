@@ -18,3 +18,14 @@ pub fn list_limit(asked: u32) -> i64 {
         n => i64::from(n.min(200)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_resolved_rejected_and_closed_are_final() {
+        assert!(is_final("closed") && is_final("rejected") && is_final("resolved"));
+        assert!(!is_final("awaiting_resident") && !is_final("in_progress"));
+    }
+}

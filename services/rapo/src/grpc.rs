@@ -110,7 +110,7 @@ impl rapo_server::Rapo for Service {
             request.overdue,
             now,
             After::at(request.after_due_at.as_ref(), &request.after_number).as_ref(),
-            access::list_limit(request.limit),
+            guichet_kit::contract::list_limit(request.limit),
         )
         .await
         .map_err(Error::from)?;
@@ -280,7 +280,7 @@ impl Demands for Service {
             agent.themes.iter().any(|t| t == crate::domain::THEME),
             &asked.query,
             &search,
-            access::list_limit(asked.limit),
+            guichet_kit::contract::list_limit(asked.limit),
         )
         .await
         .map_err(Error::from)?;

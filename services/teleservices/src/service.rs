@@ -822,7 +822,7 @@ impl Teleservices {
             &demand.department,
             &demand.theme,
         )?;
-        if shared::is_final(&demand.status) {
+        if guichet_kit::contract::is_final(&demand.status) {
             return Err(Error::Conflict(
                 "Cette demande est terminée : elle ne reçoit plus de documents.",
             ));
@@ -957,7 +957,7 @@ impl Teleservices {
             &agent.departments,
             &agent.themes,
             &search,
-            access::list_limit(request.limit),
+            guichet_kit::contract::list_limit(request.limit),
         )
         .await?;
         let mut tx = self.pool.begin().await?;
@@ -983,7 +983,7 @@ impl Teleservices {
             .ok_or(Error::NotFound)?;
         let agent = access::handling_agent(caller, &demand.department, &demand.theme)?;
         check_status_change(status, &request.reason)?;
-        if shared::is_final(&demand.status) {
+        if guichet_kit::contract::is_final(&demand.status) {
             return Err(Error::Conflict(
                 "Cette demande est terminée : son statut ne change plus.",
             ));

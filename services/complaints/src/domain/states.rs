@@ -56,7 +56,7 @@ pub fn state(status: &str) -> &'static str {
 
 /// Open311's two statuses.
 pub fn open311_status(status: &str) -> &'static str {
-    if guichet_kit::demand::is_final(status) {
+    if guichet_kit::contract::is_final(status) {
         "closed"
     } else {
         "open"

@@ -150,8 +150,6 @@ impl After {
     }
 }
 
-pub use crate::contract::list_limit;
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // tests fail loudly

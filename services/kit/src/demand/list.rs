@@ -5,7 +5,7 @@
 use guichet_proto::demand::v1::ListDemandsRequest;
 use sqlx::{FromRow, PgPool, postgres::PgRow};
 
-use super::access::{self, After, ListScope};
+use super::access::{After, ListScope};
 
 /// What a list call asks for, once its caller's scope is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ impl Page {
             department: scope.department().map(str::to_owned),
             resident: scope.resident().map(str::to_owned),
             after: After::of(request),
-            limit: access::list_limit(request.limit),
+            limit: crate::contract::list_limit(request.limit),
         }
     }
 }

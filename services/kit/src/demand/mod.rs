@@ -30,7 +30,7 @@ use crate::{
     grpc::Violation,
 };
 
-pub use crate::contract::{IDEMPOTENCY_KEY_REUSED, is_final};
+use crate::contract::IDEMPOTENCY_KEY_REUSED;
 
 /// Longest message kept in a timeline.
 pub const MAX_MESSAGE: usize = 4_000;
@@ -257,12 +257,6 @@ mod tests {
         assert!(check_status_change(Status::AwaitingResident, "").is_err());
         assert!(check_status_change(Status::Submitted, "").is_err());
         assert!(check_status_change(Status::InProgress, "").is_ok());
-    }
-
-    #[test]
-    fn only_resolved_rejected_and_closed_are_final() {
-        assert!(is_final("closed") && is_final("rejected") && is_final("resolved"));
-        assert!(!is_final("awaiting_resident") && !is_final("in_progress"));
     }
 
     #[test]
