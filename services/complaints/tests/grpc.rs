@@ -7,7 +7,6 @@ use guichet_complaints::{Application, Settings};
 use guichet_kit::{
     Clock, TrackingNumber,
     auth::with_bearer,
-    config::{AuthConfig, ServerConfig, ServiceSettings},
     grpc,
     testing::{self, TokenIssuer},
 };
@@ -43,15 +42,7 @@ impl Drop for Service {
 async fn start(hint: &str) -> Service {
     testing::init_logs();
     let issuer = TokenIssuer::start().await.unwrap();
-    let settings = Settings::from(ServiceSettings {
-        database: testing::database(hint),
-        amqp: testing::vhost(hint).await.unwrap(),
-        grpc: ServerConfig::on_port(0),
-        auth: AuthConfig {
-            identity_url: issuer.url.clone(),
-        },
-        ..ServiceSettings::default()
-    });
+    let settings = Settings::from(testing::service_settings(hint, &issuer.url).await.unwrap());
     let start: DateTime<Utc> = "2026-11-02T09:00:00Z".parse().unwrap();
     let clock = Clock::manual(start);
     let app = Application::build(settings, clock.clone()).await.unwrap();

@@ -14,7 +14,7 @@ pub mod tokens;
 
 use std::{collections::HashMap, future::Future, time::Duration};
 
-use guichet_kit::{Clock, bus::Bus, config::ServiceSettings, db};
+use guichet_kit::{Clock, config::ServiceSettings, grpc::Parts};
 use guichet_proto::identity::v1::{
     accounts_server::AccountsServer, audit_server::AuditServer,
     contact_points_server::ContactPointsServer, devices_server::DevicesServer,
@@ -25,7 +25,6 @@ use guichet_proto::privacy::v1::privacy_server::PrivacyServer;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{callers::Callers, grpc::Core, throttle::Throttle, tokens::Tokens};
@@ -73,9 +72,8 @@ impl Default for Bootstrap {
 }
 
 pub struct Application {
-    listener: TcpListener,
+    parts: Parts,
     core: Core,
-    bus: Bus,
     franceconnect: franceconnect::FranceConnectConfig,
     callers: Callers,
 }
@@ -90,10 +88,10 @@ impl Application {
                  GUICHET__SERVICE_KEYS__NOTIFICATIONS"
             );
         }
-        let pool = db::connect(&settings.service.database, &sqlx::migrate!("./migrations")).await?;
+        let parts = Parts::open(&settings.service, &sqlx::migrate!("./migrations")).await?;
+        let pool = parts.pool.clone();
         let rotation = chrono::Duration::days(settings.tokens.key_rotation_days);
         keys::rotate_if_due(&pool, &clock, rotation).await?;
-        let listener = guichet_kit::grpc::bind(&settings.service.grpc).await?;
         let core = Core {
             tokens: Tokens::new(pool.clone(), clock.clone(), settings.tokens.clone()),
             throttle: Throttle::new(pool.clone(), clock.clone()),
@@ -114,19 +112,15 @@ impl Application {
             .await?;
         }
         Ok(Self {
-            listener,
+            parts,
             core,
-            bus: Bus::new(settings.service.amqp),
             franceconnect: settings.franceconnect,
             callers,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.parts.port()
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -139,20 +133,25 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let Parts {
+            listener,
+            pool,
+            bus,
+        } = self.parts;
         let dependencies = guichet_kit::grpc::Dependencies {
-            pool: self.core.pool.clone(),
-            bus: self.bus.clone(),
+            pool: pool.clone(),
+            bus: bus.clone(),
         };
         let stop = CancellationToken::new();
         let core = self.core;
         let relay = tokio::spawn(guichet_kit::bus::relay(
-            core.pool.clone(),
-            self.bus.clone(),
+            pool.clone(),
+            bus.clone(),
             stop.clone(),
         ));
         let audit = tokio::spawn(guichet_kit::bus::consume(
-            self.bus.clone(),
-            core.pool.clone(),
+            bus,
+            pool,
             guichet_kit::bus::topology::IDENTITY_AUDIT.subscription(),
             audit::AuditWriter,
             stop.clone(),
@@ -177,7 +176,7 @@ impl Application {
                 self.franceconnect,
             )));
         let served =
-            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), shutdown).await;
+            guichet_kit::grpc::serve(listener, services, Some(dependencies), shutdown).await;
         stop.cancel();
         for task in [relay, audit, rotation] {
             task.await.ok();

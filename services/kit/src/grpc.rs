@@ -39,6 +39,40 @@ pub async fn bind(cfg: &ServerConfig) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding {addr}"))
 }
 
+/// What a service opens before it serves, so that a test knows its port and its
+/// database before anything runs: its gRPC listener, its database (created if the
+/// settings allow, and migrated) and its broker.
+#[cfg(feature = "bus")]
+pub struct Parts {
+    pub listener: TcpListener,
+    pub pool: sqlx::PgPool,
+    pub bus: crate::bus::Bus,
+}
+
+#[cfg(feature = "bus")]
+impl Parts {
+    pub async fn open(
+        settings: &crate::config::ServiceSettings,
+        migrator: &sqlx::migrate::Migrator,
+    ) -> anyhow::Result<Self> {
+        let pool = crate::db::connect(&settings.database, migrator).await?;
+        let listener = bind(&settings.grpc).await?;
+        Ok(Self {
+            listener,
+            pool,
+            bus: crate::bus::Bus::new(settings.amqp.clone()),
+        })
+    }
+
+    /// The port bound: the one the system chose when the settings asked for 0.
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+}
+
 /// What a service needs to do its work: its health follows them.
 #[cfg(feature = "bus")]
 #[derive(Clone)]

@@ -27,12 +27,7 @@ pub mod templates;
 
 use std::future::Future;
 
-use guichet_kit::{
-    Clock,
-    auth::Verifier,
-    bus::{self, Bus},
-    db,
-};
+use guichet_kit::{Clock, auth::Verifier, bus, grpc::Parts};
 use guichet_proto::{
     identity::v1::accounts_client::AccountsClient,
     notifications::v1::{
@@ -42,15 +37,12 @@ use guichet_proto::{
     privacy::v1::privacy_server::PrivacyServer,
 };
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Settings;
 
 pub struct Application {
-    listener: TcpListener,
-    pool: PgPool,
-    bus: Bus,
+    parts: Parts,
     verifier: Verifier,
     identity_url: String,
     clock: Clock,
@@ -62,15 +54,12 @@ impl Application {
     /// delivery settings, so a test knows the port before anything runs.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let service = &settings.service;
-        let pool = db::connect(&service.database, &sqlx::migrate!("./migrations")).await?;
-        let listener = guichet_kit::grpc::bind(&service.grpc).await?;
+        let parts = Parts::open(service, &sqlx::migrate!("./migrations")).await?;
         // Fail at start, not at the first e-mail, when the SMTP settings are unusable.
         delivery::Senders::new(&settings.smtp, &settings.sms)?;
         links::check_key(&settings.service_key)?;
         Ok(Self {
-            listener,
-            pool,
-            bus: Bus::new(service.amqp.clone()),
+            parts,
             verifier: Verifier::new(&service.auth.identity_url)?,
             identity_url: service.auth.identity_url.clone(),
             clock,
@@ -79,14 +68,11 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.parts.port()
     }
 
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        &self.parts.pool
     }
 
     /// Serves gRPC, consumes events, streams feeds and sends deliveries until
@@ -94,9 +80,14 @@ impl Application {
     /// them), the event in hand is finished before the consumers stop, and the message
     /// being sent is recorded before the worker stops.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let Parts {
+            listener,
+            pool,
+            bus,
+        } = self.parts;
         let dependencies = guichet_kit::grpc::Dependencies {
-            pool: self.pool.clone(),
-            bus: self.bus.clone(),
+            pool: pool.clone(),
+            bus: bus.clone(),
         };
         let stop = CancellationToken::new();
         let hub = live::Hub::default();
@@ -105,15 +96,15 @@ impl Application {
         );
         let tasks = vec![
             tokio::spawn(bus::consume(
-                self.bus.clone(),
-                self.pool.clone(),
+                bus.clone(),
+                pool.clone(),
                 guichet_kit::bus::topology::NOTIFICATIONS_FEED.subscription(),
                 feed::FeedWriter,
                 stop.clone(),
             )),
             tokio::spawn(bus::consume(
-                self.bus.clone(),
-                self.pool.clone(),
+                bus.clone(),
+                pool.clone(),
                 guichet_kit::bus::topology::NOTIFICATIONS_RESIDENTS.subscription(),
                 residents::Notifier {
                     public_url: self.settings.public_url.clone(),
@@ -122,9 +113,9 @@ impl Application {
                 },
                 stop.clone(),
             )),
-            tokio::spawn(hub.clone().run(self.pool.clone(), stop.clone())),
+            tokio::spawn(hub.clone().run(pool.clone(), stop.clone())),
             tokio::spawn(delivery::run(
-                self.pool.clone(),
+                pool.clone(),
                 senders,
                 self.clock.clone(),
                 self.settings.delivery.clone(),
@@ -132,7 +123,7 @@ impl Application {
             )),
         ];
         let api = grpc::Api {
-            pool: self.pool,
+            pool,
             verifier: self.verifier,
             hub,
             clock: self.clock,
@@ -147,12 +138,11 @@ impl Application {
             .add_service(AnnouncementsServer::new(api.clone()))
             .add_service(PrivacyServer::new(api));
         let stopping = stop.clone();
-        let served =
-            guichet_kit::grpc::serve(self.listener, services, Some(dependencies), async move {
-                shutdown.await;
-                stopping.cancel();
-            })
-            .await;
+        let served = guichet_kit::grpc::serve(listener, services, Some(dependencies), async move {
+            shutdown.await;
+            stopping.cancel();
+        })
+        .await;
         stop.cancel();
         for task in tasks {
             task.await.ok();

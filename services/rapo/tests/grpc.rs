@@ -7,7 +7,6 @@ use chrono::{DateTime, Duration, Utc};
 use guichet_kit::{
     Clock,
     auth::with_bearer,
-    config::{AuthConfig, ServerConfig, ServiceSettings},
     grpc,
     testing::{self, TokenIssuer},
 };
@@ -49,15 +48,7 @@ async fn start(hint: &str, replicas: usize) -> Replicas {
     testing::init_logs();
     let issuer = TokenIssuer::start().await.unwrap();
     let settings = Settings {
-        service: ServiceSettings {
-            database: testing::database(hint),
-            amqp: testing::vhost(hint).await.unwrap(),
-            grpc: ServerConfig::on_port(0),
-            auth: AuthConfig {
-                identity_url: issuer.url.clone(),
-            },
-            ..ServiceSettings::default()
-        },
+        service: testing::service_settings(hint, &issuer.url).await.unwrap(),
         scheduler: SchedulerConfig { tick_ms: 20 },
     };
     let start: DateTime<Utc> = START.parse().unwrap();

@@ -11,12 +11,26 @@ pub mod photos;
 use anyhow::Context as _;
 use secrecy::SecretString;
 
-use crate::config::{AmqpConfig, DatabaseConfig};
+use crate::config::{AmqpConfig, AuthConfig, DatabaseConfig, ServerConfig, ServiceSettings};
 
 /// A unique database name for one test; the database is created on first connect.
 /// `infra/test` drops the `guichet_test_*` databases of earlier runs.
 pub fn database(hint: &str) -> DatabaseConfig {
     DatabaseConfig::named(&format!("guichet_test_{hint}_{}", short_id()))
+}
+
+/// A service's settings for one test: its own database and vhost, a port the system
+/// chooses, tokens verified with the issuer at `identity_url`.
+pub async fn service_settings(hint: &str, identity_url: &str) -> anyhow::Result<ServiceSettings> {
+    Ok(ServiceSettings {
+        database: database(hint),
+        amqp: vhost(hint).await?,
+        grpc: ServerConfig::on_port(0),
+        auth: AuthConfig {
+            identity_url: identity_url.to_owned(),
+        },
+        ..ServiceSettings::default()
+    })
 }
 
 /// A fresh vhost with fast retries, created through the RabbitMQ management API

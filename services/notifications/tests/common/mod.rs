@@ -4,7 +4,6 @@
 use guichet_kit::{
     Clock,
     bus::{Bus, Publisher, consumer},
-    config::{AuthConfig, ServerConfig, ServiceSettings},
     grpc::{self, TracedChannel},
     testing::{self, TokenIssuer},
 };
@@ -40,18 +39,11 @@ pub async fn start(hint: &str, queue: &str) -> Service {
 #[allow(dead_code)] // each test binary uses part of it
 pub async fn start_with(hint: &str, queue: &str, clock: Clock) -> Service {
     testing::init_logs();
-    let amqp = testing::vhost(hint).await.unwrap();
     let issuer = TokenIssuer::start().await.unwrap();
+    let service = testing::service_settings(hint, &issuer.url).await.unwrap();
+    let amqp = service.amqp.clone();
     let mut settings = Settings {
-        service: ServiceSettings {
-            database: testing::database(hint),
-            amqp: amqp.clone(),
-            grpc: ServerConfig::on_port(0),
-            auth: AuthConfig {
-                identity_url: issuer.url.clone(),
-            },
-            ..ServiceSettings::default()
-        },
+        service,
         ..Settings::default()
     };
     // Port 9 (discard): nothing answers, nothing leaves the machine.
