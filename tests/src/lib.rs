@@ -8,6 +8,7 @@ pub mod capture;
 pub mod fleet;
 pub mod multipart;
 pub mod outbox;
+pub mod samples;
 
 use guichet_gateway::{Limits, ServiceUrls};
 use guichet_kit::{

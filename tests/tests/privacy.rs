@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use guichet_kit::{Owner, TrackingNumber, testing};
-use guichet_tests::Platform;
+use guichet_tests::{Platform, samples};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -290,4 +290,143 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
             .await
             .unwrap();
     assert_eq!(rating, (4, String::new(), None));
+}
+
+/// The body of a `201 Created` answer; any other status fails, with the body.
+async fn created(response: reqwest::Response, what: &str) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::CREATED, "{what}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
+    let platform = Platform::start("rgpd_silos").await.unwrap();
+    let designer = platform
+        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
+        .await;
+    let definition = guichet_tests::birth_certificate("acte-rgpd", &[]);
+    platform.publish_teleservice(&designer, &definition).await;
+    let police = platform.agent("ines", &["POLICE_MUN"]).await;
+    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
+    let fps = samples::fps_line(&samples::notice(5), "AB-123-CD", notified, "Cours Mirabeau");
+    let imported = platform
+        .import_fps(&police, &format!("{}\n{fps}\n", samples::FPS_HEADER))
+        .await;
+    assert_eq!(imported.status(), StatusCode::OK);
+
+    // Jeanne, signed in, files in each silo and leaves a draft.
+    let jeanne = platform.resident("jeanne@example.org").await;
+    let complaint = created(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/complaints",
+                &pothole("jeanne@example.org"),
+            )
+            .await,
+        "complaint",
+    )
+    .await;
+    let answers = json!({
+        "data": {"nom": "Martin"},
+        "contact": {"name": "Jeanne Martin", "email": "jeanne@example.org", "phone": "06 12 34 56 78"}
+    });
+    let demand = created(
+        platform
+            .post_json_as(&jeanne, "/api/v1/teleservices/acte-rgpd/demands", &answers)
+            .await,
+        "teleservice demand",
+    )
+    .await;
+    created(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/teleservices/acte-rgpd/drafts",
+                &json!({"data": {"nom": "Martin"}}),
+            )
+            .await,
+        "draft",
+    )
+    .await;
+    let dispute = created(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/rapo/disputes",
+                &samples::dispute(&samples::notice(5)),
+            )
+            .await,
+        "dispute",
+    )
+    .await;
+    let erased = platform
+        .http
+        .delete(platform.url("/api/v1/me"))
+        .bearer_auth(&jeanne)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), StatusCode::NO_CONTENT);
+
+    // Each silo keeps its demand, with neither owner nor contact: the queries answer
+    // once the erasure has reached them.
+    let database = |name: &str| {
+        platform
+            .databases
+            .iter()
+            .find(|(service, _)| *service == name)
+            .map(|(_, pool)| pool.clone())
+            .unwrap()
+    };
+    let cases = [
+        (
+            "complaints",
+            "SELECT resident_id, contact_name || contact_email || contact_phone
+             FROM complaints WHERE anonymised_at IS NOT NULL AND tracking_number = $1",
+            &complaint,
+        ),
+        (
+            "teleservices",
+            "SELECT resident_id, contact_name || contact_email || contact_phone || data::text
+             FROM demands WHERE anonymised_at IS NOT NULL AND tracking_number = $1",
+            &demand,
+        ),
+        (
+            "rapo",
+            "SELECT resident_id, contact_email || contact_phone
+             FROM disputes WHERE anonymised_at IS NOT NULL AND tracking_number = $1",
+            &dispute,
+        ),
+    ];
+    for (service, sql, filed) in cases {
+        let pool = database(service);
+        let number = filed["tracking_number"].as_str().unwrap();
+        let left: (Option<String>, String) = testing::eventually(|| async {
+            sqlx::query_as(sql)
+                .bind(number)
+                .fetch_optional(&pool)
+                .await
+                .unwrap()
+        })
+        .await
+        .unwrap_or_else(|| panic!("{service} never anonymised {number}"));
+        let emptied = if service == "teleservices" { "{}" } else { "" };
+        assert_eq!(left, (None, emptied.to_owned()), "{service}");
+    }
+    // Her draft goes too: it was never filed.
+    let drafts: i64 = sqlx::query_scalar("SELECT count(*) FROM drafts")
+        .fetch_one(&database("teleservices"))
+        .await
+        .unwrap();
+    assert_eq!(drafts, 0);
+    // The dispute is a record the city must keep: the holder it names stays.
+    let holder: String = sqlx::query_scalar("SELECT holder_name FROM disputes")
+        .fetch_one(&database("rapo"))
+        .await
+        .unwrap();
+    assert_eq!(holder, "Jeanne Martin");
 }

@@ -6,52 +6,18 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use guichet_kit::calendar::{add_months, french_date, paris_date};
-use guichet_tests::Platform;
+use guichet_tests::{
+    Platform,
+    samples::{FPS_HEADER, PDF, dispute, fps_line, notice, pdf_file},
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// `%PDF-1.4` and a comment: a PDF as far as sniffing goes.
-const PDF: &str = "JVBERi0xLjQKJXRlc3QK";
-/// A 1 × 1 PNG, base64: pieces are rewritten without their metadata, so they must parse.
-const PNG: &str =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAACklEQVR4nGMAAQAABQABDQottAAAAABJRU5ErkJggg==";
 /// A Windows executable's first bytes.
 const EXE: &str = "TVqQAG5vdCBhIHBkZg==";
 
-const HEADER: &str = "notice_number;plate;offence_at;place;amount_cents;issuing_agent;notified_on;notification_channel";
-
 fn today() -> NaiveDate {
     paris_date(Utc::now())
-}
-
-/// A 26-digit notice number ending in `n`.
-fn notice(n: u32) -> String {
-    format!("2026{n:022}")
-}
-
-fn csv_line(number: &str, plate: &str, notified_on: NaiveDate, place: &str) -> String {
-    format!("{number};{plate};{notified_on} 10:15;{place};3300;AG-1234;{notified_on};pare_brise")
-}
-
-fn file(name: &str, data: &str) -> Value {
-    json!({"name": name, "content_type": "application/pdf", "data": data})
-}
-
-/// A complete dispute for `number`.
-fn dispute(number: &str) -> Value {
-    json!({
-        "notice_number": number,
-        "plate": "AB-123-CD",
-        "holder": {"name": "Jeanne Martin", "address": "3 rue Espariat, 13100 Aix-en-Provence"},
-        "contact": {"email": "jeanne.martin@example.org"},
-        "facts": "Garée cours Mirabeau de 14 h à 15 h, ticket pris à l'horodateur à 13 h 58.",
-        "grounds": "Stationnement payé : le ticket horodateur est joint.",
-        "pieces": {
-            "payment_notice": file("avis.pdf", PDF),
-            "registration_certificate": file("carte-grise.pdf", PDF),
-            "supporting": [{"name": "reçu d'horodateur.png", "content_type": "image/png", "data": PNG}]
-        }
-    })
 }
 
 async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
@@ -106,11 +72,11 @@ async fn a_dispute_is_admissible_only_on_time_complete_and_for_the_right_notice(
         .find(|d| add_months(*d, 1) < today)
         .unwrap();
     let csv = [
-        HEADER.to_owned(),
-        csv_line(&notice(1), "AB-123-CD", back(3), "12 cours Mirabeau"),
-        csv_line(&notice(2), "AB-123-CD", last_day, "Place des Prêcheurs"),
-        csv_line(&notice(3), "AB-123-CD", late, "Rue d'Italie"),
-        csv_line(&notice(4), "GH-456-JK", back(3), "Boulevard du Roi René"),
+        FPS_HEADER.to_owned(),
+        fps_line(&notice(1), "AB-123-CD", back(3), "12 cours Mirabeau"),
+        fps_line(&notice(2), "AB-123-CD", last_day, "Place des Prêcheurs"),
+        fps_line(&notice(3), "AB-123-CD", late, "Rue d'Italie"),
+        fps_line(&notice(4), "GH-456-JK", back(3), "Boulevard du Roi René"),
     ]
     .join("\n");
     let (status, report) = json_of(platform.import_fps(&police, &csv).await).await;
@@ -141,7 +107,7 @@ async fn a_dispute_is_admissible_only_on_time_complete_and_for_the_right_notice(
     // A sold vehicle: the declaration needs its registration receipt.
     let mut sold = dispute(&notice(1));
     sold["pieces"]["registration_certificate"] = Value::Null;
-    sold["pieces"]["sale_declaration"] = file("cession.pdf", PDF);
+    sold["pieces"]["sale_declaration"] = pdf_file("cession.pdf", PDF);
     let (_, problem) = json_of(platform.post_json("/api/v1/rapo/disputes", &sold).await).await;
     assert_eq!(fields(&problem), ["pieces.sale_registration_receipt"]);
     // Filing for the holder needs the mandate.
@@ -157,7 +123,7 @@ async fn a_dispute_is_admissible_only_on_time_complete_and_for_the_right_notice(
     assert!(detail(&problem, "pieces.mandate").contains("mandat"));
     // A file that is not a PDF, JPEG or PNG.
     let mut executable = dispute(&notice(1));
-    executable["pieces"]["payment_notice"] = file("avis.pdf", EXE);
+    executable["pieces"]["payment_notice"] = pdf_file("avis.pdf", EXE);
     let (_, problem) = json_of(
         platform
             .post_json("/api/v1/rapo/disputes", &executable)
@@ -273,8 +239,8 @@ async fn a_police_agent_reads_the_letter_before_deciding_and_nothing_is_recorded
     let platform = Platform::start("rapo_preview").await.unwrap();
     let police = platform.agent("lou", &["POLICE_MUN"]).await;
     let csv = [
-        HEADER.to_owned(),
-        csv_line(&notice(7), "AB-123-CD", today(), "Cours Mirabeau"),
+        FPS_HEADER.to_owned(),
+        fps_line(&notice(7), "AB-123-CD", today(), "Cours Mirabeau"),
     ];
     let (status, _) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
     assert_eq!(status, StatusCode::OK);
@@ -346,9 +312,9 @@ async fn a_police_agent_reads_the_letter_before_deciding_and_nothing_is_recorded
 async fn the_police_work_list_comes_page_by_page_most_urgent_first() {
     let platform = Platform::start("rapo_pages").await.unwrap();
     let police = platform.agent("yanis", &["POLICE_MUN"]).await;
-    let mut csv = vec![HEADER.to_owned()];
+    let mut csv = vec![FPS_HEADER.to_owned()];
     for n in 1..=3 {
-        csv.push(csv_line(&notice(n), "AB-123-CD", today(), "Cours Mirabeau"));
+        csv.push(fps_line(&notice(n), "AB-123-CD", today(), "Cours Mirabeau"));
     }
     let (status, _) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
     assert_eq!(status, StatusCode::OK);
@@ -387,9 +353,9 @@ async fn full_partial_and_rejected_decisions_reach_the_resident_by_account_and_b
     let platform = Platform::start("rapo_decisions").await.unwrap();
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let today = today();
-    let mut csv = vec![HEADER.to_owned()];
+    let mut csv = vec![FPS_HEADER.to_owned()];
     for n in 1..=6 {
-        csv.push(csv_line(&notice(n), "AB-123-CD", today, "Cours Mirabeau"));
+        csv.push(fps_line(&notice(n), "AB-123-CD", today, "Cours Mirabeau"));
     }
     let (status, report) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
     assert_eq!(
@@ -563,9 +529,9 @@ async fn importing_the_registry_twice_changes_nothing_and_bad_lines_are_reported
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let today = today();
     let csv = [
-        HEADER.to_owned(),
-        csv_line(&notice(1), "AB-123-CD", today, "\"12, cours Mirabeau\""),
-        csv_line(&notice(2), "1234 AB 13", today, "Place Richelme"),
+        FPS_HEADER.to_owned(),
+        fps_line(&notice(1), "AB-123-CD", today, "\"12, cours Mirabeau\""),
+        fps_line(&notice(2), "1234 AB 13", today, "Place Richelme"),
         format!(
             "{};AB-123-CD;hier;Rue Espariat;33 €;AG-1;{today};pigeon",
             notice(3)
@@ -599,8 +565,8 @@ async fn importing_the_registry_twice_changes_nothing_and_bad_lines_are_reported
     assert_eq!(second["unchanged"], 2);
     // Same number, other data: reported, not changed.
     let changed = format!(
-        "{HEADER}\n{}",
-        csv_line(&notice(1), "AB-123-CD", today, "Rue Mignet")
+        "{FPS_HEADER}\n{}",
+        fps_line(&notice(1), "AB-123-CD", today, "Rue Mignet")
     );
     let (_, third) = json_of(platform.import_fps(&police, &changed).await).await;
     assert_eq!(third["imported"], 0);
@@ -637,8 +603,8 @@ async fn a_new_dispute_reaches_the_police_feed_and_no_one_else_may_read_it() {
     let platform = Platform::start("rapo_access").await.unwrap();
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let csv = format!(
-        "{HEADER}\n{}",
-        csv_line(&notice(1), "AB-123-CD", today(), "Avenue Victor Hugo")
+        "{FPS_HEADER}\n{}",
+        fps_line(&notice(1), "AB-123-CD", today(), "Avenue Victor Hugo")
     );
     assert_eq!(
         platform.import_fps(&police, &csv).await.status(),
@@ -768,9 +734,9 @@ async fn a_phone_agent_files_a_dispute_for_a_resident_which_is_then_in_their_spa
     let platform = Platform::start("rapo_desk").await.unwrap();
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let csv = format!(
-        "{HEADER}\n{}\n{}",
-        csv_line(&notice(1), "AB-123-CD", today(), "Avenue Victor Hugo"),
-        csv_line(&notice(2), "AB-123-CD", today(), "Cours Mirabeau")
+        "{FPS_HEADER}\n{}\n{}",
+        fps_line(&notice(1), "AB-123-CD", today(), "Avenue Victor Hugo"),
+        fps_line(&notice(2), "AB-123-CD", today(), "Cours Mirabeau")
     );
     assert_eq!(
         platform.import_fps(&police, &csv).await.status(),

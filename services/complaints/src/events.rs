@@ -64,6 +64,7 @@ pub const SILO: Silo = Silo {
     kind: DemandKind::Complaint,
     table: "complaints",
     changed_at: Some("updated_at"),
+    erased: Some("contact_name = ''"),
 };
 
 pub fn subject<'a>(complaint: &'a ComplaintRow, title: &'a str, theme: &'a str) -> Subject<'a> {

@@ -9,7 +9,7 @@ use guichet_kit::{
         self as shared, Error,
         access::{self, Access, After},
         agent_author, events as demand_events, parse_tracking, resident_author,
-        search::{Search, searching_agent},
+        search::search_demands,
         timeline::{self, TimelineRow},
     },
 };
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{self, photos},
-    events::{self, SERVICE},
+    events::{self, SERVICE, SILO},
     service::{Complaints, agent_for},
     store::{self, ComplaintRow, Follower, Reach},
     views::{photo_info, title_of, to_category, to_demand},
@@ -345,20 +345,18 @@ impl Complaints {
         caller: &Caller,
         request: &SearchDemandsRequest,
     ) -> Result<ListDemandsResponse, Error> {
-        let agent = searching_agent(caller)?;
-        let search = Search::parse(request)?;
-        let rows = store::search(
-            &self.pool,
-            &agent_reach(agent),
-            &search,
-            guichet_kit::contract::list_limit(request.limit),
+        let everything = caller.agent().is_some_and(domain::sees_every_complaint);
+        let (pool, clock) = (&self.pool, &self.clock);
+        let rows: Vec<ComplaintRow> = search_demands(
+            pool,
+            &SILO,
+            clock,
+            caller,
+            request,
+            everything,
+            store::SEARCH,
         )
         .await?;
-        let mut tx = self.pool.begin().await?;
-        let audit =
-            demand_events::audited(SERVICE, agent, "search", "complaints", self.clock.now());
-        bus::enqueue(&mut tx, &audit).await?;
-        guichet_kit::bus::commit(tx).await?;
         Ok(ListDemandsResponse {
             demands: rows.iter().map(|c| to_demand(c, &[])).collect(),
         })

@@ -20,15 +20,18 @@ mod views;
 use std::future::Future;
 
 use guichet_kit::{
-    Clock, auth::Verifier, bus::Bus, bus::topology::COMPLAINTS_PRIVACY, config::ServiceSettings,
-    db, demand::serve,
+    Clock,
+    auth::Verifier,
+    bus::topology::COMPLAINTS_PRIVACY,
+    config::ServiceSettings,
+    demand::{erasure::Eraser, serve},
+    grpc::Parts,
 };
 use guichet_proto::{
     complaints::v1::complaints_server::ComplaintsServer, demand::v1::demands_server::DemandsServer,
     privacy::v1::privacy_server::PrivacyServer,
 };
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use domain::Tuning;
@@ -57,9 +60,7 @@ const MAX_MESSAGE: usize = 27 * 1024 * 1024;
 /// The running service: its listener, database and bus, built before it serves so a
 /// test knows its port.
 pub struct Application {
-    listener: TcpListener,
-    pool: PgPool,
-    bus: Bus,
+    parts: Parts,
     clock: Clock,
     verifier: Verifier,
     tuning: Tuning,
@@ -72,12 +73,8 @@ impl Application {
             service: settings,
             complaints: tuning,
         } = settings.into();
-        let pool = db::connect(&settings.database, &sqlx::migrate!("./migrations")).await?;
-        let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
         Ok(Self {
-            listener,
-            pool,
-            bus: Bus::new(settings.amqp),
+            parts: Parts::open(&settings, &sqlx::migrate!("./migrations")).await?,
             clock,
             verifier: Verifier::new(&settings.auth.identity_url)?,
             tuning,
@@ -91,20 +88,17 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.parts.port()
     }
 
     /// The service's database, for tests that check what was (not) stored.
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        &self.parts.pool
     }
 
     /// Serves gRPC and relays the outbox until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let complaints = service::Complaints::new(self.pool.clone(), self.clock, self.tuning);
+        let complaints = service::Complaints::new(self.parts.pool.clone(), self.clock, self.tuning);
         let service = grpc::Service::new(complaints, self.verifier);
         let complaints = ComplaintsServer::new(service.clone())
             .max_decoding_message_size(MAX_MESSAGE)
@@ -113,12 +107,18 @@ impl Application {
             .add_service(complaints)
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let parts = serve::Parts {
-            listener: self.listener,
-            pool: self.pool,
-            bus: self.bus,
+        let eraser = Eraser {
+            silo: events::SILO,
+            also: privacy::Follows,
         };
-        let privacy = (COMPLAINTS_PRIVACY.subscription(), privacy::Anonymiser);
-        serve::run(parts, privacy, services, shutdown, CancellationToken::new()).await
+        let privacy = (COMPLAINTS_PRIVACY.subscription(), eraser);
+        serve::run(
+            self.parts,
+            privacy,
+            services,
+            shutdown,
+            CancellationToken::new(),
+        )
+        .await
     }
 }

@@ -6,33 +6,18 @@ use chrono::{DateTime, Utc};
 use guichet_kit::demand::{erasure::Anonymise, timeline};
 use sqlx::{PgConnection, PgPool};
 
-/// Anonymises the erased resident's complaints: the city keeps the record, not the person.
-pub struct Anonymiser;
+/// What erasure removes besides the complaints' owner and contact (kit's `Eraser`).
+pub struct Follows;
 
-impl Anonymise for Anonymiser {
-    async fn anonymise(
-        &self,
-        conn: &mut PgConnection,
-        account_id: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<u64> {
-        let done = sqlx::query(
-            "UPDATE complaints SET resident_id = NULL, contact_name = '', contact_email = '',
-                contact_phone = '', anonymised_at = $2
-             WHERE resident_id = $1",
-        )
-        .bind(account_id)
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .context("anonymising complaints")?;
+impl Anonymise for Follows {
+    async fn anonymise(&self, conn: &mut PgConnection, account_id: &str) -> anyhow::Result<()> {
         // A « me too » is a wish to be told, nothing the city must keep.
         sqlx::query("DELETE FROM followers WHERE resident_id = $1")
             .bind(account_id)
-            .execute(&mut *conn)
+            .execute(conn)
             .await
             .context("erasing follows")?;
-        Ok(done.rows_affected())
+        Ok(())
     }
 }
 

@@ -8,7 +8,7 @@ use guichet_kit::{
     auth::{Caller, Claims},
     bus,
     demand::{
-        self as shared, Error,
+        Error,
         access::{self, Access, ListScope},
         agent_author, business_of, check_status_change, claim,
         events::{self as demand_events, Act},
@@ -28,7 +28,7 @@ use guichet_proto::{
     },
     names,
 };
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{
@@ -277,24 +277,14 @@ impl Complaints {
         check_status_change(status, &request.reason)?;
         let sub_status = states::sub_status(status, &request.sub_status)?;
         let reason = request.reason.trim();
-        let (title, theme) = (title_of(&complaint), domain::theme(&complaint.category));
         let change = status::Change {
             status,
             sub_status: &sub_status,
             reason,
+            at: self.clock.now(),
         };
-        let locked = locked(&complaint, &title, &theme);
-        let now = self.clock.now();
-        let act = status::change(
-            &mut tx,
-            &SILO,
-            &locked,
-            agent,
-            caller.channel(),
-            &change,
-            now,
-        )
-        .await?;
+        let locked = locked(&complaint);
+        let act = status::change(&mut tx, &SILO, &locked, agent, caller.channel(), &change).await?;
         let outcome = names::status(status);
         if guichet_kit::contract::is_final(&outcome)
             && !guichet_kit::contract::is_final(&complaint.status)
@@ -303,7 +293,7 @@ impl Complaints {
             for follower in store::followers(&mut tx, complaint.id).await? {
                 let event = events::follower_outcome(
                     &complaint,
-                    &title,
+                    &locked.title,
                     status,
                     &sub_status,
                     reason,
@@ -325,18 +315,8 @@ impl Complaints {
         caller: &Caller,
         request: PostMessageRequest,
     ) -> Result<Demand, Error> {
-        let tracking = parse_tracking(&request.tracking_number)?;
-        let text = shared::message_text(&request.text)?;
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let complaint = store::lock(&mut tx, &tracking)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let (title, theme) = (title_of(&complaint), domain::theme(&complaint.category));
-        let locked = locked(&complaint, &title, &theme);
-        message::post(&mut tx, &SILO, &locked, caller, text, self.clock.now()).await?;
-        guichet_kit::bus::commit(tx)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        let tracking = message::post_message(pool, &SILO, clock, caller, &request, lock).await?;
         self.load(&tracking).await
     }
 
@@ -348,30 +328,8 @@ impl Complaints {
         caller: &Caller,
         request: ClaimDemandRequest,
     ) -> Result<Demand, Error> {
-        let tracking = claim::number(caller, &request)?;
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let complaint = store::lock(&mut tx, &tracking).await?;
-        let (title, theme) = complaint
-            .as_ref()
-            .map(|c| (title_of(c), domain::theme(&c.category)))
-            .unwrap_or_default();
-        let claimable = complaint.as_ref().map(|c| claim::Claimable {
-            demand: locked(c, &title, &theme),
-            contact_email: &c.contact_email,
-            contact_phone: &c.contact_phone,
-        });
-        claim::attach(
-            &mut tx,
-            &SILO,
-            claimable,
-            caller,
-            &request,
-            self.clock.now(),
-        )
-        .await?;
-        guichet_kit::bus::commit(tx)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        let tracking = claim::claim_demand(pool, &SILO, clock, caller, &request, lock).await?;
         self.load(&tracking).await
     }
 
@@ -416,13 +374,23 @@ impl Complaints {
     }
 }
 
-/// A complaint locked for a shared step.
-fn locked<'a>(complaint: &'a ComplaintRow, title: &'a str, theme: &'a str) -> Locked<'a> {
+/// A complaint locked for one of the shared steps.
+async fn lock(conn: &mut PgConnection, tracking: &str) -> anyhow::Result<Option<Locked>> {
+    Ok(store::lock(conn, tracking).await?.as_ref().map(locked))
+}
+
+/// A complaint as the shared steps read it.
+fn locked(complaint: &ComplaintRow) -> Locked {
     Locked {
         id: complaint.id,
-        owner: complaint.resident_id.as_deref(),
-        status: &complaint.status,
-        subject: events::subject(complaint, title, theme),
+        tracking_number: complaint.tracking_number.clone(),
+        owner: complaint.resident_id.clone(),
+        status: complaint.status.clone(),
+        department: complaint.department.clone(),
+        title: title_of(complaint),
+        theme: domain::theme(&complaint.category),
+        contact_email: complaint.contact_email.clone(),
+        contact_phone: complaint.contact_phone.clone(),
     }
 }
 

@@ -636,38 +636,21 @@ pub async fn handles_complaints(conn: &mut PgConnection, department: &str) -> an
         .context("checking a department")
 }
 
-pub async fn search(
-    pool: &PgPool,
-    reach: &Reach<'_>,
-    search: &guichet_kit::demand::search::Search,
-    limit: i64,
-) -> anyhow::Result<Vec<ComplaintRow>> {
-    sqlx::query_as(concat!(
-        select_complaint!(),
-        r"WHERE ($1 OR c.department = ANY($2) OR ('complaint:' || c.category) = ANY($3))
+/// The desk's search over complaints, with the parameters kit's `search_demands` binds;
+/// MRU supervisors reach every complaint.
+pub const SEARCH: &str = concat!(
+    select_complaint!(),
+    r"WHERE ($1 OR c.department = ANY($2) OR ('complaint:' || c.category) = ANY($3))
            AND (c.tracking_number = $4
              OR lower(c.contact_email) = lower($5)
              OR (c.contact_phone <> '' AND ",
-        guichet_kit::national_phone_sql!("c.contact_phone"),
-        r" = $6)
+    guichet_kit::national_phone_sql!("c.contact_phone"),
+    r" = $6)
              OR (cardinality($7::text[]) > 0 AND c.contact_name <> ''
                  AND (SELECT bool_and(kit.fold(c.contact_name) LIKE '%' || kit.fold(w) || '%') FROM unnest($7::text[]) AS w))
              OR c.resident_id = ANY($8))
          ORDER BY c.created_at DESC LIMIT $9"
-    ))
-    .bind(reach.everything)
-    .bind(reach.departments)
-    .bind(reach.themes)
-    .bind(&search.tracking_number)
-    .bind(&search.email)
-    .bind(&search.phone)
-    .bind(&search.words)
-    .bind(&search.resident_ids)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .context("searching complaints")
-}
+);
 
 // ---------------------------------------------------------------- Open311 keys
 

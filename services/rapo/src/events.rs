@@ -26,6 +26,8 @@ pub const SILO: Silo = Silo {
     kind: DemandKind::Rapo,
     table: "disputes",
     changed_at: None,
+    // The holder and representative stay: the dispute is a record the city must keep.
+    erased: None,
 };
 const SOURCE: &str = "/guichet/rapo";
 

@@ -4,14 +4,7 @@
 
 use guichet_kit::{
     auth::{Caller, Verifier},
-    bus,
-    demand::{
-        Error,
-        access::{self, After, ListScope},
-        events::{self as demand_events},
-        list,
-        search::{Search, searching_agent},
-    },
+    demand::Error,
 };
 use guichet_proto::{
     demand::v1::{
@@ -20,23 +13,14 @@ use guichet_proto::{
     },
     privacy::v1::{ExportPersonalDataRequest, PersonalData, privacy_server::Privacy},
     rapo::v1::{
-        self as pb, DecideDisputeRequest, DecisionKind, Dispute, FileDisputeRequest,
-        FileDisputeResponse, GetDisputeRequest, GetLetterRequest, GetPieceRequest,
-        ImportFpsRequest, ImportFpsResponse, Letter, ListDisputesRequest, ListDisputesResponse,
-        PieceContent, rapo_server,
+        DecideDisputeRequest, Dispute, FileDisputeRequest, FileDisputeResponse, GetDisputeRequest,
+        GetLetterRequest, GetPieceRequest, ImportFpsRequest, ImportFpsResponse, Letter,
+        ListDisputesRequest, ListDisputesResponse, PieceContent, rapo_server,
     },
 };
 use tonic::{Request, Response};
-use uuid::Uuid;
 
-use crate::{
-    decision::{self},
-    domain::{DEPARTMENT, THEME, letter},
-    events::SERVICE,
-    privacy,
-    service::{Rapo, Read, contact, dossier, to_demand, to_dispute},
-    store::{self},
-};
+use crate::{events::SERVICE, privacy, service::Rapo};
 
 #[derive(Clone)]
 pub struct Service {
@@ -84,17 +68,8 @@ impl rapo_server::Rapo for Service {
         request: Request<GetDisputeRequest>,
     ) -> Result<Response<Dispute>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let read = self
-            .inner
-            .read(&caller, &request.get_ref().tracking_number, "read")
-            .await?;
-        let mut dispute = to_dispute(&read.row, &read.pieces, self.inner.clock.now());
-        // The police call the resident back to check what happened; the number alone
-        // does not show how to reach them.
-        if read.opens_dossier(("", "")) {
-            dispute.contact = Some(contact(&read.row));
-        }
-        Ok(Response::new(dispute))
+        let tracking = &request.get_ref().tracking_number;
+        Ok(Response::new(self.inner.dispute(&caller, tracking).await?))
     }
 
     async fn list_disputes(
@@ -102,20 +77,8 @@ impl rapo_server::Rapo for Service {
         request: Request<ListDisputesRequest>,
     ) -> Result<Response<ListDisputesResponse>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        access::handling_agent(&caller, DEPARTMENT, THEME)?;
-        let request = request.into_inner();
-        let now = self.inner.clock.now();
-        let rows = store::work_list(
-            &self.inner.pool,
-            request.overdue,
-            now,
-            After::at(request.after_due_at.as_ref(), &request.after_number).as_ref(),
-            guichet_kit::contract::list_limit(request.limit),
-        )
-        .await
-        .map_err(Error::from)?;
         Ok(Response::new(ListDisputesResponse {
-            disputes: rows.iter().map(|r| to_dispute(r, &[], now)).collect(),
+            disputes: self.inner.work_list(&caller, request.get_ref()).await?,
         }))
     }
 
@@ -134,30 +97,9 @@ impl rapo_server::Rapo for Service {
         request: Request<DecideDisputeRequest>,
     ) -> Result<Response<Letter>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let request = request.into_inner();
-        // The lock is taken as for deciding, and released unrecorded (no commit).
-        let mut tx = self
-            .inner
-            .pool
-            .begin()
-            .await
-            .map_err(anyhow::Error::from)
-            .map_err(Error::from)?;
-        let (dispute, agent, decision) = self.inner.judge(&mut tx, &caller, &request).await?;
-        let pending = (decision.kind == DecisionKind::PartialCancellation)
-            .then_some("(numéro attribué à l'envoi)");
-        let text = decision::letter_of(
-            &dispute,
-            &decision,
-            self.inner.clock.now(),
-            &agent.name,
-            pending,
-        );
-        Ok(Response::new(Letter {
-            file_name: letter::file_name(&dispute.tracking_number),
-            content_type: "text/plain; charset=utf-8".to_owned(),
-            text,
-        }))
+        Ok(Response::new(
+            self.inner.preview(&caller, request.get_ref()).await?,
+        ))
     }
 
     async fn get_letter(
@@ -165,18 +107,8 @@ impl rapo_server::Rapo for Service {
         request: Request<GetLetterRequest>,
     ) -> Result<Response<Letter>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let Read { row, .. } = self
-            .inner
-            .read(&caller, &request.get_ref().tracking_number, "read_letter")
-            .await?;
-        let text = row.letter.ok_or(Error::Conflict(
-            "Aucune décision n'a encore été rendue sur ce recours.",
-        ))?;
-        Ok(Response::new(Letter {
-            file_name: letter::file_name(&row.tracking_number),
-            content_type: "text/plain; charset=utf-8".to_owned(),
-            text,
-        }))
+        let tracking = &request.get_ref().tracking_number;
+        Ok(Response::new(self.inner.letter(&caller, tracking).await?))
     }
 
     async fn get_piece(
@@ -184,27 +116,9 @@ impl rapo_server::Rapo for Service {
         request: Request<GetPieceRequest>,
     ) -> Result<Response<PieceContent>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let request = request.into_inner();
-        let piece_id: Uuid = request.piece_id.parse().map_err(|_| Error::NotFound)?;
-        let Read { row, .. } = self
-            .inner
-            .read(&caller, &request.tracking_number, "read_piece")
-            .await?;
-        let (piece, data) = store::piece(&self.inner.pool, row.id, piece_id)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound)?;
-        Ok(Response::new(PieceContent {
-            piece: Some(pb::Piece {
-                id: piece.id.to_string(),
-                role: piece.role,
-                name: piece.name,
-                content_type: piece.content_type,
-                size: u64::try_from(piece.size).unwrap_or_default(),
-                sha256: piece.sha256,
-            }),
-            data,
-        }))
+        Ok(Response::new(
+            self.inner.piece(&caller, request.get_ref()).await?,
+        ))
     }
 }
 
@@ -215,16 +129,9 @@ impl Demands for Service {
         request: Request<GetDemandRequest>,
     ) -> Result<Response<Demand>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let request = request.get_ref();
-        let read = self
-            .inner
-            .read(&caller, &request.tracking_number, "read")
-            .await?;
-        let mut demand = to_demand(&read.row, &read.timeline);
-        if read.opens_dossier((&request.email, &request.phone)) {
-            demand.dossier = Some(dossier(&read.row, &read.pieces));
-        }
-        Ok(Response::new(demand))
+        Ok(Response::new(
+            self.inner.demand_read(&caller, request.get_ref()).await?,
+        ))
     }
 
     async fn list_demands(
@@ -232,13 +139,8 @@ impl Demands for Service {
         request: Request<ListDemandsRequest>,
     ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let request = request.into_inner();
-        let scope = ListScope::for_caller(&caller, &request.department)?;
-        let rows = store::list(&self.inner.pool, &list::Page::of(&scope, &request))
-            .await
-            .map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {
-            demands: rows.iter().map(|r| to_demand(r, &[])).collect(),
+            demands: self.inner.list(&caller, request.get_ref()).await?,
         }))
     }
 
@@ -271,26 +173,8 @@ impl Demands for Service {
         request: Request<SearchDemandsRequest>,
     ) -> Result<Response<ListDemandsResponse>, tonic::Status> {
         let caller = self.caller(request.metadata()).await?;
-        let asked = request.get_ref();
-        let agent = searching_agent(&caller)?;
-        let search = Search::parse(asked)?;
-        let rows = store::search(
-            &self.inner.pool,
-            &agent.departments,
-            agent.themes.iter().any(|t| t == crate::domain::THEME),
-            &asked.query,
-            &search,
-            guichet_kit::contract::list_limit(asked.limit),
-        )
-        .await
-        .map_err(Error::from)?;
-        let mut tx = self.inner.pool.begin().await.map_err(Error::from)?;
-        let audit =
-            demand_events::audited(SERVICE, agent, "search", SERVICE, self.inner.clock.now());
-        bus::enqueue(&mut tx, &audit).await.map_err(Error::from)?;
-        guichet_kit::bus::commit(tx).await.map_err(Error::from)?;
         Ok(Response::new(ListDemandsResponse {
-            demands: rows.iter().map(|r| to_demand(r, &[])).collect(),
+            demands: self.inner.search(&caller, request.get_ref()).await?,
         }))
     }
 

@@ -8,6 +8,7 @@ pub mod domain;
 mod events;
 mod grpc;
 mod privacy;
+mod reading;
 pub mod scheduler;
 mod service;
 mod store;
@@ -15,8 +16,12 @@ mod store;
 use std::{future::Future, time::Duration};
 
 use guichet_kit::{
-    Clock, auth::Verifier, bus::Bus, bus::topology::RAPO_PRIVACY, config::ServiceSettings, db,
-    demand::serve,
+    Clock,
+    auth::Verifier,
+    bus::topology::RAPO_PRIVACY,
+    config::ServiceSettings,
+    demand::{erasure::Eraser, serve},
+    grpc::Parts,
 };
 use guichet_proto::{
     demand::v1::demands_server::DemandsServer, privacy::v1::privacy_server::PrivacyServer,
@@ -24,7 +29,6 @@ use guichet_proto::{
 };
 use serde::Deserialize;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Largest gRPC message accepted: a dispute with its pieces (10 MiB at most) or a large
@@ -67,9 +71,7 @@ impl Default for SchedulerConfig {
 /// The running service: its listener, database and bus, built before it serves so a
 /// test knows its port.
 pub struct Application {
-    listener: TcpListener,
-    pool: PgPool,
-    bus: Bus,
+    parts: Parts,
     clock: Clock,
     verifier: Verifier,
     tick: Duration,
@@ -80,12 +82,8 @@ impl Application {
     pub async fn build(settings: impl Into<Settings>, clock: Clock) -> anyhow::Result<Self> {
         let settings: Settings = settings.into();
         let service = settings.service;
-        let pool = db::connect(&service.database, &sqlx::migrate!("./migrations")).await?;
-        let listener = guichet_kit::grpc::bind(&service.grpc).await?;
         Ok(Self {
-            listener,
-            pool,
-            bus: Bus::new(service.amqp),
+            parts: Parts::open(&service, &sqlx::migrate!("./migrations")).await?,
             clock,
             verifier: Verifier::new(&service.auth.identity_url)?,
             tick: Duration::from_millis(settings.scheduler.tick_ms.max(10)),
@@ -93,15 +91,12 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.parts.port()
     }
 
     /// The service's database, for tests that check what was (not) stored.
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        &self.parts.pool
     }
 
     /// Serves gRPC, relays the outbox, anonymises erased accounts and runs the deadline
@@ -109,12 +104,12 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let scheduler = tokio::spawn(scheduler::run(
-            self.pool.clone(),
+            self.parts.pool.clone(),
             self.clock.clone(),
             self.tick,
             stop.clone(),
         ));
-        let rapo = service::Rapo::new(self.pool.clone(), self.clock);
+        let rapo = service::Rapo::new(self.parts.pool.clone(), self.clock);
         let service = grpc::Service::new(rapo, self.verifier);
         let services = guichet_kit::grpc::Services::default()
             .add_service(
@@ -122,13 +117,12 @@ impl Application {
             )
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let parts = serve::Parts {
-            listener: self.listener,
-            pool: self.pool,
-            bus: self.bus,
+        let eraser = Eraser {
+            silo: events::SILO,
+            also: (),
         };
-        let privacy = (RAPO_PRIVACY.subscription(), privacy::Anonymiser);
-        let served = serve::run(parts, privacy, services, shutdown, stop).await;
+        let privacy = (RAPO_PRIVACY.subscription(), eraser);
+        let served = serve::run(self.parts, privacy, services, shutdown, stop).await;
         scheduler.await.ok();
         served
     }

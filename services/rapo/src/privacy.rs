@@ -6,33 +6,8 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use guichet_kit::demand::{erasure::Anonymise, timeline};
-use sqlx::{PgConnection, PgPool};
-
-/// Anonymises the erased resident's disputes (the kit's `Eraser` then clears their
-/// name from the timelines).
-pub struct Anonymiser;
-
-impl Anonymise for Anonymiser {
-    async fn anonymise(
-        &self,
-        conn: &mut PgConnection,
-        account_id: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<u64> {
-        let done = sqlx::query(
-            "UPDATE disputes SET resident_id = NULL, contact_email = '', contact_phone = '',
-                anonymised_at = $2
-             WHERE resident_id = $1",
-        )
-        .bind(account_id)
-        .bind(at)
-        .execute(conn)
-        .await
-        .context("anonymising disputes")?;
-        Ok(done.rows_affected())
-    }
-}
+use guichet_kit::demand::timeline;
+use sqlx::PgPool;
 
 #[derive(sqlx::FromRow, serde::Serialize)]
 struct ExportRow {

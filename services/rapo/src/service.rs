@@ -7,7 +7,7 @@ use guichet_kit::{
     auth::{Caller, Claims},
     bus,
     demand::{
-        self as shared, Error,
+        Error,
         access::{self, Access},
         agent_author, check_status_change, claim,
         events::{self as demand_events, Act},
@@ -30,7 +30,7 @@ use guichet_proto::{
         FileDisputeResponse, ImportFpsResponse, NoticeKind, RejectedLine,
     },
 };
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{
@@ -449,24 +449,14 @@ impl Rapo {
                 "Ce recours a déjà fait l'objet d'une décision.",
             ));
         }
-        let title = events::title(&dispute.notice_number);
         let change = status::Change {
             status,
             sub_status: &request.sub_status,
             reason: request.reason.trim(),
+            at: self.clock.now(),
         };
-        let locked = locked(&dispute, &title);
-        let now = self.clock.now();
-        status::change(
-            &mut tx,
-            &SILO,
-            &locked,
-            agent,
-            caller.channel(),
-            &change,
-            now,
-        )
-        .await?;
+        let locked = locked(&dispute);
+        status::change(&mut tx, &SILO, &locked, agent, caller.channel(), &change).await?;
         guichet_kit::bus::commit(tx)
             .await
             .map_err(anyhow::Error::from)?;
@@ -479,18 +469,8 @@ impl Rapo {
         caller: &Caller,
         request: PostMessageRequest,
     ) -> Result<Demand, Error> {
-        let tracking = parse_tracking(&request.tracking_number)?;
-        let text = shared::message_text(&request.text)?;
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let dispute = store::lock(&mut tx, &tracking)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let title = events::title(&dispute.notice_number);
-        let locked = locked(&dispute, &title);
-        message::post(&mut tx, &SILO, &locked, caller, text, self.clock.now()).await?;
-        guichet_kit::bus::commit(tx)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        let tracking = message::post_message(pool, &SILO, clock, caller, &request, lock).await?;
         self.demand(&tracking).await
     }
 
@@ -502,30 +482,8 @@ impl Rapo {
         caller: &Caller,
         request: ClaimDemandRequest,
     ) -> Result<Demand, Error> {
-        let tracking = claim::number(caller, &request)?;
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let dispute = store::lock(&mut tx, &tracking).await?;
-        let title = dispute
-            .as_ref()
-            .map(|d| events::title(&d.notice_number))
-            .unwrap_or_default();
-        let claimable = dispute.as_ref().map(|d| claim::Claimable {
-            demand: locked(d, &title),
-            contact_email: &d.contact_email,
-            contact_phone: &d.contact_phone,
-        });
-        claim::attach(
-            &mut tx,
-            &SILO,
-            claimable,
-            caller,
-            &request,
-            self.clock.now(),
-        )
-        .await?;
-        guichet_kit::bus::commit(tx)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        let tracking = claim::claim_demand(pool, &SILO, clock, caller, &request, lock).await?;
         self.demand(&tracking).await
     }
 
@@ -537,13 +495,23 @@ impl Rapo {
     }
 }
 
-/// A dispute locked for a shared step.
-fn locked<'a>(dispute: &'a DisputeRow, title: &'a str) -> Locked<'a> {
+/// A dispute locked for one of the shared steps.
+async fn lock(conn: &mut PgConnection, tracking: &str) -> anyhow::Result<Option<Locked>> {
+    Ok(store::lock(conn, tracking).await?.as_ref().map(locked))
+}
+
+/// A dispute as the shared steps read it.
+fn locked(dispute: &DisputeRow) -> Locked {
     Locked {
         id: dispute.id,
-        owner: dispute.resident_id.as_deref(),
-        status: &dispute.status,
-        subject: events::subject(dispute, title),
+        tracking_number: dispute.tracking_number.clone(),
+        owner: dispute.resident_id.clone(),
+        status: dispute.status.clone(),
+        department: dispute.department.clone(),
+        title: events::title(&dispute.notice_number),
+        theme: THEME.to_owned(),
+        contact_email: dispute.contact_email.clone(),
+        contact_phone: dispute.contact_phone.clone(),
     }
 }
 

@@ -440,46 +440,26 @@ pub async fn list(pool: &PgPool, page: &list::Page) -> anyhow::Result<Vec<Disput
     .context("listing disputes")
 }
 
-/// The desk's search over the disputes an agent reaches: the police department, or
-/// the `rapo` theme. The FPS notice number and the plate are searched too.
-pub async fn search(
-    pool: &PgPool,
-    departments: &[String],
-    reaches_theme: bool,
-    query: &str,
-    search: &guichet_kit::demand::search::Search,
-    limit: i64,
-) -> anyhow::Result<Vec<DisputeRow>> {
-    sqlx::query_as(concat!(
-        select_dispute!(),
-        "WHERE ($1 OR d.department = ANY($2))
-           AND (d.tracking_number = $3
-             OR d.notice_number = $4
-             OR upper(regexp_replace(f.plate, '[^A-Za-z0-9]', '', 'g')) = upper(regexp_replace($4, '[^A-Za-z0-9]', '', 'g'))
-             OR lower(d.contact_email) = $5
-             OR (d.contact_phone <> '' AND ",
-        guichet_kit::national_phone_sql!("d.contact_phone"),
-        " = $6)
-             OR (cardinality($7::text[]) > 0
-                 AND (SELECT bool_and(kit.fold(d.holder_name) LIKE '%' || kit.fold(w) || '%'
-                                      OR kit.fold(d.representative_name) LIKE '%' || kit.fold(w) || '%')
-                      FROM unnest($7::text[]) AS w))
-             OR d.resident_id = ANY($8))
-         ORDER BY d.received_at DESC LIMIT $9"
-    ))
-    .bind(reaches_theme)
-    .bind(departments)
-    .bind(&search.tracking_number)
-    .bind(query.trim())
-    .bind(&search.email)
-    .bind(&search.phone)
-    .bind(&search.words)
-    .bind(&search.resident_ids)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .context("searching disputes")
-}
+/// The desk's search over disputes, with the parameters kit's `search_demands` binds:
+/// agents of the `rapo` theme reach every dispute, others their departments'. The FPS
+/// notice number and the plate are searched too.
+pub const SEARCH: &str = concat!(
+    select_dispute!(),
+    "WHERE ($1 OR d.department = ANY($2))
+       AND (d.tracking_number = $4
+         OR d.notice_number = $10
+         OR upper(regexp_replace(f.plate, '[^A-Za-z0-9]', '', 'g')) = upper(regexp_replace($10, '[^A-Za-z0-9]', '', 'g'))
+         OR lower(d.contact_email) = $5
+         OR (d.contact_phone <> '' AND ",
+    guichet_kit::national_phone_sql!("d.contact_phone"),
+    " = $6)
+         OR (cardinality($7::text[]) > 0
+             AND (SELECT bool_and(kit.fold(d.holder_name) LIKE '%' || kit.fold(w) || '%'
+                                  OR kit.fold(d.representative_name) LIKE '%' || kit.fold(w) || '%')
+                  FROM unnest($7::text[]) AS w))
+         OR d.resident_id = ANY($8))
+     ORDER BY d.received_at DESC LIMIT $9"
+);
 
 /// One piece's bytes.
 pub async fn piece(

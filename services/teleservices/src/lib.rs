@@ -16,8 +16,11 @@ mod store;
 use std::future::Future;
 
 use guichet_kit::{
-    Clock, auth::Verifier, bus::Bus, bus::topology::TELESERVICES_PRIVACY, db, demand::serve,
-    grpc::connect_lazy,
+    Clock,
+    auth::Verifier,
+    bus::topology::TELESERVICES_PRIVACY,
+    demand::{erasure::Eraser, serve},
+    grpc::{Parts, connect_lazy},
 };
 use guichet_proto::{
     demand::v1::demands_server::DemandsServer, identity::v1::accounts_client::AccountsClient,
@@ -25,7 +28,6 @@ use guichet_proto::{
     teleservices::v1::teleservices_server::TeleservicesServer,
 };
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// The shared service settings: teleservices has no section of its own, so its
@@ -39,9 +41,7 @@ const MAX_MESSAGE: usize = MAX_UPLOAD + 64 * 1024;
 /// The running service: its listener, database and bus, built before it serves so a
 /// test knows its port.
 pub struct Application {
-    listener: TcpListener,
-    pool: PgPool,
-    bus: Bus,
+    parts: Parts,
     service: service::Teleservices,
     verifier: Verifier,
 }
@@ -49,28 +49,22 @@ pub struct Application {
 impl Application {
     /// Connects to the database (creating and migrating it) and binds the gRPC port.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let pool = db::connect(&settings.database, &sqlx::migrate!("./migrations")).await?;
-        let listener = guichet_kit::grpc::bind(&settings.grpc).await?;
+        let parts = Parts::open(&settings, &sqlx::migrate!("./migrations")).await?;
         let accounts = AccountsClient::new(connect_lazy(&settings.auth.identity_url)?);
         Ok(Self {
-            listener,
-            service: service::Teleservices::new(pool.clone(), clock, accounts),
-            pool,
-            bus: Bus::new(settings.amqp),
+            service: service::Teleservices::new(parts.pool.clone(), clock, accounts),
+            parts,
             verifier: Verifier::new(&settings.auth.identity_url)?,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.parts.port()
     }
 
     /// The service's database, for tests that check what was (not) stored.
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        &self.parts.pool
     }
 
     /// Serves gRPC and relays the outbox until `shutdown` completes.
@@ -84,12 +78,18 @@ impl Application {
             )
             .add_service(DemandsServer::new(service.clone()))
             .add_service(PrivacyServer::new(service));
-        let parts = serve::Parts {
-            listener: self.listener,
-            pool: self.pool,
-            bus: self.bus,
+        let eraser = Eraser {
+            silo: service::SILO,
+            also: privacy::Drafts,
         };
-        let privacy = (TELESERVICES_PRIVACY.subscription(), privacy::Anonymiser);
-        serve::run(parts, privacy, services, shutdown, CancellationToken::new()).await
+        let privacy = (TELESERVICES_PRIVACY.subscription(), eraser);
+        serve::run(
+            self.parts,
+            privacy,
+            services,
+            shutdown,
+            CancellationToken::new(),
+        )
+        .await
     }
 }

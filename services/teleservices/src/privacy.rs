@@ -2,21 +2,18 @@
 //! about them, and anonymising on erasure — the city keeps the demand, not the person.
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+
 use guichet_kit::demand::erasure::Anonymise;
 use sqlx::{PgConnection, PgPool};
 
-/// Anonymises the erased resident's demands and deletes their drafts and uploads.
-pub struct Anonymiser;
+/// What erasure removes besides the demands' owner, contact and answers (kit's
+/// `Eraser`): the drafts, their uploads and the documents sent after filing.
+pub struct Drafts;
 
-impl Anonymise for Anonymiser {
-    async fn anonymise(
-        &self,
-        conn: &mut PgConnection,
-        account_id: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<u64> {
-        // Documents sent after filing belong to no draft: found through the demand.
+impl Anonymise for Drafts {
+    async fn anonymise(&self, conn: &mut PgConnection, account_id: &str) -> anyhow::Result<()> {
+        // Documents sent after filing belong to no draft: found through the demand,
+        // before it loses its owner.
         sqlx::query(
             "DELETE FROM attachments WHERE draft_id IS NULL
                AND demand_id IN (SELECT id FROM demands WHERE resident_id = $1)",
@@ -25,18 +22,6 @@ impl Anonymise for Anonymiser {
         .execute(&mut *conn)
         .await
         .context("erasing documents sent after filing")?;
-        // Answers hold the person's identity: the demand keeps its status and timeline.
-        let demands = sqlx::query(
-            "UPDATE demands SET resident_id = NULL, contact_name = '', contact_email = '',
-                contact_phone = '', data = '{}', anonymised_at = $2
-             WHERE resident_id = $1",
-        )
-        .bind(account_id)
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .context("anonymising demands")?
-        .rows_affected();
         sqlx::query(
             "DELETE FROM attachments WHERE draft_id IN (SELECT id FROM drafts WHERE resident_id = $1)",
         )
@@ -49,7 +34,7 @@ impl Anonymise for Anonymiser {
             .execute(&mut *conn)
             .await
             .context("erasing drafts")?;
-        Ok(demands)
+        Ok(())
     }
 }
 

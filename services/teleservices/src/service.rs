@@ -17,7 +17,7 @@ use guichet_kit::{
         message::{self, Locked},
         parse_tracking, resident_author,
         retry::Retry,
-        search::{Search, searching_agent},
+        search::search_demands,
         status,
         timeline::{self, TimelineRow},
     },
@@ -35,7 +35,7 @@ use guichet_proto::{
     teleservices::v1 as pb,
 };
 use serde_json::Value;
-use sqlx::{PgPool, types::Json};
+use sqlx::{PgConnection, PgPool, types::Json};
 use uuid::Uuid;
 
 use crate::{
@@ -47,11 +47,13 @@ use crate::{
 
 const SERVICE: &str = "teleservices";
 /// Demands, as the kit's shared demand steps write to them.
-const SILO: Silo = Silo {
+pub(crate) const SILO: Silo = Silo {
     service: SERVICE,
     kind: DemandKind::Teleservice,
     table: "demands",
     changed_at: None,
+    // The answers hold the person's identity: the demand keeps its status and timeline.
+    erased: Some("contact_name = '', data = '{}'"),
 };
 pub use crate::form::field::MAX_UPLOAD;
 const MAX_UPLOADS_PER_DRAFT: usize = 30;
@@ -950,20 +952,10 @@ impl Teleservices {
         caller: &Caller,
         request: &SearchDemandsRequest,
     ) -> Result<Vec<Demand>, Error> {
-        let agent = searching_agent(caller)?;
-        let search = Search::parse(request)?;
-        let rows = store::search(
-            &self.pool,
-            &agent.departments,
-            &agent.themes,
-            &search,
-            guichet_kit::contract::list_limit(request.limit),
-        )
-        .await?;
-        let mut tx = self.pool.begin().await?;
-        let audit = demand_events::audited(SERVICE, agent, "search", SERVICE, self.clock.now());
-        bus::enqueue(&mut tx, &audit).await?;
-        guichet_kit::bus::commit(tx).await?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        // No agent reaches every demand: the departments and themes decide.
+        let rows: Vec<DemandRow> =
+            search_demands(pool, &SILO, clock, caller, request, false, store::SEARCH).await?;
         Ok(rows.iter().map(|d| to_demand(d, &[])).collect())
     }
 
@@ -1007,19 +999,10 @@ impl Teleservices {
             status,
             sub_status,
             reason: request.reason.trim(),
+            at: self.clock.now(),
         };
-        let now = self.clock.now();
         let locked = locked(&demand);
-        status::change(
-            &mut tx,
-            &SILO,
-            &locked,
-            agent,
-            caller.channel(),
-            &change,
-            now,
-        )
-        .await?;
+        status::change(&mut tx, &SILO, &locked, agent, caller.channel(), &change).await?;
         if status == Status::InProgress {
             store::take(&mut tx, demand.id, (&agent.sub, &agent.name)).await?;
         }
@@ -1035,15 +1018,8 @@ impl Teleservices {
         caller: &Caller,
         request: PostMessageRequest,
     ) -> Result<Demand, Error> {
-        let tracking = parse_tracking(&request.tracking_number)?;
-        let text = shared::message_text(&request.text)?;
-        let mut tx = self.pool.begin().await?;
-        let demand = store::demand(&mut tx, &tracking, true)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let now = self.clock.now();
-        message::post(&mut tx, &SILO, &locked(&demand), caller, text, now).await?;
-        guichet_kit::bus::commit(tx).await?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        let tracking = message::post_message(pool, &SILO, clock, caller, &request, lock).await?;
         self.load(&tracking).await
     }
 
@@ -1054,24 +1030,8 @@ impl Teleservices {
         caller: &Caller,
         request: ClaimDemandRequest,
     ) -> Result<Demand, Error> {
-        let tracking = claim::number(caller, &request)?;
-        let mut tx = self.pool.begin().await?;
-        let demand = store::demand(&mut tx, &tracking, true).await?;
-        let claimable = demand.as_ref().map(|d| claim::Claimable {
-            demand: locked(d),
-            contact_email: &d.contact_email,
-            contact_phone: &d.contact_phone,
-        });
-        claim::attach(
-            &mut tx,
-            &SILO,
-            claimable,
-            caller,
-            &request,
-            self.clock.now(),
-        )
-        .await?;
-        guichet_kit::bus::commit(tx).await?;
+        let (pool, clock) = (&self.pool, &self.clock);
+        let tracking = claim::claim_demand(pool, &SILO, clock, caller, &request, lock).await?;
         self.load(&tracking).await
     }
 
@@ -1222,18 +1182,26 @@ fn subject<'a>(
 }
 
 /// A demand locked for a shared step.
-fn locked(demand: &DemandRow) -> Locked<'_> {
+fn locked(demand: &DemandRow) -> Locked {
     Locked {
         id: demand.id,
-        owner: demand.resident_id.as_deref(),
-        status: &demand.status,
-        subject: subject(
-            &demand.tracking_number,
-            &demand.department,
-            &demand.title,
-            &demand.theme,
-        ),
+        tracking_number: demand.tracking_number.clone(),
+        owner: demand.resident_id.clone(),
+        status: demand.status.clone(),
+        department: demand.department.clone(),
+        title: demand.title.clone(),
+        theme: demand.theme.clone(),
+        contact_email: demand.contact_email.clone(),
+        contact_phone: demand.contact_phone.clone(),
     }
+}
+
+/// A demand locked for one of the shared steps.
+async fn lock(conn: &mut PgConnection, tracking: &str) -> anyhow::Result<Option<Locked>> {
+    Ok(store::demand(conn, tracking, true)
+        .await?
+        .as_ref()
+        .map(locked))
 }
 
 fn unsigned(n: i32) -> u32 {

@@ -578,39 +578,21 @@ pub async fn read(
     .await
 }
 
-/// The desk's search over the demands an agent's departments or themes reach.
-pub async fn search(
-    pool: &PgPool,
-    departments: &[String],
-    themes: &[String],
-    search: &guichet_kit::demand::search::Search,
-    limit: i64,
-) -> anyhow::Result<Vec<DemandRow>> {
-    sqlx::query_as(concat!(
-        select_demand!(),
-        "WHERE (d.department = ANY($1) OR d.theme = ANY($2))
-           AND (d.tracking_number = $3
-             OR lower(d.contact_email) = $4
-             OR (d.contact_phone <> '' AND ",
-        guichet_kit::national_phone_sql!("d.contact_phone"),
-        " = $5)
-             OR (cardinality($6::text[]) > 0 AND d.contact_name <> ''
-                 AND (SELECT bool_and(kit.fold(d.contact_name) LIKE '%' || kit.fold(w) || '%') FROM unnest($6::text[]) AS w))
-             OR d.resident_id = ANY($7))
-         ORDER BY d.created_at DESC LIMIT $8"
-    ))
-    .bind(departments)
-    .bind(themes)
-    .bind(&search.tracking_number)
-    .bind(&search.email)
-    .bind(&search.phone)
-    .bind(&search.words)
-    .bind(&search.resident_ids)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .context("searching demands")
-}
+/// The desk's search over the demands an agent's departments or themes reach, with
+/// the parameters kit's `search_demands` binds.
+pub const SEARCH: &str = concat!(
+    select_demand!(),
+    "WHERE ($1 OR d.department = ANY($2) OR d.theme = ANY($3))
+       AND (d.tracking_number = $4
+         OR lower(d.contact_email) = $5
+         OR (d.contact_phone <> '' AND ",
+    guichet_kit::national_phone_sql!("d.contact_phone"),
+    " = $6)
+         OR (cardinality($7::text[]) > 0 AND d.contact_name <> ''
+             AND (SELECT bool_and(kit.fold(d.contact_name) LIKE '%' || kit.fold(w) || '%') FROM unnest($7::text[]) AS w))
+         OR d.resident_id = ANY($8))
+     ORDER BY d.created_at DESC LIMIT $9"
+);
 
 /// A demand about to be stored.
 pub struct NewDemand<'a> {

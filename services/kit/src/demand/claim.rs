@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use guichet_proto::demand::v1::ClaimDemandRequest;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use super::{Error, Silo, contact_matches, message::Locked};
-use crate::{TrackingNumber, auth::Caller};
+use crate::{Clock, TrackingNumber, auth::Caller, bus};
 
 /// The one answer to a claim that cannot be made, whatever the reason.
 fn unknown() -> Error {
@@ -25,11 +25,23 @@ pub fn number(caller: &Caller, request: &ClaimDemandRequest) -> Result<String, E
         .map_err(|_| unknown())
 }
 
-/// A demand as a claim checks it: locked, with the contact left at filing.
-pub struct Claimable<'a> {
-    pub demand: Locked<'a>,
-    pub contact_email: &'a str,
-    pub contact_phone: &'a str,
+/// The `ClaimDemand` call: the number read, the demand locked by the silo's `lock`,
+/// attached ([`attach`]) and committed. Answers the demand's number, for the silo to
+/// read it back.
+pub async fn claim_demand(
+    pool: &PgPool,
+    silo: &Silo,
+    clock: &Clock,
+    caller: &Caller,
+    request: &ClaimDemandRequest,
+    lock: impl AsyncFnOnce(&mut PgConnection, &str) -> anyhow::Result<Option<Locked>>,
+) -> Result<String, Error> {
+    let tracking = number(caller, request)?;
+    let mut tx = pool.begin().await?;
+    let demand = lock(&mut tx, &tracking).await?;
+    attach(&mut tx, silo, demand.as_ref(), caller, request, clock.now()).await?;
+    bus::commit(tx).await?;
+    Ok(tracking)
 }
 
 /// Attaches `demand` (locked in the caller's transaction; `None` when the number is
@@ -38,24 +50,23 @@ pub struct Claimable<'a> {
 pub async fn attach(
     conn: &mut PgConnection,
     silo: &Silo,
-    demand: Option<Claimable<'_>>,
+    demand: Option<&Locked>,
     caller: &Caller,
     request: &ClaimDemandRequest,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
     let resident = caller.resident().ok_or(Error::Unauthenticated)?;
-    let Some(claimable) = demand.filter(|d| {
-        d.demand.owner.is_none()
+    let Some(demand) = demand.filter(|d| {
+        d.owner.is_none()
             && contact_matches(
                 &request.email,
                 &request.phone,
-                d.contact_email,
-                d.contact_phone,
+                &d.contact_email,
+                &d.contact_phone,
             )
     }) else {
         return Err(unknown());
     };
-    let demand = &claimable.demand;
     // The table name is the silo's constant, never input.
     let sql = format!("UPDATE {} SET resident_id = $2 WHERE id = $1", silo.table);
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -64,5 +75,5 @@ pub async fn attach(
         .execute(&mut *conn)
         .await
         .map_err(anyhow::Error::from)?;
-    super::message::claimed(conn, demand.id, &demand.subject, caller, at).await
+    super::message::claimed(conn, demand.id, &demand.subject(silo), caller, at).await
 }

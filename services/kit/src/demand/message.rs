@@ -3,8 +3,8 @@
 //! that waited for them back to the agents.
 
 use chrono::{DateTime, Utc};
-use guichet_proto::demand::v1::Status;
-use sqlx::PgConnection;
+use guichet_proto::demand::v1::{PostMessageRequest, Status};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
@@ -12,22 +12,66 @@ use super::{
     access::{self, Access},
     agent_author,
     events::{self, Act, Subject},
-    resident_author,
+    message_text, parse_tracking, resident_author,
     timeline::{self, TimelineRow},
 };
-use crate::{auth::Caller, bus};
+use crate::{Clock, auth::Caller, bus};
 
 /// What a resident's answer says in the timeline when it resumes the handling.
 pub const RESUMED: &str = "Réponse de l'usager reçue.";
 
-/// A demand locked for the change, as the shared steps need it.
-pub struct Locked<'a> {
+/// A demand locked in a step's transaction, as the shared steps read it: the silo's
+/// row reduced to what every silo has.
+#[derive(Debug, Clone)]
+pub struct Locked {
     pub id: Uuid,
+    pub tracking_number: String,
     /// The owning account, if any.
-    pub owner: Option<&'a str>,
+    pub owner: Option<String>,
     /// Its shared status (`awaiting_resident`…).
-    pub status: &'a str,
-    pub subject: Subject<'a>,
+    pub status: String,
+    pub department: String,
+    /// As agents' feeds show it.
+    pub title: String,
+    /// Agents handling the theme reach the demand whatever their department.
+    pub theme: String,
+    /// The contact left at filing, a claim's proof.
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+impl Locked {
+    /// The demand as the events of `silo` name it.
+    pub fn subject<'a>(&'a self, silo: &Silo) -> Subject<'a> {
+        Subject {
+            service: silo.service,
+            tracking_number: &self.tracking_number,
+            kind: silo.kind,
+            department: &self.department,
+            title: &self.title,
+            theme: &self.theme,
+        }
+    }
+}
+
+/// The `PostMessage` call: the number and the text checked, the demand locked by the
+/// silo's `lock`, the message written ([`post`]) and committed. Answers the demand's
+/// number, for the silo to read it back.
+pub async fn post_message(
+    pool: &PgPool,
+    silo: &Silo,
+    clock: &Clock,
+    caller: &Caller,
+    request: &PostMessageRequest,
+    lock: impl AsyncFnOnce(&mut PgConnection, &str) -> anyhow::Result<Option<Locked>>,
+) -> Result<String, Error> {
+    let tracking = parse_tracking(&request.tracking_number)?;
+    let text = message_text(&request.text)?;
+    let mut tx = pool.begin().await?;
+    let demand = lock(&mut tx, &tracking).await?.ok_or(Error::NotFound)?;
+    post(&mut tx, silo, &demand, caller, text, clock.now()).await?;
+    bus::commit(tx).await?;
+    Ok(tracking)
 }
 
 /// Writes `text` (already checked with [`super::message_text`]) in the timeline of a
@@ -37,17 +81,18 @@ pub struct Locked<'a> {
 pub async fn post(
     conn: &mut PgConnection,
     silo: &Silo,
-    demand: &Locked<'_>,
+    demand: &Locked,
     caller: &Caller,
     text: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let reached = access::reach(
         caller,
-        demand.owner,
-        demand.subject.department,
-        demand.subject.theme,
+        demand.owner.as_deref(),
+        &demand.department,
+        &demand.theme,
     )?;
+    let subject = demand.subject(silo);
     let agent = caller.agent().filter(|_| reached == Access::Agent);
     let act = Act {
         author: agent.map_or_else(|| resident_author(caller), agent_author),
@@ -56,15 +101,9 @@ pub async fn post(
     };
     let entry = TimelineRow::message(&act.author, act.channel, at, text);
     timeline::insert(conn, demand.id, &entry).await?;
-    bus::enqueue(conn, &events::message_posted(&demand.subject, &act, text)).await?;
+    bus::enqueue(conn, &events::message_posted(&subject, &act, text)).await?;
     if let Some(agent) = agent {
-        let audit = events::audited(
-            demand.subject.service,
-            agent,
-            "message",
-            demand.subject.tracking_number,
-            at,
-        );
+        let audit = events::audited(silo.service, agent, "message", &demand.tracking_number, at);
         bus::enqueue(conn, &audit).await?;
     }
     let resumed = reached == Access::Resident && demand.status == "awaiting_resident";
@@ -78,7 +117,7 @@ pub async fn post(
             RESUMED,
         );
         timeline::insert(conn, demand.id, &entry).await?;
-        let event = events::status_changed(&demand.subject, &act, Status::InProgress, "", RESUMED);
+        let event = events::status_changed(&subject, &act, Status::InProgress, "", RESUMED);
         bus::enqueue(conn, &event).await?;
         let in_progress = guichet_proto::names::status(Status::InProgress);
         super::set_status(conn, silo, demand.id, &in_progress, "", at).await?;

@@ -107,6 +107,9 @@ pub struct Silo {
     pub table: &'static str,
     /// A column set to the time of each status change, for a silo that keeps one.
     pub changed_at: Option<&'static str>,
+    /// What erasure empties besides the owner and the contact left at filing, as SQL
+    /// assignments (`contact_name = ''`).
+    pub erased: Option<&'static str>,
 }
 
 /// Stores a demand's new status in its silo's table (its timeline entry and event are

@@ -1,15 +1,61 @@
 //! The desk's search, the same in every silo: a query is a tracking number, an e-mail
 //! address, a phone number or words of a name; the identity service adds the accounts
-//! it matched. Each silo runs [`Search`] over its own contact columns.
+//! it matched. Each silo runs [`Search`] over its own contact columns, with the
+//! parameters [`search_demands`] binds.
 
+use anyhow::Context as _;
 use guichet_proto::demand::v1::SearchDemandsRequest;
+use sqlx::{FromRow, PgPool, postgres::PgRow};
 
-use super::Error;
+use super::{Error, Silo, events};
 use crate::{
-    TrackingNumber,
+    Clock, TrackingNumber,
     auth::{Caller, Claims, Role},
+    bus,
     validate::national_phone,
 };
+
+/// The `SearchDemands` call: only agents search; the query is read once, the silo's
+/// `sql` run over what the agent reaches, and the search written in the audit log.
+///
+/// `sql` selects the silo's rows with these parameters: `$1` the agent reaches every
+/// demand (`everything`, the silo's rule), `$2` their departments, `$3` their themes;
+/// then [`Search`]'s `$4` tracking number, `$5` e-mail, `$6` phone, `$7` words, `$8`
+/// accounts; `$9` the most rows, `$10` the query as typed (trimmed).
+pub async fn search_demands<R>(
+    pool: &PgPool,
+    silo: &Silo,
+    clock: &Clock,
+    caller: &Caller,
+    request: &SearchDemandsRequest,
+    everything: bool,
+    sql: &'static str,
+) -> Result<Vec<R>, Error>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let agent = searching_agent(caller)?;
+    let search = Search::parse(request)?;
+    let rows = sqlx::query_as(sql)
+        .bind(everything)
+        .bind(&agent.departments)
+        .bind(&agent.themes)
+        .bind(&search.tracking_number)
+        .bind(&search.email)
+        .bind(&search.phone)
+        .bind(&search.words)
+        .bind(&search.resident_ids)
+        .bind(crate::contract::list_limit(request.limit))
+        .bind(request.query.trim())
+        .fetch_all(pool)
+        .await
+        .with_context(|| format!("searching {}", silo.table))?;
+    let mut tx = pool.begin().await?;
+    let audit = events::audited(silo.service, agent, "search", silo.service, clock.now());
+    bus::enqueue(&mut tx, &audit).await?;
+    bus::commit(tx).await?;
+    Ok(rows)
+}
 
 /// What to look for, read from the query once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

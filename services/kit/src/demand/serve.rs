@@ -3,22 +3,13 @@
 
 use std::future::Future;
 
-use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::erasure::{Anonymise, Eraser};
 use crate::{
-    bus::{self, Bus, consumer::Subscription},
-    grpc::{self, Dependencies, Services},
+    bus::{self, consumer::Subscription},
+    grpc::{self, Dependencies, Parts, Services},
 };
-
-/// What a silo's `Application` built before serving.
-pub struct Parts {
-    pub listener: TcpListener,
-    pub pool: PgPool,
-    pub bus: Bus,
-}
 
 /// Serves `services`, relays the outbox and anonymises erased accounts (`privacy`: the
 /// silo's queue and its anonymisation) until `shutdown` completes; then cancels `stop`,
@@ -26,7 +17,7 @@ pub struct Parts {
 /// consumer.
 pub async fn run<A: Anonymise>(
     parts: Parts,
-    privacy: (Subscription, A),
+    privacy: (Subscription, Eraser<A>),
     services: Services,
     shutdown: impl Future<Output = ()> + Send,
     stop: CancellationToken,
@@ -37,12 +28,12 @@ pub async fn run<A: Anonymise>(
         bus,
     } = parts;
     let relay = tokio::spawn(bus::relay(pool.clone(), bus.clone(), stop.clone()));
-    let (subscription, anonymiser) = privacy;
+    let (subscription, eraser) = privacy;
     let eraser = tokio::spawn(bus::consume(
         bus.clone(),
         pool.clone(),
         subscription,
-        Eraser(anonymiser),
+        eraser,
         stop.clone(),
     ));
     // Boxed: the server's future is large, and every silo's `run` would carry it.

@@ -26,6 +26,7 @@ pub struct Change<'a> {
     /// Trimmed; required for a rejection or a request to the resident
     /// ([`super::check_status_change`]).
     pub reason: &'a str,
+    pub at: DateTime<Utc>,
 }
 
 /// Records `change` on a demand locked in the caller's transaction, made by `agent`
@@ -33,12 +34,12 @@ pub struct Change<'a> {
 pub async fn change(
     conn: &mut PgConnection,
     silo: &Silo,
-    demand: &Locked<'_>,
+    demand: &Locked,
     agent: &Claims,
     channel: Channel,
     change: &Change<'_>,
-    at: DateTime<Utc>,
 ) -> Result<Act, Error> {
+    let at = change.at;
     let act = Act {
         author: agent_author(agent),
         channel,
@@ -56,20 +57,14 @@ pub async fn change(
     );
     timeline::insert(conn, demand.id, &entry).await?;
     let event = events::status_changed(
-        &demand.subject,
+        &demand.subject(silo),
         &act,
         change.status,
         change.sub_status,
         change.reason,
     );
     bus::enqueue(conn, &event).await?;
-    let audit = events::audited(
-        silo.service,
-        agent,
-        "change",
-        demand.subject.tracking_number,
-        at,
-    );
+    let audit = events::audited(silo.service, agent, "change", &demand.tracking_number, at);
     bus::enqueue(conn, &audit).await?;
     Ok(act)
 }
