@@ -29,6 +29,18 @@ async fn claim(platform: &Platform, token: &str, number: &str, email: &str) -> r
         .await
 }
 
+/// A resident erasing their account, confirming with `password`.
+async fn erase(platform: &Platform, token: &str, password: &str) -> reqwest::Response {
+    platform
+        .http
+        .delete(platform.url("/api/v1/me"))
+        .bearer_auth(token)
+        .json(&json!({"password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_resident_attaches_a_demand_filed_without_account_with_the_contact_given() {
     let platform = Platform::start("claim").await.unwrap();
@@ -216,23 +228,9 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
         "the search below finds what there is"
     );
 
-    let refused = platform
-        .http
-        .delete(platform.url("/api/v1/me"))
-        .bearer_auth(&jeanne)
-        .json(&json!({"password": "pas le bon mot de passe"}))
-        .send()
-        .await
-        .unwrap();
+    let refused = erase(&platform, &jeanne, "pas le bon mot de passe").await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let erased = platform
-        .http
-        .delete(platform.url("/api/v1/me"))
-        .bearer_auth(&jeanne)
-        .json(&json!({"password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let erased = erase(&platform, &jeanne, PASSWORD).await;
     assert_eq!(erased.status(), StatusCode::NO_CONTENT);
 
     let login = platform
@@ -362,14 +360,7 @@ async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
         "dispute",
     )
     .await;
-    let erased = platform
-        .http
-        .delete(platform.url("/api/v1/me"))
-        .bearer_auth(&jeanne)
-        .json(&json!({"password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let erased = erase(&platform, &jeanne, PASSWORD).await;
     assert_eq!(erased.status(), StatusCode::NO_CONTENT);
 
     // Each silo keeps its demand, with neither owner nor contact: the queries answer

@@ -133,15 +133,12 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let dependencies = self.parts.dependencies();
         let Parts {
             listener,
             pool,
             bus,
         } = self.parts;
-        let dependencies = guichet_kit::grpc::Dependencies {
-            pool: pool.clone(),
-            bus: bus.clone(),
-        };
         let stop = CancellationToken::new();
         let core = self.core;
         let relay = tokio::spawn(guichet_kit::bus::relay(

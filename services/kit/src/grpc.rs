@@ -64,6 +64,14 @@ impl Parts {
         })
     }
 
+    /// What the service's health follows.
+    pub fn dependencies(&self) -> Dependencies {
+        Dependencies {
+            pool: self.pool.clone(),
+            bus: self.bus.clone(),
+        }
+    }
+
     /// The port bound: the one the system chose when the settings asked for 0.
     pub fn port(&self) -> u16 {
         self.listener

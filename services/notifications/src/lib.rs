@@ -80,15 +80,12 @@ impl Application {
     /// them), the event in hand is finished before the consumers stop, and the message
     /// being sent is recorded before the worker stops.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let dependencies = self.parts.dependencies();
         let Parts {
             listener,
             pool,
             bus,
         } = self.parts;
-        let dependencies = guichet_kit::grpc::Dependencies {
-            pool: pool.clone(),
-            bus: bus.clone(),
-        };
         let stop = CancellationToken::new();
         let hub = live::Hub::default();
         let senders = delivery::Senders::new(&self.settings.smtp, &self.settings.sms)?.with_links(
