@@ -21,7 +21,7 @@ use guichet_proto::{
     },
 };
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::{Code, Request};
 
 struct Service {
@@ -30,13 +30,8 @@ struct Service {
     demands: DemandsClient<grpc::TracedChannel>,
     pool: PgPool,
     clock: Clock,
-    stop: CancellationToken,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    /// Stops the service when the test ends.
+    _stop: DropGuard,
 }
 
 async fn start(hint: &str) -> Service {
@@ -56,7 +51,7 @@ async fn start(hint: &str) -> Service {
         demands: DemandsClient::new(channel),
         pool,
         clock,
-        stop,
+        _stop: stop.drop_guard(),
     }
 }
 

@@ -17,7 +17,7 @@ use guichet_kit::{
 use guichet_proto::identity::v1::{
     Client, LoginRequest, SignUpRequest, accounts_client::AccountsClient,
 };
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
@@ -26,13 +26,8 @@ const PASSWORD: &str = "une phrase de passe solide";
 
 struct Identity {
     accounts: AccountsClient<TracedChannel>,
-    stop: CancellationToken,
-}
-
-impl Drop for Identity {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    /// Stops the service when the test ends.
+    _stop: DropGuard,
 }
 
 async fn start(hint: &str, clock: Clock) -> Identity {
@@ -52,7 +47,7 @@ async fn start(hint: &str, clock: Clock) -> Identity {
     tokio::spawn(app.run(stop.clone().cancelled_owned()));
     Identity {
         accounts: AccountsClient::new(channel),
-        stop,
+        _stop: stop.drop_guard(),
     }
 }
 

@@ -20,7 +20,7 @@ use guichet_proto::{
 };
 use guichet_rapo::{Application, SchedulerConfig, Settings};
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Code;
 
 /// Two replicas of the service on one database, sharing one (manual) clock.
@@ -31,13 +31,8 @@ struct Replicas {
     pool: PgPool,
     clock: Clock,
     police: String,
-    stop: CancellationToken,
-}
-
-impl Drop for Replicas {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    /// Stops the service when the test ends.
+    _stop: DropGuard,
 }
 
 /// 10 March 2026, 10:00 in Paris.
@@ -73,7 +68,7 @@ async fn start(hint: &str, replicas: usize) -> Replicas {
         pool,
         clock,
         police,
-        stop,
+        _stop: stop.drop_guard(),
     }
 }
 

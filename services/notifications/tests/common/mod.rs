@@ -9,7 +9,7 @@ use guichet_kit::{
 };
 use guichet_notifications::{Application, Settings};
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 // Each test binary uses part of it.
 #[allow(dead_code)]
@@ -18,13 +18,8 @@ pub struct Service {
     pub channel: TracedChannel,
     pub pool: PgPool,
     pub publisher: Publisher,
-    stop: CancellationToken,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    /// Stops the service when the test ends.
+    _stop: DropGuard,
 }
 
 /// Starts the service and waits until `queue` (the consumer under test) exists, so
@@ -65,6 +60,6 @@ pub async fn start_with(hint: &str, queue: &str, clock: Clock) -> Service {
         channel,
         pool,
         publisher: Publisher::open(&bus).await.unwrap(),
-        stop,
+        _stop: stop.drop_guard(),
     }
 }
