@@ -650,7 +650,33 @@ async fn one_request(
     Path(file): Path<String>,
     query: Result<Query<Parameters>, QueryRejection>,
 ) -> Response {
-    let Some((id, format)) = Format::split(&file) else {
+    by_id(&state, &file, query, |c| request_node(&c)).await
+}
+
+/// `GET tokens/{token}`: requests are created at once, so a token is the request's id.
+async fn token(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    query: Result<Query<Parameters>, QueryRejection>,
+) -> Response {
+    by_id(&state, &file, query, |c| {
+        Node::Object(vec![
+            ("service_request_id", Node::text(c.id.clone())),
+            ("token", Node::text(c.id)),
+        ])
+    })
+    .await
+}
+
+/// The request named by `file` (`<id>.<format>`), as `node` shows it in an array of
+/// one; 404 when there is none.
+async fn by_id(
+    state: &AppState,
+    file: &str,
+    query: Result<Query<Parameters>, QueryRejection>,
+    node: impl Fn(pb::PublicComplaint) -> Node,
+) -> Response {
+    let Some((id, format)) = Format::split(file) else {
         return not_found(Format::Xml);
     };
     if let Some(refused) = refused_query(format, query) {
@@ -669,55 +695,8 @@ async fn one_request(
             let items: Vec<Node> = found
                 .into_inner()
                 .complaints
-                .iter()
-                .map(request_node)
-                .collect();
-            if items.is_empty() {
-                return not_found(format);
-            }
-            respond(
-                format,
-                StatusCode::OK,
-                "service_requests",
-                &Node::List("request", items),
-            )
-        }
-        Err(status) => from_status(format, &status),
-    }
-}
-
-/// `GET tokens/{token}`: requests are created at once, so a token is the request's id.
-async fn token(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    query: Result<Query<Parameters>, QueryRejection>,
-) -> Response {
-    let Some((token, format)) = Format::split(&file) else {
-        return not_found(Format::Xml);
-    };
-    if let Some(refused) = refused_query(format, query) {
-        return refused;
-    }
-    let found = state
-        .complaints
-        .clone()
-        .list_requests(pb::ListRequestsRequest {
-            ids: vec![token.to_owned()],
-            ..Default::default()
-        })
-        .await;
-    match found {
-        Ok(found) => {
-            let items: Vec<Node> = found
-                .into_inner()
-                .complaints
                 .into_iter()
-                .map(|c| {
-                    Node::Object(vec![
-                        ("service_request_id", Node::text(c.id.clone())),
-                        ("token", Node::text(c.id)),
-                    ])
-                })
+                .map(node)
                 .collect();
             if items.is_empty() {
                 return not_found(format);
