@@ -781,3 +781,52 @@ async fn a_phone_agent_files_a_dispute_for_a_resident_which_is_then_in_their_spa
         "{mine}"
     );
 }
+
+/// The tracking numbers a desk search answers.
+async fn found(platform: &Platform, token: &str, query: &str) -> Vec<String> {
+    let (status, found) = json_of(
+        platform
+            .get_as(token, &format!("/api/v1/agent/search?q={query}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    found["demands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["tracking_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_police_find_a_dispute_by_notice_plate_or_holder_and_other_agents_do_not() {
+    let platform = Platform::start("rapo_search").await.unwrap();
+    let police = platform.agent("ines", &["POLICE_MUN"]).await;
+    let csv = [
+        FPS_HEADER.to_owned(),
+        fps_line(&notice(8), "AB-123-CD", today(), "Cours Mirabeau"),
+    ];
+    let (status, _) = json_of(platform.import_fps(&police, &csv.join("\n")).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let number = file_as(&platform, None, &notice(8)).await;
+
+    // The caller reads their notice, their plate however written, or gives their name.
+    for query in [
+        notice(8),
+        "ab%20123%20cd".to_owned(),
+        "jeanne%20martin".to_owned(),
+        "jeanne.martin@example.org".to_owned(),
+        number.clone(),
+    ] {
+        assert_eq!(
+            found(&platform, &police, &query).await,
+            std::slice::from_ref(&number),
+            "{query}"
+        );
+    }
+    assert!(found(&platform, &police, "AB-999-ZZ").await.is_empty());
+    // A roads agent's search does not reach the police's disputes.
+    let roads = platform.agent("remi", &["VOIRIE"]).await;
+    assert!(found(&platform, &roads, &notice(8)).await.is_empty());
+}
