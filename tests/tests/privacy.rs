@@ -290,6 +290,76 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
     assert_eq!(rating, (4, String::new(), None));
 }
 
+#[tokio::test]
+async fn a_resident_attaches_a_teleservice_demand_and_a_dispute_filed_without_account() {
+    let platform = Platform::start("claim_silos").await.unwrap();
+    let designer = platform
+        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
+        .await;
+    let definition = guichet_tests::birth_certificate("acte-rattache", &[]);
+    platform.publish_teleservice(&designer, &definition).await;
+    let police = platform.agent("ines", &["POLICE_MUN"]).await;
+    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
+    let fps = samples::fps_line(&samples::notice(6), "AB-123-CD", notified, "Rue d'Italie");
+    let imported = platform
+        .import_fps(&police, &format!("{}\n{fps}\n", samples::FPS_HEADER))
+        .await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    let answers = json!({
+        "data": {"nom": "Martin"},
+        "contact": {"name": "Jeanne Martin", "email": "jeanne.martin@example.org"}
+    });
+    let demand = created(
+        platform
+            .post_json("/api/v1/teleservices/acte-rattache/demands", &answers)
+            .await,
+        "teleservice demand",
+    )
+    .await;
+    let dispute = created(
+        platform
+            .post_json(
+                "/api/v1/rapo/disputes",
+                &samples::dispute(&samples::notice(6)),
+            )
+            .await,
+        "dispute",
+    )
+    .await;
+    let jeanne = platform.resident("jeanne@example.org").await;
+    for filed in [&demand, &dispute] {
+        let number = filed["tracking_number"].as_str().unwrap();
+        let wrong = claim(&platform, &jeanne, number, "quelqu.un@example.fr").await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY, "{number}");
+        let claimed = claim(&platform, &jeanne, number, "jeanne.martin@example.org").await;
+        assert_eq!(claimed.status(), StatusCode::OK, "{number}");
+        // Hers now: the timeline says when, and the number alone no longer opens it.
+        let path = format!("/api/v1/demands/{number}");
+        let read: Value = platform.get_as(&jeanne, &path).await.json().await.unwrap();
+        assert!(read.to_string().contains("rattachée au compte"), "{read}");
+        assert_eq!(platform.get(&path).await.status(), StatusCode::NOT_FOUND);
+    }
+    let listed: Value = platform
+        .get_as(&jeanne, "/api/v1/me/demands")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut numbers: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["tracking_number"].as_str().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    let mut expected = [
+        demand["tracking_number"].as_str().unwrap(),
+        dispute["tracking_number"].as_str().unwrap(),
+    ];
+    expected.sort_unstable();
+    assert_eq!(numbers, expected);
+}
+
 /// The body of a `201 Created` answer; any other status fails, with the body.
 async fn created(response: reqwest::Response, what: &str) -> Value {
     let status = response.status();
