@@ -9,13 +9,13 @@
 use std::{fmt, net::SocketAddr};
 
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRef, FromRequestParts},
     http::{HeaderMap, header, request::Parts},
 };
-use guichet_kit::auth::{Claims, Role, with_bearer};
+use guichet_kit::auth::{Claims, Role, Verifier, with_bearer};
 use guichet_proto::identity::v1::Client;
 
-use crate::{error::ApiError, state::AppState};
+use crate::error::ApiError;
 
 const MALFORMED: &str =
     "L'en-tête Authorization doit être de la forme « Bearer <jeton> » : reconnectez-vous.";
@@ -137,10 +137,12 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 /// Verifies the caller's token with the identity service's published keys and checks
 /// it is an agent's: 401 without a token or with a refused one, 403 for a resident's or
 /// a device's.
-async fn verified_agent(parts: &Parts, state: &AppState) -> Result<(Bearer, Claims), ApiError> {
+async fn verified_agent<S>(parts: &Parts, state: &S) -> Result<(Bearer, Claims), ApiError>
+where
+    Verifier: FromRef<S>,
+{
     let bearer = Bearer::from_headers(&parts.headers)?;
-    let claims = state
-        .verifier
+    let claims = Verifier::from_ref(state)
         .verify(bearer.required()?)
         .await
         .map_err(|error| {
@@ -164,13 +166,13 @@ impl Agent {
     }
 }
 
-impl FromRequestParts<AppState> for Agent {
+impl<S: Send + Sync> FromRequestParts<S> for Agent
+where
+    Verifier: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (bearer, _) = verified_agent(parts, state).await?;
         Ok(Self(bearer))
     }
@@ -188,13 +190,13 @@ impl Admin {
     }
 }
 
-impl FromRequestParts<AppState> for Admin {
+impl<S: Send + Sync> FromRequestParts<S> for Admin
+where
+    Verifier: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (bearer, claims) = verified_agent(parts, state).await?;
         if !claims.is_admin() {
             return Err(ApiError::forbidden(ADMINS_ONLY));

@@ -239,7 +239,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             detail: self.detail,
             errors: self.errors,
-            instance: crate::web::instance(),
+            instance: crate::request_id::instance(),
         };
         let mut response = (self.status, Json(problem)).into_response();
         let headers = response.headers_mut();

@@ -10,6 +10,7 @@ pub mod error;
 mod limits;
 mod page;
 mod portal;
+mod request_id;
 mod routes;
 mod state;
 mod upload;

@@ -14,7 +14,10 @@ use std::{
     hash::Hash,
     net::{IpAddr, SocketAddr},
     num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use axum::{
@@ -31,7 +34,6 @@ use crate::{
     auth::Bearer,
     config::{Limits, WriteLimits},
     error::ApiError,
-    state::AppState,
 };
 
 /// How often (in counted requests) idle keys are forgotten, so memory follows the
@@ -339,7 +341,15 @@ fn check<K: Hash + Eq + Clone>(
     })
 }
 
-impl AppState {
+/// What counting needs of the gateway's state: the limiters, shared by every clone, and
+/// the verifier that tells an agent's token.
+#[derive(Clone)]
+pub struct Counting {
+    pub limiters: Arc<Limiters>,
+    pub verifier: guichet_kit::auth::Verifier,
+}
+
+impl Counting {
     /// Who is calling, for counting: a token that fails verification buys nothing more
     /// than no token (the service called refuses it anyway).
     async fn counted(&self, bearer: &Bearer, address: IpAddr) -> Counted {
@@ -360,7 +370,7 @@ impl AppState {
 
 /// Middleware on every route: counts what the route is listed for in [`LIMITED`]
 /// before the handler runs, so a refused request costs the services nothing.
-pub async fn writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn writes(State(state): State<Counting>, request: Request, next: Next) -> Response {
     let Some(route) = request.extensions().get::<MatchedPath>() else {
         return next.run(request).await;
     };

@@ -98,6 +98,21 @@ impl FromRef<AppState> for Arc<TrustedProxies> {
     }
 }
 
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+impl FromRef<AppState> for crate::limits::Counting {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            limiters: Arc::clone(&state.limiters),
+            verifier: state.verifier.clone(),
+        }
+    }
+}
+
 impl FromRef<AppState> for Arc<City> {
     fn from_ref(state: &AppState) -> Self {
         Arc::clone(&state.city)

@@ -165,22 +165,6 @@ enum Grant {
     Refused,
 }
 
-tokio::task_local! {
-    /// The request being answered, for its span and the problem documents made while
-    /// answering it.
-    static REQUEST_ID: Uuid;
-}
-
-/// The id of the request being answered (`X-Request-Id`).
-pub fn request_id() -> Option<Uuid> {
-    REQUEST_ID.try_with(|id| *id).ok()
-}
-
-/// The problem's `instance`: `urn:uuid:<X-Request-Id>` while a request is answered.
-pub fn instance() -> Option<String> {
-    request_id().map(|id| format!("urn:uuid:{id}"))
-}
-
 /// Whether the request reached the city over HTTPS, as [`stamp`] judged it (the
 /// settings, or a trusted proxy's word), for handlers that write absolute URLs.
 #[derive(Debug, Clone, Copy)]
@@ -204,7 +188,7 @@ pub async fn stamp(
     let https = edge.behind_tls || (trusted && forwarded_https(request.headers()));
     request.extensions_mut().insert(Https(https));
 
-    let mut response = REQUEST_ID.scope(id, next.run(request)).await;
+    let mut response = crate::request_id::scope(id, next.run(request)).await;
 
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::try_from(id.to_string()) {

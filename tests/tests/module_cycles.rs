@@ -3,7 +3,8 @@
 //! use cases, store, domain) can be read and changed without the ones above it.
 //!
 //! The graph is read from the sources: every `crate::a::b` and `super::…` path in a
-//! file is an edge from that file's module to the deepest module the path names.
+//! file, grouped imports (`use crate::{a::b, c::{d, e}}`) expanded, is an edge from that
+//! file's module to the deepest module the path names.
 //! References between a module and its own ancestors or descendants are not edges
 //! (a parent re-exports its children; a child's tests use `super::*`), nor are a file's
 //! own unit tests (its trailing `mod tests`).
@@ -77,9 +78,20 @@ fn edges(src: &Path) -> BTreeMap<(Vec<String>, Vec<String>), String> {
         let text = text
             .split_once("#[cfg(test)]\nmod tests")
             .map_or(text.as_str(), |(code, _)| code);
-        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-            for capture in path.captures_iter(line) {
-                let mut segments = capture[1].split("::");
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let written = code.lines().flat_map(|line| {
+            path.captures_iter(line)
+                .map(|c| (c[1].to_owned(), line.trim().to_owned()))
+                .collect::<Vec<_>>()
+        });
+        let grouped = grouped_paths(&code).into_iter().map(|p| (p.clone(), p));
+        for (named, line) in written.chain(grouped) {
+            {
+                let mut segments = named.split("::");
                 let mut target = match segments.next() {
                     Some("crate") => Vec::new(),
                     _ => from[..from.len().saturating_sub(1)].to_vec(),
@@ -100,11 +112,66 @@ fn edges(src: &Path) -> BTreeMap<(Vec<String>, Vec<String>), String> {
                 }
                 found
                     .entry((from.clone(), target))
-                    .or_insert_with(|| format!("{}: {}", file.display(), line.trim()));
+                    .or_insert_with(|| format!("{}: {line}", file.display()));
             }
         }
     }
     found
+}
+
+/// The paths of grouped imports written out: `crate::{a::b, c::{d, e as f}, g}` →
+/// `crate::a::b`, `crate::c::d`, `crate::c::e`, `crate::g`.
+fn grouped_paths(code: &str) -> Vec<String> {
+    let start =
+        Regex::new(r"\b((?:crate|super)(?:::(?:super|[a-z_][a-z0-9_]*))*)::\{").expect("regex");
+    let mut paths = Vec::new();
+    for capture in start.captures_iter(code) {
+        let open = capture.get(0).expect("match").end();
+        expand(&capture[1], balanced(&code[open..]), &mut paths);
+    }
+    paths
+}
+
+/// `text` up to the brace that closes the one just before it.
+fn balanced(text: &str) -> &str {
+    let mut depth = 0;
+    for (at, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return &text[..at],
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Each item of the group `group` (the inside of `prefix::{…}`), as a full path.
+fn expand(prefix: &str, group: &str, paths: &mut Vec<String>) {
+    let (mut depth, mut item) = (0, String::new());
+    for c in group.chars().chain([',']) {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        if c == ',' && depth == 0 {
+            let written = item.split_whitespace().collect::<Vec<_>>().join(" ");
+            item.clear();
+            if let Some((head, rest)) = written.split_once('{') {
+                let inner = rest.rsplit_once('}').map_or(rest, |(inner, _)| inner);
+                let head = head.trim().trim_end_matches("::");
+                expand(&format!("{prefix}::{head}"), inner, paths);
+            } else if let Some(name) = written.split(" as ").next().filter(|n| !n.is_empty()) {
+                match name {
+                    "self" | "*" => paths.push(prefix.to_owned()),
+                    _ => paths.push(format!("{prefix}::{name}")),
+                }
+            }
+        } else {
+            item.push(c);
+        }
+    }
 }
 
 /// Lifts an edge to the level where the two modules are siblings: `a::x → b::y` is an
@@ -185,7 +252,12 @@ fn the_cycle_check_sees_a_cycle() {
         "const M: usize = crate::service::MAX;\n",
     )
     .expect("write");
-    fs::write(dir.join("service.rs"), "use crate::form::field;\n").expect("write");
+    // Written as a group over two lines, as rustfmt writes imports.
+    fs::write(
+        dir.join("service.rs"),
+        "use crate::{\n    form::{self, field::M},\n};\n",
+    )
+    .expect("write");
     let found = cycles(&dir);
     // The same crate once the constant lives at the bottom: no cycle left.
     fs::write(dir.join("form/field.rs"), "pub const MAX: usize = 1;\n").expect("write");

@@ -210,7 +210,7 @@ pub fn router(state: AppState, http: &crate::HttpConfig) -> anyhow::Result<Route
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route is recorded once matched (`name_route`): the raw path holds
                 // tracking numbers and tokens, which are credentials.
-                let id = crate::web::request_id();
+                let id = crate::request_id::current();
                 let span = tracing::info_span!(
                     "http request",
                     otel.kind = "server",

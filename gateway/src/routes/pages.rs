@@ -13,7 +13,7 @@ use std::{fmt::Write as _, net::SocketAddr};
 
 use axum::{
     Form, Json, Router,
-    extract::{ConnectInfo, Path, Query, State},
+    extract::{ConnectInfo, FromRef, Path, Query, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -231,7 +231,8 @@ async fn follow(
 ) -> Page {
     // Exactly what `GET /api/v1/demands/{n}` answers a caller without a token, counted
     // as the same lookup.
-    if let Err(refused) = state.check_lookup(&Bearer::default(), client.ip()).await {
+    let counter = crate::limits::Counting::from_ref(&state);
+    if let Err(refused) = counter.check_lookup(&Bearer::default(), client.ip()).await {
         return unavailable(&refused);
     }
     match demands::public::get_demand(Bearer::default(), State(state), Path(number.clone())).await {

@@ -37,17 +37,10 @@ use crate::{
     links::Links,
 };
 
+pub use crate::failure::Failure;
+
 /// Longest wait between two attempts.
 const MAX_BACKOFF_MS: u64 = 6 * 3600 * 1000;
-
-/// Why an attempt failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
-    /// Worth trying again later (timeouts, 4xx SMTP replies, 5xx HTTP answers).
-    Transient(String),
-    /// The server refused for good (unknown mailbox, invalid number).
-    Permanent(String),
-}
 
 /// One delivery to attempt.
 #[derive(Debug, Clone, sqlx::FromRow)]

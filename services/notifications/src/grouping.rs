@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::{
     config::DeliveryConfig,
-    residents::{self, NewGroup, Target},
+    queue::{self, NewGroup, Target},
     templates::{self, About, Entry},
 };
 
@@ -149,7 +149,7 @@ pub async fn add(
             until,
             entries: &entries,
         };
-        return residents::queue_grouped(
+        return queue::queue_grouped(
             conn,
             event,
             target,
@@ -177,7 +177,7 @@ pub async fn add(
     .bind(&entries)
     .bind(event.id)
     .bind(&rendered.subject)
-    .bind(residents::body_for(target.channel, &rendered))
+    .bind(queue::body_for(target.channel, &rendered))
     .bind(until)
     .bind(in_app)
     .execute(&mut *conn)

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::{delivery::Failure, templates};
+use crate::{failure::Failure, templates};
 
 /// Asks the identity service for links.
 #[derive(Clone)]
