@@ -72,6 +72,14 @@ async fn an_anonymous_complaint_gets_a_tracking_number_and_reaches_its_departmen
         "Nid-de-poule / chaussée dégradée"
     );
     assert_eq!(pothole_category["department"], "VOIRIE");
+    // A resident whose session expired still sees the form's categories: the public
+    // list checks no token.
+    let stale = platform
+        .get_as("eyJ.perime.jeton", "/api/v1/complaints/categories")
+        .await;
+    assert_eq!(stale.status(), StatusCode::OK);
+    let stale: Value = stale.json().await.unwrap();
+    assert_eq!(stale, categories);
 
     let response = platform.post_json("/api/v1/complaints", &pothole()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
