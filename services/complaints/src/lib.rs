@@ -81,12 +81,6 @@ impl Application {
         })
     }
 
-    /// Replaces the tuning (duplicate radius, map radii) the settings gave.
-    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
-        self.tuning = tuning;
-        self
-    }
-
     pub fn port(&self) -> u16 {
         self.parts.port()
     }

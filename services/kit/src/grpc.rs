@@ -472,8 +472,8 @@ pub fn connect_lazy_with(
 /// How long a client waits for a connection (TCP and TLS) before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Finds the addresses behind a name, again at each call: a DNS lookup in production, a
-/// list in tests.
+/// Finds the addresses behind a name each time it is called (every
+/// `grpc.resolve_seconds`): a DNS lookup in production, a list in tests.
 pub type Resolve =
     Arc<dyn Fn() -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> + Send + Sync>;
 

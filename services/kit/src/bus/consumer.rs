@@ -260,9 +260,14 @@ async fn consume_until_failure<H: Handler>(
             }
         }
     };
-    publisher.close().await;
-    channel.close(200, "bye".into()).await.ok();
-    connection.close(200, "bye".into()).await.ok();
+    // Closing waits for the broker's Close-Ok: one that stopped answering gets the same
+    // few seconds as an acknowledgement, then the connection is dropped.
+    let closed = async {
+        publisher.close().await;
+        channel.close(200, "bye".into()).await.ok();
+        connection.close(200, "bye".into()).await.ok();
+    };
+    tokio::time::timeout(BROKER_WATCH, closed).await.ok();
     outcome
 }
 

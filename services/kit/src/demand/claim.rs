@@ -18,8 +18,7 @@ fn unknown() -> Error {
 }
 
 /// The number a signed-in resident claims, in its canonical form.
-pub fn number(caller: &Caller, request: &ClaimDemandRequest) -> Result<String, Error> {
-    caller.resident().ok_or(Error::Unauthenticated)?;
+fn number(request: &ClaimDemandRequest) -> Result<String, Error> {
     TrackingNumber::parse(&request.tracking_number)
         .map(|t| t.to_string())
         .map_err(|_| unknown())
@@ -36,7 +35,8 @@ pub async fn claim_demand(
     request: &ClaimDemandRequest,
     lock: impl AsyncFnOnce(&mut PgConnection, &str) -> anyhow::Result<Option<Locked>>,
 ) -> Result<String, Error> {
-    let tracking = number(caller, request)?;
+    caller.resident().ok_or(Error::Unauthenticated)?;
+    let tracking = number(request)?;
     let mut tx = pool.begin().await?;
     let demand = lock(&mut tx, &tracking).await?;
     attach(&mut tx, silo, demand.as_ref(), caller, request, clock.now()).await?;
@@ -47,7 +47,7 @@ pub async fn claim_demand(
 /// Attaches `demand` (locked in the caller's transaction; `None` when the number is
 /// unknown) to the calling resident if nobody owns it and the request gives the contact
 /// left at filing.
-pub async fn attach(
+async fn attach(
     conn: &mut PgConnection,
     silo: &Silo,
     demand: Option<&Locked>,

@@ -77,7 +77,7 @@ pub async fn post_message(
 /// Writes `text` (already checked with [`super::message_text`]) in the timeline of a
 /// demand the caller may reach, with its event (and an audit entry for an agent). When a
 /// resident answers a demand awaiting them, it is in progress again: in the timeline,
-/// in an event and in the silo's table; the answer is whether it was.
+/// in an event and in the silo's table.
 pub async fn post(
     conn: &mut PgConnection,
     silo: &Silo,
@@ -85,7 +85,7 @@ pub async fn post(
     caller: &Caller,
     text: &str,
     at: DateTime<Utc>,
-) -> Result<bool, Error> {
+) -> Result<(), Error> {
     let reached = access::reach(
         caller,
         demand.owner.as_deref(),
@@ -122,7 +122,7 @@ pub async fn post(
         let in_progress = guichet_proto::names::status(Status::InProgress);
         super::set_status(conn, silo, demand.id, &in_progress, "", at).await?;
     }
-    Ok(resumed)
+    Ok(())
 }
 
 /// What the timeline says when a resident attaches a demand filed without an account.

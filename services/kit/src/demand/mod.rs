@@ -97,7 +97,8 @@ impl From<Error> for tonic::Status {
 
 /// What the shared steps need to know of a silo: its name and kind, and its table of
 /// demands, whose columns `id`, `tracking_number`, `resident_id`, `department`,
-/// `status` and `sub_status` every silo names the same.
+/// `status`, `sub_status`, `contact_email`, `contact_phone` and `anonymised_at` every
+/// silo names the same.
 #[derive(Debug, Clone, Copy)]
 pub struct Silo {
     /// `teleservices`, `complaints`, `rapo`: the events' routing key and source.

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::erasure::{Anonymise, Eraser};
 use crate::{
     bus::{self, consumer::Subscription},
-    grpc::{self, Dependencies, Parts, Services},
+    grpc::{self, Parts, Services},
 };
 
 /// Serves `services`, relays the outbox and anonymises erased accounts (`privacy`: the
@@ -22,6 +22,7 @@ pub async fn run<A: Anonymise>(
     shutdown: impl Future<Output = ()> + Send,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    let dependencies = parts.dependencies();
     let Parts {
         listener,
         pool,
@@ -36,14 +37,7 @@ pub async fn run<A: Anonymise>(
         eraser,
         stop.clone(),
     ));
-    // Boxed: the server's future is large, and every silo's `run` would carry it.
-    let served = Box::pin(grpc::serve(
-        listener,
-        services,
-        Some(Dependencies { pool, bus }),
-        shutdown,
-    ))
-    .await;
+    let served = grpc::serve(listener, services, Some(dependencies), shutdown).await;
     stop.cancel();
     relay.await.ok();
     eraser.await.ok();
