@@ -430,6 +430,32 @@ async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
         "dispute",
     )
     .await;
+    // Her export holds each silo's demand with its timeline, in the same rows.
+    let export: Value = platform
+        .get_as(&jeanne, "/api/v1/me/export")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (service, filed) in [
+        ("complaints", &complaint),
+        ("teleservices", &demand),
+        ("rapo", &dispute),
+    ] {
+        let timeline = &export["services"][service]["timeline"];
+        assert_eq!(
+            timeline[0]["tracking_number"], filed["tracking_number"],
+            "{service}: {timeline}"
+        );
+        assert_eq!(
+            timeline[0]["kind"], "status_change",
+            "{service}: {timeline}"
+        );
+    }
+    assert_eq!(
+        export["services"]["teleservices"]["demands"][0]["answers"],
+        json!({"nom": "Martin"})
+    );
     let erased = erase(&platform, &jeanne, PASSWORD).await;
     assert_eq!(erased.status(), StatusCode::NO_CONTENT);
 
@@ -477,6 +503,19 @@ async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
         .unwrap_or_else(|| panic!("{service} never anonymised {number}"));
         let emptied = if service == "teleservices" { "{}" } else { "" };
         assert_eq!(left, (None, emptied.to_owned()), "{service}");
+    }
+    // Nowhere else in those services either: not in a timeline, an upload or the outbox.
+    for service in ["complaints", "teleservices", "rapo"] {
+        for needle in [
+            "jeanne@example.org",
+            "jeanne.martin@example.org",
+            "06 12 34 56 78",
+        ] {
+            let rows = testing::rows_mentioning(&database(service), needle)
+                .await
+                .unwrap();
+            assert!(rows.is_empty(), "{service} still holds {needle}: {rows:#?}");
+        }
     }
     // Her draft goes too: it was never filed.
     let drafts: i64 = sqlx::query_scalar("SELECT count(*) FROM drafts")

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 
-use guichet_kit::demand::erasure::Anonymise;
+use guichet_kit::demand::{erasure::Anonymise, timeline};
 use sqlx::{PgConnection, PgPool};
 
 /// What erasure removes besides the demands' owner, contact and answers (kit's
@@ -43,10 +43,7 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     let demands: Vec<serde_json::Value> = sqlx::query_scalar(
         "SELECT json_build_object('tracking_number', d.tracking_number, 'teleservice', t.slug,
             'version', d.version, 'title', d.title, 'status', d.status, 'channel', d.channel,
-            'created_at', d.created_at, 'answers', d.data,
-            'timeline', (SELECT COALESCE(json_agg(json_build_object('at', l.at, 'kind', l.kind,
-                'author_role', l.author_role, 'channel', l.channel, 'status', l.status, 'text', l.text)
-                ORDER BY l.at), '[]'::json) FROM timeline l WHERE l.demand_id = d.id))
+            'created_at', d.created_at, 'answers', d.data)
          FROM demands d JOIN teleservices t ON t.id = d.teleservice_id
          WHERE d.resident_id = $1 ORDER BY d.created_at",
     )
@@ -64,5 +61,7 @@ pub async fn export(pool: &PgPool, resident: &str) -> anyhow::Result<String> {
     .fetch_all(pool)
     .await
     .context("exporting drafts")?;
-    Ok(serde_json::json!({"demands": demands, "drafts": drafts}).to_string())
+    // The timeline rows as every silo exports them.
+    let timeline = timeline::export(pool, &crate::service::SILO, resident).await?;
+    Ok(serde_json::json!({"demands": demands, "drafts": drafts, "timeline": timeline}).to_string())
 }
