@@ -241,31 +241,19 @@ pub async fn insert(
     })
 }
 
-/// A complaint and its timeline, oldest entry first.
+/// A complaint and its timeline, oldest entry first, in one round trip.
 pub async fn load(
     pool: &PgPool,
     tracking_number: &str,
 ) -> anyhow::Result<Option<(ComplaintRow, Vec<TimelineRow>)>> {
-    #[derive(sqlx::FromRow)]
-    struct WithTimeline {
-        #[sqlx(flatten)]
-        complaint: ComplaintRow,
-        timeline: String,
-    }
-    // One round trip: lookups by number are the platform's busiest read.
-    let row: Option<WithTimeline> = sqlx::query_as(concat!(
+    let sql = concat!(
         complaint_columns!(),
         ", ",
         guichet_kit::timeline_json!("c.id"),
         " AS timeline FROM complaints c JOIN categories k ON k.code = c.category
          WHERE c.tracking_number = $1"
-    ))
-    .bind(tracking_number)
-    .fetch_optional(pool)
-    .await
-    .context("reading a complaint")?;
-    row.map(|row| Ok((row.complaint, timeline::from_json(&row.timeline)?)))
-        .transpose()
+    );
+    timeline::read(pool, sql, tracking_number).await
 }
 
 /// Locks a complaint for a change, so concurrent agents apply changes one at a time.

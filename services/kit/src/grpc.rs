@@ -199,6 +199,9 @@ pub async fn serve_with_transport(
     let Services { routes, names } = services;
     let (reporter, health) = tonic_health::server::health_reporter();
     let stopped = tokio_util::sync::CancellationToken::new();
+    // However this function ends (a port that cannot be bound, a server error), the
+    // health and backlog watchers end with it.
+    let _watchers = stopped.clone().drop_guard();
     let watched = names.clone();
     #[cfg(feature = "bus")]
     let dependencies_for_metrics = dependencies.clone();
