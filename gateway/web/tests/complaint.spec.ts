@@ -4,6 +4,14 @@ import { expectAccessible, screenshot, settled } from './helpers';
 
 const PHOTO = join(import.meta.dirname, 'fixtures', 'nid-de-poule.png');
 
+/**
+ * Where a test may click to put a pin: right of the zoom buttons (top left, to about
+ * 45 px by 80 px), which a click would press instead of placing the pin.
+ */
+function freeSpot(): { x: number; y: number } {
+  return { x: 60 + Math.floor(Math.random() * 200), y: 40 + Math.floor(Math.random() * 200) };
+}
+
 /** Fills the complaint form; the pin goes where the map is clicked. */
 async function fill(page: Page, at: { x: number; y: number }, description: string): Promise<void> {
   await page.goto('/signaler');
@@ -19,11 +27,7 @@ async function fill(page: Page, at: { x: number; y: number }, description: strin
 
 test('a resident without account files a complaint with a photo and follows it by number', async ({ page }) => {
   // A spot of its own, so that earlier runs' complaints are not offered as duplicates.
-  await fill(
-    page,
-    { x: 60 + Math.floor(Math.random() * 200), y: 40 + Math.floor(Math.random() * 200) },
-    'Un trou profond dans la chaussée, dangereux pour les vélos.',
-  );
+  await fill(page, freeSpot(), 'Un trou profond dans la chaussée, dangereux pour les vélos.');
   await page.getByLabel('Photos').setInputFiles(PHOTO);
   await expect(page.getByRole('img', { name: /Aperçu de la photo 1 : nid-de-poule\.png/ })).toBeVisible();
   await page.getByLabel('Adresse e-mail').fill('camille@example.org');
@@ -67,7 +71,7 @@ test('a resident without account files a complaint with a photo and follows it b
 });
 
 test('similar complaints nearby are offered before filing, and "Moi aussi" follows one', async ({ page }) => {
-  const spot = { x: 30 + Math.floor(Math.random() * 240), y: 30 + Math.floor(Math.random() * 240) };
+  const spot = freeSpot();
   await fill(page, spot, 'Lampadaire éteint depuis une semaine.');
   await page.getByRole('button', { name: 'Envoyer le signalement' }).click();
   const filed = page.getByRole('heading', { name: 'Votre signalement est enregistré' });
