@@ -60,32 +60,27 @@ async fn spy_on_events(platform: &Platform) {
 
 /// Every message in every queue of the platform's vhost (consumers' queues, their retry
 /// and dead-letter queues, the spy), read and put back: its queue, and its properties
-/// and body as bytes.
-async fn queued_messages(platform: &Platform) -> Vec<(String, Vec<u8>)> {
+/// and body as bytes; and how many queues there are.
+async fn queued_messages(platform: &Platform) -> (usize, Vec<(String, Vec<u8>)>) {
     let (api, vhost, http) = (management_api(), vhost(platform), reqwest::Client::new());
-    let queues: Vec<Value> = http
+    let listed = http
         .get(format!("{api}/api/queues/{vhost}"))
         .basic_auth("guest", Some("guest"))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    assert!(queues.len() > 6, "the platform's queues: {queues:?}");
+    let queues = answer(listed, "listing the queues").await;
     let mut messages = Vec::new();
-    for queue in queues {
+    for queue in &queues {
         let name = queue["name"].as_str().unwrap().to_owned();
-        let got: Vec<Value> = http
+        let got = http
             .post(format!("{api}/api/queues/{vhost}/{name}/get"))
             .basic_auth("guest", Some("guest"))
             .json(&json!({"count": 10_000, "ackmode": "ack_requeue_true", "encoding": "base64"}))
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
+        let got = answer(got, &format!("reading queue {name}")).await;
         for message in got {
             let mut bytes = base64::engine::general_purpose::STANDARD
                 .decode(message["payload"].as_str().unwrap())
@@ -94,7 +89,16 @@ async fn queued_messages(platform: &Platform) -> Vec<(String, Vec<u8>)> {
             messages.push((name.clone(), bytes));
         }
     }
-    messages
+    (queues.len(), messages)
+}
+
+/// The management API's JSON answer, or the test fails saying what it asked and what
+/// came back.
+async fn answer(response: reqwest::Response, asked: &str) -> Vec<Value> {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{asked}: {status} {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{asked}: {e} in {body}"))
 }
 
 /// The secret (`jeton`) of the link to `page` in the e-mail `address` received.
@@ -161,13 +165,15 @@ async fn reset_and_verification_secrets_are_in_no_table_and_no_queue() {
 
     // Both events crossed the broker, and neither the events nor anything else queued
     // holds a secret.
+    // Every consumer's queues are declared by then (each service's consumer declares
+    // its own as it connects, which a loaded machine may take a moment to do).
     let seen = eventually(|| async {
-        let messages = queued_messages(&platform).await;
+        let (queues, messages) = queued_messages(&platform).await;
         let spied = messages.iter().filter(|(queue, _)| queue == SPY).count();
-        (spied >= 2).then_some(messages)
+        (queues > 6 && spied >= 2).then_some(messages)
     })
     .await
-    .expect("the account events reached the spy queue");
+    .expect("the account events reached the spy queue, and every consumer declared its queues");
     for token in [&verification, &reset] {
         for (queue, bytes) in &seen {
             assert!(
