@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use guichet_tests::Platform;
+use guichet_tests::{Platform, json_ok};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -33,13 +33,6 @@ fn pothole(at: (f64, f64), address: &str) -> Value {
         "location": {"latitude": at.0, "longitude": at.1, "address": address},
         "contact": {"name": "Jeanne Martin", "email": "jeanne.martin@example.fr"}
     })
-}
-
-async fn json_ok(response: reqwest::Response, status: StatusCode) -> Value {
-    let got = response.status();
-    let body: Value = response.json().await.unwrap_or_default();
-    assert_eq!(got, status, "{body}");
-    body
 }
 
 /// An agent of `departments` signed in through a registered device of `kind`.
@@ -380,6 +373,35 @@ async fn a_complaint_30_m_from_an_open_one_of_its_category_is_offered_as_a_dupli
     .await;
     assert_eq!(merged["status"], "closed");
     assert_eq!(merged["sub_status"], "duplicate");
+    // Its author reads why it closed, and which complaint goes on.
+    let closing = merged["timeline"].as_array().unwrap().last().unwrap();
+    assert_eq!(closing["author"]["name"], "karim");
+    let text = closing["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Doublon") && text.contains(&first_id),
+        "{text}"
+    );
+    // The journal holds the change of both complaints, by the agent who merged them.
+    let admin = platform.admin().await;
+    for number in [second_number, first["tracking_number"].as_str().unwrap()] {
+        let journal = guichet_kit::testing::eventually(|| async {
+            let log = json_ok(
+                platform
+                    .get_as(&admin, &format!("/api/v1/admin/audit?subject={number}"))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+            let changed = log["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "change" && e["actor_name"] == "karim");
+            changed.then_some(log)
+        })
+        .await;
+        assert!(journal.is_some(), "no change of {number} in the journal");
+    }
     let public = json_ok(
         platform
             .get(&format!("/api/v1/complaints/{first_id}"))

@@ -10,6 +10,7 @@ use guichet_kit::{
         access::{self, Access, After},
         agent_author, events as demand_events, parse_tracking, resident_author,
         search::search_demands,
+        status,
         timeline::{self, TimelineRow},
     },
 };
@@ -23,7 +24,7 @@ use uuid::Uuid;
 use crate::{
     domain::{self, photos},
     events::{self, SERVICE, SILO},
-    service::{Complaints, agent_for},
+    service::{Complaints, agent_for, locked},
     store::{self, ComplaintRow, Follower, Reach},
     views::{photo_info, title_of, to_category, to_demand},
 };
@@ -265,21 +266,26 @@ impl Complaints {
                 "Seuls deux signalements encore ouverts peuvent être fusionnés.",
             ));
         }
-        let act = self.act(agent_author(agent), caller.channel());
-        store::mark_merged(&mut tx, dup.id, keep.id, act.at).await?;
         let text = format!(
             "Doublon : ce problème est déjà signalé et suivi (référence publique {}). Vous serez informé de son issue.",
             keep.id
         );
-        let entry = TimelineRow::status_change(
-            &act.author,
-            act.channel,
-            act.at,
-            Status::Closed,
-            "duplicate",
-            &text,
-        );
-        timeline::insert(&mut tx, dup.id, &entry).await?;
+        let change = status::Change {
+            status: Status::Closed,
+            sub_status: "duplicate",
+            reason: &text,
+            at: self.clock.now(),
+        };
+        let act = status::change(
+            &mut tx,
+            &SILO,
+            &locked(&dup),
+            agent,
+            caller.channel(),
+            &change,
+        )
+        .await?;
+        store::mark_merged(&mut tx, dup.id, keep.id).await?;
         // The duplicate's author now follows the kept complaint, then its followers.
         let author = Follower {
             resident_id: dup.resident_id.clone(),
@@ -291,20 +297,10 @@ impl Complaints {
             store::add_follower(&mut tx, keep.id, &author, &dup.channel, act.at).await?;
         }
         store::move_followers(&mut tx, dup.id, keep.id).await?;
-        let (title, theme) = (title_of(&dup), domain::theme(&dup.category));
-        let event = demand_events::status_changed(
-            &events::subject(&dup, &title, &theme),
-            &act,
-            Status::Closed,
-            "duplicate",
-            &text,
-        );
-        bus::enqueue(&mut tx, &event).await?;
         bus::enqueue(&mut tx, &events::merged(&dup, &keep, &act)).await?;
-        for tracking in [&dup.tracking_number, &keep.tracking_number] {
-            let audit = demand_events::audited(SERVICE, agent, "change", tracking, act.at);
-            bus::enqueue(&mut tx, &audit).await?;
-        }
+        // The kept complaint changed too: it gained followers.
+        let audit = demand_events::audited(SERVICE, agent, "change", &keep.tracking_number, act.at);
+        bus::enqueue(&mut tx, &audit).await?;
         guichet_kit::bus::commit(tx).await?;
         self.load(&keep.tracking_number).await
     }

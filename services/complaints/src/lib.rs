@@ -20,12 +20,8 @@ mod views;
 use std::future::Future;
 
 use guichet_kit::{
-    Clock,
-    auth::Verifier,
-    bus::topology::COMPLAINTS_PRIVACY,
-    config::ServiceSettings,
-    demand::{erasure::Eraser, serve},
-    grpc::Parts,
+    Clock, auth::Verifier, bus::topology::COMPLAINTS_PRIVACY, config::ServiceSettings,
+    demand::erasure::Eraser, grpc::Parts, serve,
 };
 use guichet_proto::{
     complaints::v1::complaints_server::ComplaintsServer, demand::v1::demands_server::DemandsServer,

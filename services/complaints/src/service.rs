@@ -379,7 +379,7 @@ async fn lock(conn: &mut PgConnection, tracking: &str) -> anyhow::Result<Option<
 }
 
 /// A complaint as the shared steps read it.
-fn locked(complaint: &ComplaintRow) -> Locked {
+pub(crate) fn locked(complaint: &ComplaintRow) -> Locked {
     Locked {
         id: complaint.id,
         tracking_number: complaint.tracking_number.clone(),

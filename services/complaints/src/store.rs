@@ -554,22 +554,13 @@ pub async fn set_department(
     Ok(())
 }
 
-pub async fn mark_merged(
-    conn: &mut PgConnection,
-    id: Uuid,
-    into: Uuid,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE complaints SET status = 'closed', sub_status = 'duplicate', merged_into = $2, updated_at = $3
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(into)
-    .bind(at)
-    .execute(conn)
-    .await
-    .context("merging a complaint")?;
+pub async fn mark_merged(conn: &mut PgConnection, id: Uuid, into: Uuid) -> anyhow::Result<()> {
+    sqlx::query("UPDATE complaints SET merged_into = $2 WHERE id = $1")
+        .bind(id)
+        .bind(into)
+        .execute(conn)
+        .await
+        .context("merging a complaint")?;
     Ok(())
 }
 
