@@ -133,26 +133,8 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let dependencies = self.parts.dependencies();
-        let Parts {
-            listener,
-            pool,
-            bus,
-        } = self.parts;
         let stop = CancellationToken::new();
         let core = self.core;
-        let relay = tokio::spawn(guichet_kit::bus::relay(
-            pool.clone(),
-            bus.clone(),
-            stop.clone(),
-        ));
-        let audit = tokio::spawn(guichet_kit::bus::consume(
-            bus,
-            pool,
-            guichet_kit::bus::topology::IDENTITY_AUDIT.subscription(),
-            audit::AuditWriter,
-            stop.clone(),
-        ));
         let rotation = tokio::spawn(rotate_keys(core.clone(), stop.clone()));
         let services = guichet_kit::grpc::Services::default()
             .add_service(AccountsServer::new(grpc::AccountsService(core.clone())))
@@ -172,12 +154,12 @@ impl Application {
                 core,
                 self.franceconnect,
             )));
-        let served =
-            guichet_kit::grpc::serve(listener, services, Some(dependencies), shutdown).await;
-        stop.cancel();
-        for task in [relay, audit, rotation] {
-            task.await.ok();
-        }
+        let audit = (
+            guichet_kit::bus::topology::IDENTITY_AUDIT.subscription(),
+            audit::AuditWriter,
+        );
+        let served = guichet_kit::serve::run(self.parts, audit, services, shutdown, stop).await;
+        rotation.await.ok();
         served
     }
 }

@@ -20,6 +20,8 @@ pub mod demand;
 pub mod grpc;
 pub mod metrics;
 pub mod profile;
+#[cfg(feature = "bus")]
+pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tracking;

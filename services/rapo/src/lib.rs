@@ -16,12 +16,8 @@ mod store;
 use std::{future::Future, time::Duration};
 
 use guichet_kit::{
-    Clock,
-    auth::Verifier,
-    bus::topology::RAPO_PRIVACY,
-    config::ServiceSettings,
-    demand::{erasure::Eraser, serve},
-    grpc::Parts,
+    Clock, auth::Verifier, bus::topology::RAPO_PRIVACY, config::ServiceSettings,
+    demand::erasure::Eraser, grpc::Parts, serve,
 };
 use guichet_proto::{
     demand::v1::demands_server::DemandsServer, privacy::v1::privacy_server::PrivacyServer,

@@ -19,8 +19,9 @@ use guichet_kit::{
     Clock,
     auth::Verifier,
     bus::topology::TELESERVICES_PRIVACY,
-    demand::{erasure::Eraser, serve},
+    demand::erasure::Eraser,
     grpc::{Parts, connect_lazy},
+    serve,
 };
 use guichet_proto::{
     demand::v1::demands_server::DemandsServer, identity::v1::accounts_client::AccountsClient,

@@ -14,7 +14,6 @@ pub mod list;
 pub mod message;
 pub mod retry;
 pub mod search;
-pub mod serve;
 pub mod status;
 pub mod timeline;
 
