@@ -686,6 +686,26 @@ impl Platform {
     }
 }
 
+/// A response's status and JSON body (`null` when it has none), for tests that look
+/// at both.
+pub async fn json_of(response: reqwest::Response) -> (reqwest::StatusCode, serde_json::Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// A response's JSON body, once its status is `status` (else the test fails with the
+/// body, which says why).
+#[allow(clippy::missing_panics_doc)]
+pub async fn json_ok(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+) -> serde_json::Value {
+    let got = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    assert_eq!(got, status, "{body}");
+    body
+}
+
 /// A pothole on the Cours Mirabeau with a resident's contact, as `POST
 /// /api/v1/complaints` takes it.
 pub fn pothole() -> serde_json::Value {

@@ -5,14 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use guichet_tests::Platform;
+use guichet_tests::{Platform, json_of};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 fn complaint(contact_name: &str, at: (f64, f64)) -> Value {
     json!({

@@ -9,17 +9,12 @@
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::Utc;
 use guichet_kit::calendar::paris_date;
-use guichet_tests::Platform;
+use guichet_tests::{Platform, json_of};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// `%PDF-1.4` and a comment: a PDF as far as sniffing goes.
 const PDF: &[u8] = b"%PDF-1.4\n%justificatif de domicile\n";
-
-async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 const DESCRIPTION: &str = "Les trois lampadaires devant le 12 sont éteints depuis lundi ; \
     la dame âgée qui appelle ne peut plus sortir le soir.";

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use guichet_kit::{Owner, TrackingNumber, testing};
-use guichet_tests::{Options, Platform};
+use guichet_tests::{Options, Platform, json_ok};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -25,13 +25,6 @@ fn links(text: &str) -> Vec<String> {
             )
         })
         .collect()
-}
-
-async fn json_ok(response: reqwest::Response, status: StatusCode) -> Value {
-    let got = response.status();
-    let body: Value = response.json().await.unwrap_or_default();
-    assert_eq!(got, status, "{body}");
-    body
 }
 
 /// An anonymous pothole report at `lat`, with `contact`.

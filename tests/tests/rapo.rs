@@ -7,7 +7,7 @@
 use chrono::{Days, NaiveDate, Utc};
 use guichet_kit::calendar::{add_months, french_date, paris_date};
 use guichet_tests::{
-    Platform,
+    Platform, json_of,
     samples::{FPS_HEADER, PDF, dispute, fps_line, notice, pdf_file},
 };
 use reqwest::StatusCode;
@@ -18,11 +18,6 @@ const EXE: &str = "TVqQAG5vdCBhIHBkZg==";
 
 fn today() -> NaiveDate {
     paris_date(Utc::now())
-}
-
-async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn fields(problem: &Value) -> Vec<String> {

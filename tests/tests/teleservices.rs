@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use base64::Engine as _;
-use guichet_tests::Platform;
+use guichet_tests::{Platform, json_of};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -92,11 +92,6 @@ async fn log_in(platform: &Platform, email: &str) -> String {
     .await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     tokens["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn put_json_as(

@@ -10,17 +10,12 @@
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use guichet_kit::{testing::photos, upload};
 use guichet_tests::{
-    Platform,
+    Platform, json_of,
     multipart::{file, text},
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 fn pothole() -> Value {
     json!({
