@@ -12,6 +12,7 @@ mod reading;
 pub mod scheduler;
 mod service;
 mod store;
+mod views;
 
 use std::{future::Future, time::Duration};
 

@@ -25,8 +25,9 @@ use crate::{
     decision,
     domain::{DEPARTMENT, THEME, letter},
     events::SILO,
-    service::{Rapo, Read, contact, dossier, to_demand, to_dispute},
+    service::{Rapo, Read},
     store::{self, DisputeRow},
+    views::{contact, dossier, to_demand, to_dispute},
 };
 
 impl Rapo {
