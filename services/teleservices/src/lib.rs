@@ -5,6 +5,8 @@
 //! - [`pilot`]: who sees a teleservice while it is piloted.
 //! - `service`: the use cases; `store`: their SQL; `grpc`: the gRPC face.
 
+mod design;
+mod drafts;
 pub mod form;
 mod grpc;
 pub mod pilot;
@@ -12,6 +14,7 @@ mod privacy;
 mod profile;
 mod service;
 mod store;
+mod views;
 
 use std::future::Future;
 

@@ -1,6 +1,7 @@
-//! What the teleservices service does, one method per use: designers save, pilot,
-//! publish and retire; residents (and desk agents) open a form, keep a draft, upload
-//! files and submit; agents handle the demands through the shared `Demands` contract.
+//! What the teleservices service does, one method per use: residents (and desk agents)
+//! find a teleservice, open its form and submit it; agents handle the demands through
+//! the shared `Demands` contract. Designers' work is in `design.rs`, drafts and their
+//! files in `drafts.rs`, the protobuf views in `views.rs`.
 
 use chrono::Duration;
 use guichet_kit::{
@@ -21,31 +22,31 @@ use guichet_kit::{
         status,
         timeline::{self, TimelineRow},
     },
-    grpc::{TracedChannel, Violation, timestamp},
+    grpc::{TracedChannel, Violation},
     upload,
     validate::{is_email, is_french_phone},
 };
 use guichet_proto::{
     demand::v1::{
-        Business, ChangeStatusRequest, Channel, ClaimDemandRequest, Contact, Demand, DemandKind,
-        Dossier, ListDemandsRequest, Piece, PostMessageRequest, SearchDemandsRequest, Status,
+        ChangeStatusRequest, Channel, ClaimDemandRequest, Contact, Demand, DemandKind, Dossier,
+        ListDemandsRequest, Piece, PostMessageRequest, SearchDemandsRequest, Status,
     },
     identity::v1::accounts_client::AccountsClient,
     names,
     teleservices::v1 as pb,
 };
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool, types::Json};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{
     form::{self, AttachmentMeta, Definition, ProfileAttribute},
-    pilot::Pilot,
     profile,
-    store::{self, AttachmentRow, DemandRow, DraftRow, LiveRow, NewAttachment, NewDemand},
+    store::{self, DemandRow, LiveRow, NewAttachment, NewDemand},
+    views::{attachment_proto, catalog_entry, to_demand, unsigned},
 };
 
-const SERVICE: &str = "teleservices";
+pub(crate) const SERVICE: &str = "teleservices";
 /// Demands, as the kit's shared demand steps write to them.
 pub(crate) const SILO: Silo = Silo {
     service: SERVICE,
@@ -56,22 +57,22 @@ pub(crate) const SILO: Silo = Silo {
     erased: Some("contact_name = '', data = '{}'"),
 };
 pub use crate::form::field::MAX_UPLOAD;
-const MAX_UPLOADS_PER_DRAFT: usize = 30;
+pub(crate) const MAX_UPLOADS_PER_DRAFT: usize = 30;
 /// Documents sent after filing, on top of the draft's: enough for every piece asked.
-const MAX_UPLOADS_PER_DEMAND: usize = 60;
+pub(crate) const MAX_UPLOADS_PER_DEMAND: usize = 60;
 /// Largest answers document (JSON text) kept in a draft or a demand.
-const MAX_ANSWERS: usize = 512 * 1024;
+pub(crate) const MAX_ANSWERS: usize = 512 * 1024;
 /// The largest magnitude of a number kept in answers or a definition: 2^53 − 1, the
 /// largest integer every client holds exactly (I-JSON, RFC 7493). PostgreSQL would keep
 /// larger ones, but gives them back written out in full, and a double that large may no
 /// longer read back: what was accepted must stay readable.
-const MAX_NUMBER: f64 = 9_007_199_254_740_991.0;
+pub(crate) const MAX_NUMBER: f64 = 9_007_199_254_740_991.0;
 
 #[derive(Clone)]
 pub struct Teleservices {
-    pool: PgPool,
-    clock: Clock,
-    accounts: AccountsClient<TracedChannel>,
+    pub(crate) pool: PgPool,
+    pub(crate) clock: Clock,
+    pub(crate) accounts: AccountsClient<TracedChannel>,
 }
 
 /// The caller and the token they came with (to read their profile on their behalf).
@@ -87,193 +88,6 @@ impl Teleservices {
             clock,
             accounts,
         }
-    }
-
-    // ------------------------------------------------------------------ designers
-
-    /// Creates a teleservice, starts a new draft version of a frozen one, or replaces
-    /// its draft. The live version is never touched.
-    #[tracing::instrument(name = "Save a teleservice definition", skip_all)]
-    pub async fn save_definition(
-        &self,
-        caller: &Caller,
-        json: &str,
-        create_only: bool,
-    ) -> Result<pb::Teleservice, Error> {
-        let designer = designer(caller)?;
-        let value: Value = serde_json::from_str(json)
-            .map_err(|_| Error::field("definition", "La définition doit être un document JSON."))?;
-        if let Some(path) = oversized_number(&value, "") {
-            return Err(Error::field(&path, TOO_LARGE_NUMBER));
-        }
-        let definition = Definition::from_json(&value).map_err(Error::Invalid)?;
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        let (teleservice, created) = match store::teleservice(&mut tx, &definition.slug, true)
-            .await?
-        {
-            Some(_) if create_only => {
-                return Err(Error::field(
-                    "slug",
-                    "Cette adresse est déjà celle d'un autre téléservice : choisissez-en une autre.",
-                ));
-            }
-            Some(t) => (t.id, false),
-            None => {
-                let id = Uuid::now_v7();
-                store::insert_teleservice(&mut tx, id, &definition.slug, now).await?;
-                (id, true)
-            }
-        };
-        let version =
-            store::save_draft_version(&mut tx, teleservice, &definition, &designer.sub, now)
-                .await?;
-        guichet_kit::bus::commit(tx).await?;
-        tracing::info!(slug = %definition.slug, version, "teleservice draft saved");
-        let saved = self
-            .designer_view(&definition.slug, Some(version), true)
-            .await?;
-        Ok(pb::Teleservice { created, ..saved })
-    }
-
-    /// Moves a teleservice along draft → pilot → published → retired. Piloting or
-    /// publishing freezes the draft version, if there is one, and makes it live.
-    #[tracing::instrument(name = "Change a teleservice's state", skip_all, fields(slug = %request.slug))]
-    pub async fn change_state(
-        &self,
-        caller: &Caller,
-        request: pb::ChangeStateRequest,
-    ) -> Result<pb::Teleservice, Error> {
-        designer(caller)?;
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        let t = store::teleservice(&mut tx, &request.slug, true)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let draft = store::draft_version(&mut tx, t.id).await?;
-        let (state, live, pilot) = match request.state.as_str() {
-            "pilot" | "published" => {
-                let live = match (&draft, t.live_version) {
-                    (Some((version, _)), _) => {
-                        store::freeze(&mut tx, t.id, *version, now).await?;
-                        *version
-                    }
-                    (None, Some(live)) => live,
-                    (None, None) => {
-                        return Err(Error::Conflict(
-                            "Aucune version à mettre en ligne : enregistrez d'abord une définition.",
-                        ));
-                    }
-                };
-                let pilot = if request.state == "pilot" {
-                    let asked = request.pilot.unwrap_or_default();
-                    Some(Pilot::parse(
-                        &asked.mode,
-                        &asked.residents,
-                        asked.percentage,
-                    )?)
-                } else {
-                    None
-                };
-                (request.state.as_str(), Some(live), pilot)
-            }
-            "retired" => {
-                if !matches!(t.state.as_str(), "pilot" | "published") {
-                    return Err(Error::Conflict(
-                        "Seule une démarche en pilote ou publiée peut être retirée.",
-                    ));
-                }
-                ("retired", t.live_version, None)
-            }
-            _ => {
-                return Err(Error::field(
-                    "state",
-                    "État possible : pilot, published ou retired.",
-                ));
-            }
-        };
-        store::set_state(&mut tx, t.id, state, live, pilot.as_ref(), now).await?;
-        guichet_kit::bus::commit(tx).await?;
-        tracing::info!(state, live, "teleservice state changed");
-        self.designer_view(&request.slug, None, false).await
-    }
-
-    /// A teleservice as designers see it: a given version, its draft, or the live one.
-    pub async fn get_definition(
-        &self,
-        caller: &Caller,
-        request: &pb::GetDefinitionRequest,
-    ) -> Result<pb::Teleservice, Error> {
-        designer(caller)?;
-        let version = (request.version > 0).then(|| i32::try_from(request.version).unwrap_or(0));
-        self.designer_view(&request.slug, version, request.draft)
-            .await
-    }
-
-    async fn designer_view(
-        &self,
-        slug: &str,
-        version: Option<i32>,
-        draft: bool,
-    ) -> Result<pb::Teleservice, Error> {
-        let mut conn = self.pool.acquire().await?;
-        let t = store::teleservice(&mut conn, slug, false)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let draft_version = store::draft_version(&mut conn, t.id).await?;
-        let shown = match (version, draft) {
-            (Some(v), _) => Some(v),
-            (None, true) => draft_version.as_ref().map(|d| d.0),
-            (None, false) => t.live_version.or(draft_version.as_ref().map(|d| d.0)),
-        };
-        let definition = match shown {
-            Some(v) => store::version(&mut conn, t.id, v, false).await?,
-            None => None,
-        };
-        let pilot = t.pilot.as_ref().map(|p| pilot_proto(&p.0));
-        Ok(pb::Teleservice {
-            slug: t.slug,
-            state: t.state,
-            live_version: t.live_version.map_or(0, unsigned),
-            draft_version: draft_version.map_or(0, |d| unsigned(d.0)),
-            pilot,
-            definition_json: definition
-                .as_ref()
-                .map(|d| d.0.to_json().to_string())
-                .unwrap_or_default(),
-            version: definition.and(shown).map_or(0, unsigned),
-            updated_at: Some(timestamp(t.updated_at)),
-            created: false,
-        })
-    }
-
-    /// Loads the city's starting catalogue (`catalogue/*.json`, see [`form::catalog`]):
-    /// each teleservice not there yet is imported as a designer imports one — saved
-    /// through [`Self::save_definition`] (the same parse, the same checks), then
-    /// published. Teleservices already there are left alone, whatever their state.
-    pub async fn seed_catalog(&self, caller: &Caller) -> Result<u32, Error> {
-        designer(caller)?;
-        let mut created = 0;
-        for file in form::catalog::FILES {
-            let mut conn = self.pool.acquire().await?;
-            let exists = store::teleservice(&mut conn, file.slug(), false).await?;
-            drop(conn);
-            if exists.is_some() {
-                continue;
-            }
-            let saved = self
-                .save_definition(caller, file.json, true)
-                .await
-                .inspect_err(|_| tracing::error!(file = file.name, "catalogue file refused"))?;
-            let publish = pb::ChangeStateRequest {
-                slug: saved.slug,
-                state: "published".to_owned(),
-                pilot: None,
-            };
-            self.change_state(caller, publish).await?;
-            created += 1;
-        }
-        Ok(created)
     }
 
     // ------------------------------------------------------------------ everyone
@@ -340,7 +154,7 @@ impl Teleservices {
     }
 
     /// A teleservice the caller may file now, on their channel, at `version` (0: live).
-    async fn fillable(
+    pub(crate) async fn fillable(
         &self,
         caller: &Caller,
         slug: &str,
@@ -380,204 +194,6 @@ impl Teleservices {
             (Some(_), Some(token)) => Ok(Some(profile::fetch(&self.accounts, token).await?)),
             _ => Ok(None),
         }
-    }
-
-    // ------------------------------------------------------------------ drafts
-
-    /// Starts or saves a draft. A resident's draft is theirs on every channel; a draft
-    /// started without an account is reached by its id alone.
-    #[tracing::instrument(name = "Save a draft", skip_all)]
-    pub async fn save_draft(
-        &self,
-        who: &Requester<'_>,
-        request: pb::SaveDraftRequest,
-    ) -> Result<pb::Draft, Error> {
-        let data = answers(&request.data_json)?;
-        let now = self.clock.now();
-        let channel = names::channel(who.caller.channel());
-        let id = if request.id.is_empty() {
-            let (live, definition, version) = self.fillable(who.caller, &request.slug, 0).await?;
-            if definition.audience.requires_account() && who.caller.resident().is_none() {
-                return Err(Error::Unauthenticated);
-            }
-            let id = Uuid::new_v4();
-            let mut conn = self.pool.acquire().await?;
-            store::insert_draft(
-                &mut conn,
-                id,
-                live.id,
-                version,
-                who.caller.resident(),
-                &data,
-                &channel,
-                now,
-            )
-            .await?;
-            id
-        } else {
-            let mut tx = self.pool.begin().await?;
-            let draft = self
-                .reach_draft(&mut tx, who.caller, &request.id, true)
-                .await?;
-            if draft.tracking_number.is_some() {
-                return Err(Error::Conflict("Ce brouillon a déjà été envoyé."));
-            }
-            store::update_draft(&mut tx, draft.id, &data, &channel, now).await?;
-            guichet_kit::bus::commit(tx).await?;
-            draft.id
-        };
-        self.draft_view(id).await
-    }
-
-    pub async fn get_draft(&self, caller: &Caller, id: &str) -> Result<pb::Draft, Error> {
-        let mut conn = self.pool.acquire().await?;
-        let draft = self.reach_draft(&mut conn, caller, id, false).await?;
-        drop(conn);
-        self.draft_view(draft.id).await
-    }
-
-    pub async fn drafts(&self, caller: &Caller) -> Result<Vec<pb::Draft>, Error> {
-        let resident = caller.resident().ok_or(Error::Unauthenticated)?;
-        let mut drafts = Vec::new();
-        for draft in store::drafts_of(&self.pool, resident).await? {
-            drafts.push(self.draft_view(draft.id).await?);
-        }
-        Ok(drafts)
-    }
-
-    async fn reach_draft(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        caller: &Caller,
-        id: &str,
-        lock: bool,
-    ) -> Result<DraftRow, Error> {
-        let id = Uuid::parse_str(id.trim()).map_err(|_| Error::NotFound)?;
-        let draft = store::draft(conn, id, lock).await?.ok_or(Error::NotFound)?;
-        match &draft.resident_id {
-            // A desk agent continues what the resident started.
-            Some(owner) if caller.resident() != Some(owner) && caller.agent().is_none() => {
-                Err(Error::NotFound)
-            }
-            _ => Ok(draft),
-        }
-    }
-
-    async fn draft_view(&self, id: Uuid) -> Result<pb::Draft, Error> {
-        let mut conn = self.pool.acquire().await?;
-        let draft = store::draft(&mut conn, id, false)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let attachments = store::draft_attachments(&mut conn, id).await?;
-        Ok(pb::Draft {
-            id: draft.id.to_string(),
-            slug: draft.slug,
-            version: unsigned(draft.version),
-            data_json: draft.data.0.to_string(),
-            channel: names::parse_channel(&draft.channel).unwrap_or_default() as i32,
-            updated_at: Some(timestamp(draft.updated_at)),
-            attachments: attachments.iter().map(attachment_proto).collect(),
-            tracking_number: draft.tracking_number.unwrap_or_default(),
-            title: draft.title,
-        })
-    }
-
-    /// Discards a draft not yet submitted, with its files.
-    pub async fn discard_draft(&self, caller: &Caller, id: &str) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
-        let draft = self.reach_draft(&mut tx, caller, id, true).await?;
-        if draft.tracking_number.is_some() {
-            return Err(Error::Conflict(
-                "Cette demande a été déposée : son brouillon ne peut plus être supprimé.",
-            ));
-        }
-        store::delete_draft(&mut tx, draft.id).await?;
-        guichet_kit::bus::commit(tx).await?;
-        Ok(())
-    }
-
-    /// Removes one file of a draft not yet submitted; answers the draft.
-    pub async fn remove_attachment(
-        &self,
-        caller: &Caller,
-        request: &pb::RemoveAttachmentRequest,
-    ) -> Result<pb::Draft, Error> {
-        let mut tx = self.pool.begin().await?;
-        let draft = self
-            .reach_draft(&mut tx, caller, &request.draft_id, true)
-            .await?;
-        if draft.tracking_number.is_some() {
-            return Err(Error::Conflict(
-                "Cette demande a été déposée : ses pièces ne peuvent plus être retirées.",
-            ));
-        }
-        let id = Uuid::parse_str(request.attachment_id.trim()).map_err(|_| Error::NotFound)?;
-        if !store::delete_draft_attachment(&mut tx, draft.id, id).await? {
-            return Err(Error::NotFound);
-        }
-        guichet_kit::bus::commit(tx).await?;
-        self.draft_view(draft.id).await
-    }
-
-    /// Keeps an uploaded file with its checksum and the type read from its bytes; the
-    /// validator checks that type and size against the file field at submission.
-    #[tracing::instrument(name = "Upload a file", skip_all)]
-    pub async fn upload(
-        &self,
-        caller: &Caller,
-        request: pb::UploadAttachmentRequest,
-    ) -> Result<pb::Attachment, Error> {
-        if request.content.is_empty() {
-            return Err(Error::field("content", "Le fichier est vide."));
-        }
-        if request.content.len() > MAX_UPLOAD {
-            return Err(Error::field(
-                "content",
-                "Le fichier dépasse la taille maximale de 10 Mo.",
-            ));
-        }
-        let mime_type = upload::sniff(&request.content).unwrap_or("application/octet-stream");
-        // A photo or scan is stored, hashed and served without its metadata.
-        let content = upload::strip_metadata(mime_type, request.content)
-            .map_err(|refused| Error::field("content", refused.message()))?;
-        let mut tx = self.pool.begin().await?;
-        let draft = self
-            .reach_draft(&mut tx, caller, &request.draft_id, true)
-            .await?;
-        if draft.tracking_number.is_some() {
-            return Err(Error::Conflict("Ce brouillon a déjà été envoyé."));
-        }
-        if store::draft_attachments(&mut tx, draft.id).await?.len() >= MAX_UPLOADS_PER_DRAFT {
-            return Err(Error::field(
-                "content",
-                "Ce brouillon a atteint le nombre maximal de fichiers.",
-            ));
-        }
-        let sha256 = upload::sha256_hex(&content);
-        let filename = upload::safe_name(&request.filename, "document", mime_type);
-        let id = Uuid::now_v7();
-        store::insert_attachment(
-            &mut tx,
-            &NewAttachment {
-                id,
-                draft: Some(draft.id),
-                demand: None,
-                filename: &filename,
-                mime_type,
-                sha256: &sha256,
-                content: &content,
-                at: self.clock.now(),
-            },
-        )
-        .await?;
-        guichet_kit::bus::commit(tx).await?;
-        Ok(pb::Attachment {
-            id: id.to_string(),
-            filename,
-            mime_type: mime_type.to_owned(),
-            size: content.len() as u64,
-            sha256,
-        })
     }
 
     // ------------------------------------------------------------------ submitting
@@ -1041,7 +657,7 @@ impl Teleservices {
 }
 
 /// Form designers and administrators shape the catalogue.
-fn designer(caller: &Caller) -> Result<&Claims, Error> {
+pub(crate) fn designer(caller: &Caller) -> Result<&Claims, Error> {
     match caller.claims() {
         None => Err(Error::Unauthenticated),
         Some(c) if c.role == Role::Agent && (c.has_role("form_designer") || c.is_admin()) => Ok(c),
@@ -1053,7 +669,7 @@ fn designer(caller: &Caller) -> Result<&Claims, Error> {
 
 /// Whether the caller may see a live teleservice: published for everyone, a pilot for
 /// its audience only.
-fn visible(t: &LiveRow, caller: &Caller) -> bool {
+pub(crate) fn visible(t: &LiveRow, caller: &Caller) -> bool {
     match t.state.as_str() {
         "published" => true,
         "pilot" => t
@@ -1064,7 +680,7 @@ fn visible(t: &LiveRow, caller: &Caller) -> bool {
     }
 }
 
-fn form_channel(channel: Channel) -> Option<form::Channel> {
+pub(crate) fn form_channel(channel: Channel) -> Option<form::Channel> {
     match channel {
         Channel::Web => Some(form::Channel::Web),
         Channel::App => Some(form::Channel::App),
@@ -1076,7 +692,7 @@ fn form_channel(channel: Channel) -> Option<form::Channel> {
 }
 
 /// The answers as a JSON object.
-fn answers(json: &str) -> Result<Value, Error> {
+pub(crate) fn answers(json: &str) -> Result<Value, Error> {
     let json = json.trim();
     if json.is_empty() {
         return Ok(Value::Object(serde_json::Map::new()));
@@ -1096,10 +712,10 @@ fn answers(json: &str) -> Result<Value, Error> {
     }
 }
 
-const TOO_LARGE_NUMBER: &str = "Ce nombre est trop grand pour être enregistré (9 007 199 254 740 991 au plus, en valeur absolue).";
+pub(crate) const TOO_LARGE_NUMBER: &str = "Ce nombre est trop grand pour être enregistré (9 007 199 254 740 991 au plus, en valeur absolue).";
 
 /// The path (under `path`) of the first number of `value` beyond ±[`MAX_NUMBER`].
-fn oversized_number(value: &Value, path: &str) -> Option<String> {
+pub(crate) fn oversized_number(value: &Value, path: &str) -> Option<String> {
     let under = |key: &str| {
         if path.is_empty() {
             key.to_owned()
@@ -1124,7 +740,7 @@ fn oversized_number(value: &Value, path: &str) -> Option<String> {
 }
 
 /// Validation paths are relative to the answers: `data.children[0].birthdate`.
-fn prefixed(prefix: &str, faults: Vec<Violation>) -> Vec<Violation> {
+pub(crate) fn prefixed(prefix: &str, faults: Vec<Violation>) -> Vec<Violation> {
     faults
         .into_iter()
         .map(|v| {
@@ -1138,7 +754,7 @@ fn prefixed(prefix: &str, faults: Vec<Violation>) -> Vec<Violation> {
         .collect()
 }
 
-fn check_contact(contact: &pb::Contact) -> Result<(), Error> {
+pub(crate) fn check_contact(contact: &pb::Contact) -> Result<(), Error> {
     let mut faults = Vec::new();
     let email = contact.email.trim();
     if !email.is_empty() && !is_email(email) {
@@ -1161,11 +777,11 @@ fn check_contact(contact: &pb::Contact) -> Result<(), Error> {
     }
 }
 
-fn theme(definition: &Definition) -> String {
+pub(crate) fn theme(definition: &Definition) -> String {
     format!("teleservice:{}", definition.theme)
 }
 
-fn subject<'a>(
+pub(crate) fn subject<'a>(
     tracking: &'a str,
     department: &'a str,
     title: &'a str,
@@ -1182,7 +798,7 @@ fn subject<'a>(
 }
 
 /// A demand locked for a shared step.
-fn locked(demand: &DemandRow) -> Locked {
+pub(crate) fn locked(demand: &DemandRow) -> Locked {
     Locked {
         id: demand.id,
         tracking_number: demand.tracking_number.clone(),
@@ -1204,50 +820,6 @@ async fn lock(conn: &mut PgConnection, tracking: &str) -> anyhow::Result<Option<
         .map(locked))
 }
 
-fn unsigned(n: i32) -> u32 {
-    u32::try_from(n).unwrap_or(0)
-}
-
-fn pilot_proto(pilot: &Pilot) -> pb::Pilot {
-    match pilot {
-        Pilot::Agents => pb::Pilot {
-            mode: "agents".to_owned(),
-            ..Default::default()
-        },
-        Pilot::Cohort { residents } => pb::Pilot {
-            mode: "cohort".to_owned(),
-            residents: residents.clone(),
-            percentage: 0,
-        },
-        Pilot::Percentage { percentage } => pb::Pilot {
-            mode: "percentage".to_owned(),
-            residents: Vec::new(),
-            percentage: u32::from(*percentage),
-        },
-    }
-}
-
-fn catalog_entry(t: &LiveRow) -> pb::CatalogEntry {
-    let d: &Json<Definition> = &t.definition;
-    pb::CatalogEntry {
-        slug: t.slug.clone(),
-        title: d.title.clone(),
-        theme: d.theme.clone(),
-        department: d.department.clone(),
-        description: d.description.clone(),
-        account_required: d.audience.requires_account(),
-        channels: d
-            .channels
-            .iter()
-            .filter_map(|c| serde_json::to_value(c).ok())
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        version: unsigned(t.live_version),
-        sla_days: d.sla_days,
-        pilot: t.state == "pilot",
-    }
-}
-
 /// A document sent after filing: not empty, within the upload limit, and of a type a
 /// piece may be (PDF, JPEG, PNG), judged from its bytes.
 fn check_document(content: &[u8]) -> Result<&'static str, Error> {
@@ -1266,36 +838,6 @@ fn check_document(content: &[u8]) -> Result<&'static str, Error> {
             "Ce type de fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG.",
         )
     })
-}
-
-fn attachment_proto(a: &AttachmentRow) -> pb::Attachment {
-    pb::Attachment {
-        id: a.id.to_string(),
-        filename: a.filename.clone(),
-        mime_type: a.mime_type.clone(),
-        size: u64::try_from(a.size).unwrap_or(0),
-        sha256: a.sha256.clone(),
-    }
-}
-
-fn to_demand(d: &DemandRow, entries: &[TimelineRow]) -> Demand {
-    Demand {
-        tracking_number: d.tracking_number.clone(),
-        kind: DemandKind::Teleservice as i32,
-        title: d.title.clone(),
-        department: d.department.clone(),
-        channel: names::parse_channel(&d.channel).unwrap_or_default() as i32,
-        status: names::parse_status(&d.status).unwrap_or_default() as i32,
-        sub_status: d.sub_status.clone(),
-        created_at: Some(timestamp(d.created_at)),
-        due_at: Some(timestamp(d.due_at)),
-        timeline: entries.iter().map(TimelineRow::to_proto).collect(),
-        business: d.business_siret.clone().map(|siret| Business {
-            siret,
-            name: d.business_name.clone().unwrap_or_default(),
-        }),
-        dossier: None,
-    }
 }
 
 #[cfg(test)]
