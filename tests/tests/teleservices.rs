@@ -890,6 +890,22 @@ async fn a_pilot_is_invisible_and_refused_outside_its_audience() {
 async fn the_citys_catalog_is_loaded_and_served_per_channel() {
     let platform = Platform::start("tls_catalog").await.unwrap();
     let admin = platform.admin().await;
+    // A seed that stopped between saving a form and publishing it left a draft: the
+    // next seed publishes it.
+    let first = &guichet_teleservices::form::catalog::FILES[0];
+    let saved = platform
+        .post_json_as(
+            &admin,
+            "/api/v1/agent/teleservices",
+            &serde_json::from_str(first.json).unwrap(),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    assert!(
+        !catalog_slugs(&platform, None)
+            .await
+            .contains(&first.slug().to_owned())
+    );
     let (status, seeded) = json_of(
         platform
             .post_json_as(&admin, "/api/v1/admin/teleservices/seed", &json!({}))
@@ -908,6 +924,10 @@ async fn the_citys_catalog_is_loaded_and_served_per_channel() {
 
     let web = catalog_slugs(&platform, None).await;
     assert!(web.len() >= 30, "{web:?}");
+    assert!(
+        web.contains(&first.slug().to_owned()),
+        "the half-seeded one too"
+    );
     let kiosk = platform.device("kiosk").await;
     let at_kiosk = catalog_slugs(&platform, Some(&kiosk)).await;
     assert!(

@@ -174,23 +174,32 @@ impl Teleservices {
     /// Loads the city's starting catalogue (`catalogue/*.json`, see [`form::catalog`]):
     /// each teleservice not there yet is imported as a designer imports one — saved
     /// through [`Self::save_definition`] (the same parse, the same checks), then
-    /// published. Teleservices already there are left alone, whatever their state.
+    /// published. Teleservices already there are left alone, except one saved but never
+    /// published (a seed that stopped half-way), which is published.
     pub async fn seed_catalog(&self, caller: &Caller) -> Result<u32, Error> {
         designer(caller)?;
         let mut created = 0;
         for file in form::catalog::FILES {
             let mut conn = self.pool.acquire().await?;
-            let exists = store::teleservice(&mut conn, file.slug(), false).await?;
+            let existing = store::teleservice(&mut conn, file.slug(), false).await?;
             drop(conn);
-            if exists.is_some() {
-                continue;
-            }
-            let saved = self
-                .save_definition(caller, file.json, true)
-                .await
-                .inspect_err(|_| tracing::error!(file = file.name, "catalogue file refused"))?;
+            let slug = match existing {
+                // Saved by a seed that stopped before publishing it (saving and
+                // publishing are two transactions): publish it now. A teleservice that
+                // was ever live is the designers' to manage.
+                Some(t) if t.state == "draft" && t.live_version.is_none() => t.slug,
+                Some(_) => continue,
+                None => {
+                    self.save_definition(caller, file.json, true)
+                        .await
+                        .inspect_err(|_| {
+                            tracing::error!(file = file.name, "catalogue file refused");
+                        })?
+                        .slug
+                }
+            };
             let publish = pb::ChangeStateRequest {
-                slug: saved.slug,
+                slug,
                 state: "published".to_owned(),
                 pilot: None,
             };
