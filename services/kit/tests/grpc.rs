@@ -294,10 +294,16 @@ async fn replica(transport: Transport) -> (SocketAddr, Arc<AtomicUsize>, oneshot
 
 /// Whether a call through `channel` is answered.
 async fn answered(channel: grpc::TracedChannel) -> bool {
+    refusal(channel).await.is_none()
+}
+
+/// Why a call through `channel` was refused, if it was: the status code and message.
+async fn refusal(channel: grpc::TracedChannel) -> Option<(tonic::Code, String)> {
     KeysClient::new(channel)
         .get_jwks(GetJwksRequest::default())
         .await
-        .is_ok()
+        .err()
+        .map(|status| (status.code(), format!("{status:?}")))
 }
 
 /// A CA and a server certificate for `localhost` it signed, in PEM files; and a second
@@ -383,18 +389,30 @@ async fn only_a_client_trusting_the_services_ca_reaches_a_tls_server() {
     let plain = Transport::default()
         .connect(&url, Duration::from_secs(5))
         .unwrap();
-    assert!(!answered(plain).await, "a plain-text client is refused");
-    let other = client(&pki.other_ca, Some("localhost"));
+    // Each refused by the connection itself, for its own reason.
+    let (_, why) = refusal(plain)
+        .await
+        .expect("a plain-text client is refused");
     assert!(
-        !answered(other).await,
-        "a client trusting another CA is refused"
+        why.contains("Transport"),
+        "refused by the TLS server: {why}"
+    );
+    let other = client(&pki.other_ca, Some("localhost"));
+    let (code, why) = refusal(other)
+        .await
+        .expect("a client trusting another CA is refused");
+    assert_eq!(code, tonic::Code::Unavailable, "{why}");
+    assert!(
+        why.contains("invalid peer certificate: BadSignature"),
+        "{why}"
     );
     // The certificate names `localhost`, not the address dialled.
     let misnamed = client(&pki.ca, None);
-    assert!(
-        !answered(misnamed).await,
-        "a certificate for another name is refused"
-    );
+    let (code, why) = refusal(misnamed)
+        .await
+        .expect("a certificate for another name is refused");
+    assert_eq!(code, tonic::Code::Unavailable, "{why}");
+    assert!(why.contains("not valid for name"), "{why}");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
     // Balanced over TLS: each address dialled, each certificate checked against the name.
@@ -420,8 +438,10 @@ async fn only_a_client_trusting_the_services_ca_reaches_a_tls_server() {
         grpc::is_serving(probes.clone()).await,
         "the kubelet's probe"
     );
-    assert!(
-        !answered(probes).await,
+    let refused = refusal(probes).await.map(|(code, _)| code);
+    assert_eq!(
+        refused,
+        Some(tonic::Code::Unimplemented),
         "no service but health in plain text"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -465,22 +485,52 @@ async fn a_balancing_client_calls_every_replica_found_and_leaves_a_gone_one() {
     }
     assert_eq!(first_calls.load(Ordering::SeqCst), 10);
 
-    // A new replica gets calls once it is found.
+    // A new replica gets calls once it is found (re-resolving every 100 ms; a loaded
+    // machine may take longer, so the test waits for it rather than a fixed time).
     replicas.lock().unwrap().push(second);
-    tokio::time::sleep(every * 3).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut calls = 10;
+    while second_calls.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new replica was never called"
+        );
+        assert!(answered(channel.clone()).await);
+        calls += 1;
+        tokio::time::sleep(every / 10).await;
+    }
     for _ in 0..40 {
         assert!(answered(channel.clone()).await);
+    }
+    calls += 40;
+    let (on_first, on_second) = (
+        first_calls.load(Ordering::SeqCst),
+        second_calls.load(Ordering::SeqCst),
+    );
+    assert_eq!(on_first + on_second, calls);
+    assert!(on_first > 10 && on_second > 1, "{on_first} and {on_second}");
+
+    // The first replica leaves the answer: once the client has seen it (20 calls in a
+    // row on the second), the first stops, and calls keep being answered by the second.
+    replicas.lock().unwrap().retain(|address| *address != first);
+    let mut in_a_row = 0;
+    while in_a_row < 20 {
+        assert!(
+            tokio::time::Instant::now() < deadline + Duration::from_secs(10),
+            "the client kept calling a replica no longer found"
+        );
+        let before = first_calls.load(Ordering::SeqCst);
+        assert!(answered(channel.clone()).await);
+        in_a_row = if first_calls.load(Ordering::SeqCst) == before {
+            in_a_row + 1
+        } else {
+            0
+        };
     }
     let (on_first, on_second) = (
         first_calls.load(Ordering::SeqCst),
         second_calls.load(Ordering::SeqCst),
     );
-    assert_eq!(on_first + on_second, 50);
-    assert!(on_first > 10 && on_second > 0, "{on_first} and {on_second}");
-
-    // The first replica leaves: calls keep being answered, by the second alone.
-    replicas.lock().unwrap().retain(|address| *address != first);
-    tokio::time::sleep(every * 3).await;
     stop_first.send(()).unwrap();
     for _ in 0..20 {
         assert!(
