@@ -49,6 +49,15 @@ async fn a_silo_gets_the_kits_timeline_and_a_drifted_one_is_refused() {
     let read = timeline::load(&mut conn, thing).await.unwrap();
     assert_eq!(read.len(), 1);
     assert_eq!((read[0].text.as_str(), read[0].at), ("Bonjour", at));
+    // Asked again once entries exist (a later migration, or a silo's first one run
+    // over the table it had created itself): it changes nothing and keeps them.
+    sqlx::query("SELECT kit.ensure_timeline('things')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let kept = timeline::load(&mut conn, thing).await.unwrap();
+    assert_eq!(kept.len(), 1, "the entry is kept");
+    assert_eq!((kept[0].text.as_str(), kept[0].at), ("Bonjour", at));
     // The foreign key holds: no entry for a demand the silo does not have.
     assert!(
         timeline::insert(&mut conn, Uuid::now_v7(), &entry)
