@@ -9,7 +9,10 @@
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::Utc;
 use guichet_kit::calendar::paris_date;
-use guichet_tests::{Platform, json_of};
+use guichet_tests::{
+    Platform, json_of,
+    samples::{FPS_HEADER, fps_line, notice},
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -162,11 +165,10 @@ async fn the_police_see_the_contact_a_resident_gave_with_their_dispute() {
     let platform = Platform::start("dossier_rapo").await.unwrap();
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let today = paris_date(Utc::now());
-    let notice = "20260000000000000000000042";
-    let csv = format!(
-        "notice_number;plate;offence_at;place;amount_cents;issuing_agent;notified_on;notification_channel\n\
-         {notice};AB-123-CD;{today} 10:15;Cours Mirabeau;3300;AG-1234;{today};pare_brise\n"
-    );
+    let notice = notice(42);
+    let notice = notice.as_str();
+    let line = fps_line(notice, "AB-123-CD", today, "Cours Mirabeau");
+    let csv = format!("{FPS_HEADER}\n{line}\n");
     let imported = platform.import_fps(&police, &csv).await;
     assert_eq!(imported.status(), StatusCode::OK);
     let pdf = STANDARD.encode(PDF);

@@ -8,7 +8,10 @@
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::Utc;
 use guichet_kit::calendar::paris_date;
-use guichet_tests::Platform;
+use guichet_tests::{
+    Platform,
+    samples::{FPS_HEADER, fps_line, notice},
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -148,12 +151,12 @@ async fn a_rapo_key_never_returns_the_holder_of_someone_elses_dispute() {
     let platform = Platform::start("retry_rapo").await.unwrap();
     let police = platform.agent("ines", &["POLICE_MUN"]).await;
     let today = paris_date(Utc::now());
-    let (first_notice, second_notice) =
-        ("20260000000000000000000051", "20260000000000000000000052");
+    let (first_notice, second_notice) = (notice(51), notice(52));
+    let (first_notice, second_notice) = (first_notice.as_str(), second_notice.as_str());
     let csv = format!(
-        "notice_number;plate;offence_at;place;amount_cents;issuing_agent;notified_on;notification_channel\n\
-         {first_notice};AB-123-CD;{today} 10:15;Cours Mirabeau;3300;AG-1234;{today};pare_brise\n\
-         {second_notice};EF-456-GH;{today} 11:15;Rotonde;3300;AG-1234;{today};pare_brise\n"
+        "{FPS_HEADER}\n{}\n{}\n",
+        fps_line(first_notice, "AB-123-CD", today, "Cours Mirabeau"),
+        fps_line(second_notice, "EF-456-GH", today, "Rotonde"),
     );
     let imported = platform.import_fps(&police, &csv).await;
     assert_eq!(imported.status(), StatusCode::OK);
