@@ -763,13 +763,18 @@ fn the_ingress_streams_the_live_feed_and_takes_the_largest_upload_over_tls() {
 
 #[test]
 fn every_process_outlives_its_longest_request_when_stopped() {
-    let request_timeout = 30; // GUICHET__TIMEOUTS__REQUEST_SECONDS's default
     for deployment in objects("overlays/prod")
         .iter()
         .filter(|o| o["kind"] == "Deployment")
     {
         let name = deployment["metadata"]["name"].as_str().unwrap();
         let spec = &deployment["spec"]["template"]["spec"];
+        // The gateway's request deadline, as the manifest sets it or by default.
+        let request_timeout =
+            env_value(&spec["containers"][0], "GUICHET__TIMEOUTS__REQUEST_SECONDS")
+                .map_or(guichet_gateway::Timeouts::default().request_seconds, |v| {
+                    v.parse().unwrap()
+                });
         let pre_stop = spec["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
             .as_u64()
             .unwrap_or_else(|| panic!("{name} has no preStop sleep"));
