@@ -60,20 +60,26 @@ pub async fn rotate_if_due(pool: &PgPool, clock: &Clock, max_age: Duration) -> a
     Ok(())
 }
 
+/// A new key: its id (the day and a random suffix), and the key as stored.
 fn generate(now: DateTime<Utc>) -> anyhow::Result<(String, Vec<u8>, String)> {
     let mut seed = [0u8; 32];
     rand::rng().fill_bytes(&mut seed);
-    let key = SigningKey::from_bytes(&seed);
+    let (der, x) = encoded(&SigningKey::from_bytes(&seed))?;
+    let mut suffix = [0u8; 4];
+    rand::rng().fill_bytes(&mut suffix);
+    let kid = format!("{}-{}", now.format("%Y%m%d"), hex(&suffix));
+    Ok((kid, der, x))
+}
+
+/// A key as stored: its PKCS#8 document (private) and its public half in base64url, the
+/// JWKS `x`.
+fn encoded(key: &SigningKey) -> anyhow::Result<(Vec<u8>, String)> {
     let der = key
         .to_pkcs8_der()
         .map_err(|e| anyhow::anyhow!("encoding a signing key: {e}"))?
         .as_bytes()
         .to_vec();
-    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
-    let mut suffix = [0u8; 4];
-    rand::rng().fill_bytes(&mut suffix);
-    let kid = format!("{}-{}", now.format("%Y%m%d"), hex(&suffix));
-    Ok((kid, der, x))
+    Ok((der, URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes())))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -154,30 +160,35 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn keys_are_stored_as_before_and_old_ones_still_sign() {
-        let key = SigningKey::from_bytes(&[7; 32]);
-        let der = key.to_pkcs8_der().unwrap();
-        assert_eq!(hex(der.as_bytes()), STORED_DER);
-
-        let x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+    /// Signs a token with the stored key `der` and checks it against the public `x`.
+    fn verifies(der: &[u8], x: &str) -> bool {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.kid = Some("k".into());
         let claims = serde_json::json!({"sub": "a", "exp": 4_102_444_800_i64});
-        let token = jsonwebtoken::encode(
-            &header,
-            &claims,
-            &EncodingKey::from_ed_der(&unhex(STORED_DER)),
-        )
-        .unwrap();
+        let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der)).unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
         validation.set_required_spec_claims(&["exp"]);
-        let decoding = DecodingKey::from_ed_components(&x).unwrap();
-        assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).is_ok());
-        let other = DecodingKey::from_ed_components(
-            &URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&[8; 32]).verifying_key().to_bytes()),
-        )
-        .unwrap();
-        assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &other, &validation).is_err());
+        let decoding = DecodingKey::from_ed_components(x).unwrap();
+        jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).is_ok()
+    }
+
+    #[test]
+    fn keys_are_stored_as_before_and_old_ones_still_sign() {
+        let (der, x) = encoded(&SigningKey::from_bytes(&[7; 32])).unwrap();
+        assert_eq!(hex(&der), STORED_DER);
+        assert!(verifies(&unhex(STORED_DER), &x));
+        let (_, other) = encoded(&SigningKey::from_bytes(&[8; 32])).unwrap();
+        assert!(!verifies(&unhex(STORED_DER), &other));
+    }
+
+    #[test]
+    fn a_generated_key_signs_what_its_published_half_verifies() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 6, 10, 0, 0).unwrap();
+        let (kid, der, x) = generate(now).unwrap();
+        assert!(kid.starts_with("20261206-"), "{kid}");
+        assert!(verifies(&der, &x));
+        let (again, other_der, other_x) = generate(now).unwrap();
+        assert_ne!(again, kid, "two keys of one day have two ids");
+        assert!(!verifies(&der, &other_x) && !verifies(&other_der, &x));
     }
 }
