@@ -218,6 +218,9 @@ impl Audience {
     }
 }
 
+/// Builders for the unit tests. The catalogue is data (`catalogue/*.json`) and
+/// designers send JSON: only tests build a definition in Rust.
+#[cfg(test)]
 impl Definition {
     /// A definition open to anyone on every channel, with no page yet; add pages with
     /// [`Definition::page`].
@@ -283,7 +286,9 @@ impl Definition {
         });
         self
     }
+}
 
+impl Definition {
     /// The definition as served to every channel, stored, and exported: what
     /// [`Definition::from_json`] reads back.
     pub fn to_json(&self) -> Value {

@@ -249,6 +249,9 @@ pub struct ExplanationRules {
     pub body: String,
 }
 
+/// Builders for the unit tests. The catalogue is data (`catalogue/*.json`) and
+/// designers send JSON: only tests build a field in Rust.
+#[cfg(test)]
 impl Field {
     /// A field of the given type, optional, with no condition nor prefill.
     pub fn new(id: &str, label: &str, kind: FieldKind) -> Self {
@@ -458,7 +461,9 @@ impl Field {
         self.prefill = Some(attribute.to_owned());
         self
     }
+}
 
+impl Field {
     /// Display-only fields (section titles, explanations) carry no answer.
     pub fn is_display_only(&self) -> bool {
         matches!(
@@ -476,6 +481,7 @@ impl Field {
     }
 }
 
+#[cfg(test)]
 fn choices(options: &[(&str, &str)]) -> Vec<Choice> {
     options
         .iter()
