@@ -106,14 +106,16 @@ pub fn init_logs() {
     }
 }
 
-/// Polls `check` until it returns `Some` or ten seconds pass (generous: CI has two cores): events cross the broker
-/// asynchronously, so tests wait for an outcome instead of sleeping a fixed time.
+/// Polls `check` until it returns `Some` or twenty seconds pass: events cross the broker
+/// asynchronously, so tests wait for an outcome instead of sleeping a fixed time. The
+/// limit only costs a failing test; it is generous because CI runs a whole platform per
+/// test on two cores, with other tests beside it.
 pub async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         if let Some(value) = check().await {
             return Some(value);
