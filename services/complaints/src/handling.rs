@@ -8,7 +8,7 @@ use guichet_kit::{
     demand::{
         self as shared, Error,
         access::{self, Access, After},
-        agent_author, events as demand_events, parse_tracking, resident_author,
+        agent_author, audit, events as demand_events, parse_tracking, resident_author,
         search::search_demands,
         status,
         timeline::{self, TimelineRow},
@@ -132,12 +132,8 @@ impl Complaints {
         let (info, content) = store::photo(&self.pool, complaint.id, id)
             .await?
             .ok_or(Error::NotFound)?;
-        if let (Access::Agent, Some(agent)) = (access, caller.agent()) {
-            let mut tx = self.pool.begin().await?;
-            let audit = demand_events::audited(SERVICE, agent, "read", &tracking, self.clock.now());
-            bus::enqueue(&mut tx, &audit).await?;
-            guichet_kit::bus::commit(tx).await?;
-        }
+        let now = self.clock.now();
+        audit::read(&self.pool, &SILO, caller, access, "read", &tracking, now).await?;
         Ok(pb::PhotoContent {
             info: Some(photo_info(&info)),
             content,

@@ -9,8 +9,8 @@ use guichet_kit::{
     bus,
     demand::{
         Error,
-        access::{self, Access, ListScope},
-        agent_author, business_of, check_status_change, claim,
+        access::{self, ListScope},
+        agent_author, audit, business_of, check_status_change, claim,
         events::{self as demand_events, Act},
         list,
         message::{self, Locked},
@@ -239,19 +239,8 @@ impl Complaints {
             proof,
             (&complaint.contact_email, &complaint.contact_phone),
         );
-        if access == Access::Agent
-            && let Some(agent) = caller.agent()
-        {
-            let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-            bus::enqueue(
-                &mut tx,
-                &demand_events::audited(SERVICE, agent, "read", tracking, self.clock.now()),
-            )
-            .await?;
-            guichet_kit::bus::commit(tx)
-                .await
-                .map_err(anyhow::Error::from)?;
-        }
+        let now = self.clock.now();
+        audit::read(&self.pool, &SILO, caller, access, "read", tracking, now).await?;
         let mut demand = to_demand(&complaint, &timeline);
         if opens {
             let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;

@@ -9,7 +9,7 @@ use guichet_kit::{
     demand::{
         Error,
         access::{self, Access},
-        agent_author, check_status_change, claim,
+        agent_author, audit, check_status_change, claim,
         events::{self as demand_events, Act},
         message::{self, Locked},
         parse_tracking,
@@ -62,26 +62,6 @@ impl Rapo {
             channel,
             at: self.clock.now(),
         }
-    }
-
-    /// Records an agent's action in the audit log (through identity), in its own
-    /// transaction when nothing else changes.
-    pub(crate) async fn audit(
-        &self,
-        agent: &Claims,
-        action: &str,
-        tracking: &str,
-    ) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        bus::enqueue(
-            &mut tx,
-            &demand_events::audited(SERVICE, agent, action, tracking, self.clock.now()),
-        )
-        .await?;
-        guichet_kit::bus::commit(tx)
-            .await
-            .map_err(anyhow::Error::from)?;
-        Ok(())
     }
 
     #[tracing::instrument(name = "Import FPS notices", skip_all, fields(lines = tracing::field::Empty))]
@@ -306,11 +286,8 @@ impl Rapo {
             .await?
             .ok_or(Error::NotFound)?;
         let access = access::reach(caller, row.resident_id.as_deref(), &row.department, THEME)?;
-        if access == Access::Agent
-            && let Some(agent) = caller.agent()
-        {
-            self.audit(agent, action, &tracking).await?;
-        }
+        let now = self.clock.now();
+        audit::read(&self.pool, &SILO, caller, access, action, &tracking, now).await?;
         Ok(Read {
             row,
             timeline,

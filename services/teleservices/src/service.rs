@@ -12,7 +12,7 @@ use guichet_kit::{
     demand::{
         self as shared, Error, Silo,
         access::{self, Access, ListScope},
-        agent_author, business_of, check_status_change, claim,
+        agent_author, audit, business_of, check_status_change, claim,
         events::{self as demand_events, Act, Filing, Subject},
         list,
         message::{self, Locked},
@@ -486,18 +486,8 @@ impl Teleservices {
             &demand.department,
             &demand.theme,
         )?;
-        if let (Access::Agent, Some(agent)) = (access, caller.agent()) {
-            let mut tx = self.pool.begin().await?;
-            let event = demand_events::audited(
-                SERVICE,
-                agent,
-                "read",
-                &demand.tracking_number,
-                self.clock.now(),
-            );
-            bus::enqueue(&mut tx, &event).await?;
-            guichet_kit::bus::commit(tx).await?;
-        }
+        let (tracking, now) = (&demand.tracking_number, self.clock.now());
+        audit::read(&self.pool, &SILO, caller, access, "read", tracking, now).await?;
         Ok(access)
     }
 

@@ -7,6 +7,7 @@
 //! described by a [`Silo`].
 
 pub mod access;
+pub mod audit;
 pub mod claim;
 pub mod erasure;
 pub mod events;
