@@ -530,3 +530,98 @@ async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
         .unwrap();
     assert_eq!(holder, "Jeanne Martin");
 }
+
+/// The agents' reads of a person's demand are in the journal, in every silo; the
+/// person reading their own demand is not.
+#[tokio::test]
+async fn an_agents_reads_are_journalled_in_every_silo_and_a_residents_own_are_not() {
+    let platform = Platform::start("rgpd_reads").await.unwrap();
+    let claire = platform
+        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
+        .await;
+    let definition = guichet_tests::birth_certificate("acte-lecture", &[]);
+    platform.publish_teleservice(&claire, &definition).await;
+    let ines = platform.agent("ines", &["POLICE_MUN"]).await;
+    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
+    let fps = samples::fps_line(&samples::notice(7), "AB-123-CD", notified, "Cours Mirabeau");
+    let imported = platform
+        .import_fps(&ines, &format!("{}\n{fps}\n", samples::FPS_HEADER))
+        .await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    let karim = platform.agent("karim", &["VOIRIE"]).await;
+
+    let jeanne = platform.resident("jeanne@example.org").await;
+    let complaint = created(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/complaints",
+                &pothole("jeanne@example.org"),
+            )
+            .await,
+        "complaint",
+    )
+    .await;
+    let answers = json!({
+        "data": {"nom": "Martin"},
+        "contact": {"name": "Jeanne Martin", "email": "jeanne@example.org"}
+    });
+    let demand = created(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/teleservices/acte-lecture/demands",
+                &answers,
+            )
+            .await,
+        "teleservice demand",
+    )
+    .await;
+    let dispute = created(
+        platform
+            .post_json_as(
+                &jeanne,
+                "/api/v1/rapo/disputes",
+                &samples::dispute(&samples::notice(7)),
+            )
+            .await,
+        "dispute",
+    )
+    .await;
+
+    let admin = platform.admin().await;
+    for (filed, agent, name) in [
+        (&complaint, &karim, "karim"),
+        (&demand, &claire, "claire"),
+        (&dispute, &ines, "ines"),
+    ] {
+        let number = filed["tracking_number"].as_str().unwrap();
+        let path = format!("/api/v1/demands/{number}");
+        // Jeanne reads her own, then the agent handling it reads it.
+        assert_eq!(
+            platform.get_as(&jeanne, &path).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(platform.get_as(agent, &path).await.status(), StatusCode::OK);
+        let reads = testing::eventually(|| async {
+            let journal: Value = platform
+                .get_as(&admin, &format!("/api/v1/admin/audit?subject={number}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let reads: Vec<Value> = journal["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == "read")
+                .cloned()
+                .collect();
+            (!reads.is_empty()).then_some(reads)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{number}: the agent's read is not in the journal"));
+        assert_eq!(reads.len(), 1, "{number}: one read, the agent's: {reads:?}");
+        assert_eq!(reads[0]["actor_name"], name, "{number}");
+    }
+}
