@@ -293,18 +293,7 @@ async fn a_resident_downloads_their_data_then_erases_their_account() {
 #[tokio::test]
 async fn a_resident_attaches_a_teleservice_demand_and_a_dispute_filed_without_account() {
     let platform = Platform::start("claim_silos").await.unwrap();
-    let designer = platform
-        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
-        .await;
-    let definition = guichet_tests::birth_certificate("acte-rattache", &[]);
-    platform.publish_teleservice(&designer, &definition).await;
-    let police = platform.agent("ines", &["POLICE_MUN"]).await;
-    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
-    let fps = samples::fps_line(&samples::notice(6), "AB-123-CD", notified, "Rue d'Italie");
-    let imported = platform
-        .import_fps(&police, &format!("{}\n{fps}\n", samples::FPS_HEADER))
-        .await;
-    assert_eq!(imported.status(), StatusCode::OK);
+    every_silo_ready(&platform, "acte-rattache", 6).await;
     let answers = json!({
         "data": {"nom": "Martin"},
         "contact": {"name": "Jeanne Martin", "email": "jeanne.martin@example.org"}
@@ -360,6 +349,64 @@ async fn a_resident_attaches_a_teleservice_demand_and_a_dispute_filed_without_ac
     assert_eq!(numbers, expected);
 }
 
+/// What filing in every silo needs first: a birth-certificate teleservice `slug`
+/// published by claire (civil status, form designer), and the FPS `notice(n)` imported
+/// by ines (municipal police). Their tokens.
+async fn every_silo_ready(platform: &Platform, slug: &str, n: u32) -> (String, String) {
+    let claire = platform
+        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
+        .await;
+    let definition = guichet_tests::birth_certificate(slug, &[]);
+    platform.publish_teleservice(&claire, &definition).await;
+    let ines = platform.agent("ines", &["POLICE_MUN"]).await;
+    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
+    let fps = samples::fps_line(&samples::notice(n), "AB-123-CD", notified, "Cours Mirabeau");
+    let imported = platform
+        .import_fps(&ines, &format!("{}\n{fps}\n", samples::FPS_HEADER))
+        .await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    (claire, ines)
+}
+
+/// Jeanne, signed in as `token`, files in each silo (after [`every_silo_ready`] with the
+/// same `slug` and `n`): a complaint, a teleservice demand and a dispute, as created.
+async fn file_everywhere(platform: &Platform, token: &str, slug: &str, n: u32) -> [Value; 3] {
+    let complaint = created(
+        platform
+            .post_json_as(token, "/api/v1/complaints", &pothole("jeanne@example.org"))
+            .await,
+        "complaint",
+    )
+    .await;
+    let answers = json!({
+        "data": {"nom": "Martin"},
+        "contact": {"name": "Jeanne Martin", "email": "jeanne@example.org", "phone": "06 12 34 56 78"}
+    });
+    let demand = created(
+        platform
+            .post_json_as(
+                token,
+                &format!("/api/v1/teleservices/{slug}/demands"),
+                &answers,
+            )
+            .await,
+        "teleservice demand",
+    )
+    .await;
+    let dispute = created(
+        platform
+            .post_json_as(
+                token,
+                "/api/v1/rapo/disputes",
+                &samples::dispute(&samples::notice(n)),
+            )
+            .await,
+        "dispute",
+    )
+    .await;
+    [complaint, demand, dispute]
+}
+
 /// The body of a `201 Created` answer; any other status fails, with the body.
 async fn created(response: reqwest::Response, what: &str) -> Value {
     let status = response.status();
@@ -371,43 +418,11 @@ async fn created(response: reqwest::Response, what: &str) -> Value {
 #[tokio::test]
 async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
     let platform = Platform::start("rgpd_silos").await.unwrap();
-    let designer = platform
-        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
-        .await;
-    let definition = guichet_tests::birth_certificate("acte-rgpd", &[]);
-    platform.publish_teleservice(&designer, &definition).await;
-    let police = platform.agent("ines", &["POLICE_MUN"]).await;
-    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
-    let fps = samples::fps_line(&samples::notice(5), "AB-123-CD", notified, "Cours Mirabeau");
-    let imported = platform
-        .import_fps(&police, &format!("{}\n{fps}\n", samples::FPS_HEADER))
-        .await;
-    assert_eq!(imported.status(), StatusCode::OK);
+    every_silo_ready(&platform, "acte-rgpd", 5).await;
 
     // Jeanne, signed in, files in each silo and leaves a draft.
     let jeanne = platform.resident("jeanne@example.org").await;
-    let complaint = created(
-        platform
-            .post_json_as(
-                &jeanne,
-                "/api/v1/complaints",
-                &pothole("jeanne@example.org"),
-            )
-            .await,
-        "complaint",
-    )
-    .await;
-    let answers = json!({
-        "data": {"nom": "Martin"},
-        "contact": {"name": "Jeanne Martin", "email": "jeanne@example.org", "phone": "06 12 34 56 78"}
-    });
-    let demand = created(
-        platform
-            .post_json_as(&jeanne, "/api/v1/teleservices/acte-rgpd/demands", &answers)
-            .await,
-        "teleservice demand",
-    )
-    .await;
+    let [complaint, demand, dispute] = file_everywhere(&platform, &jeanne, "acte-rgpd", 5).await;
     created(
         platform
             .post_json_as(
@@ -417,17 +432,6 @@ async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
             )
             .await,
         "draft",
-    )
-    .await;
-    let dispute = created(
-        platform
-            .post_json_as(
-                &jeanne,
-                "/api/v1/rapo/disputes",
-                &samples::dispute(&samples::notice(5)),
-            )
-            .await,
-        "dispute",
     )
     .await;
     // Her export holds each silo's demand with its timeline, in the same rows.
@@ -536,58 +540,11 @@ async fn erasing_an_account_leaves_every_silo_s_demands_without_the_person() {
 #[tokio::test]
 async fn an_agents_reads_are_journalled_in_every_silo_and_a_residents_own_are_not() {
     let platform = Platform::start("rgpd_reads").await.unwrap();
-    let claire = platform
-        .agent_with_roles("claire", &["ETAT_CIVIL"], &["agent", "form_designer"])
-        .await;
-    let definition = guichet_tests::birth_certificate("acte-lecture", &[]);
-    platform.publish_teleservice(&claire, &definition).await;
-    let ines = platform.agent("ines", &["POLICE_MUN"]).await;
-    let notified = guichet_kit::calendar::paris_date(chrono::Utc::now());
-    let fps = samples::fps_line(&samples::notice(7), "AB-123-CD", notified, "Cours Mirabeau");
-    let imported = platform
-        .import_fps(&ines, &format!("{}\n{fps}\n", samples::FPS_HEADER))
-        .await;
-    assert_eq!(imported.status(), StatusCode::OK);
+    let (claire, ines) = every_silo_ready(&platform, "acte-lecture", 7).await;
     let karim = platform.agent("karim", &["VOIRIE"]).await;
 
     let jeanne = platform.resident("jeanne@example.org").await;
-    let complaint = created(
-        platform
-            .post_json_as(
-                &jeanne,
-                "/api/v1/complaints",
-                &pothole("jeanne@example.org"),
-            )
-            .await,
-        "complaint",
-    )
-    .await;
-    let answers = json!({
-        "data": {"nom": "Martin"},
-        "contact": {"name": "Jeanne Martin", "email": "jeanne@example.org"}
-    });
-    let demand = created(
-        platform
-            .post_json_as(
-                &jeanne,
-                "/api/v1/teleservices/acte-lecture/demands",
-                &answers,
-            )
-            .await,
-        "teleservice demand",
-    )
-    .await;
-    let dispute = created(
-        platform
-            .post_json_as(
-                &jeanne,
-                "/api/v1/rapo/disputes",
-                &samples::dispute(&samples::notice(7)),
-            )
-            .await,
-        "dispute",
-    )
-    .await;
+    let [complaint, demand, dispute] = file_everywhere(&platform, &jeanne, "acte-lecture", 7).await;
 
     let admin = platform.admin().await;
     for (filed, agent, name) in [
