@@ -706,6 +706,22 @@ pub async fn json_ok(
     body
 }
 
+/// The tracking numbers of a desk search's answer (`demands`), in its order.
+#[allow(clippy::missing_panics_doc)]
+pub fn found_numbers(found: &serde_json::Value) -> Vec<String> {
+    found["demands"]
+        .as_array()
+        .expect("a search answer lists demands")
+        .iter()
+        .map(|d| {
+            d["tracking_number"]
+                .as_str()
+                .expect("a tracking number")
+                .to_owned()
+        })
+        .collect()
+}
+
 /// A pothole on the Cours Mirabeau with a resident's contact, as `POST
 /// /api/v1/complaints` takes it.
 pub fn pothole() -> serde_json::Value {

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use guichet_tests::{Platform, json_of};
+use guichet_tests::{Platform, found_numbers, json_of};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -19,15 +19,6 @@ fn complaint(contact_name: &str, at: (f64, f64)) -> Value {
 }
 
 const COURS_MIRABEAU: (f64, f64) = (43.5268, 5.4483);
-
-fn numbers(found: &Value) -> Vec<String> {
-    found["demands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["tracking_number"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn the_desk_finds_a_caller_without_accents_by_part_of_their_name() {
@@ -58,7 +49,11 @@ async fn the_desk_finds_a_caller_without_accents_by_part_of_their_name() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{found}");
-        assert_eq!(numbers(&found), std::slice::from_ref(&number), "{query}");
+        assert_eq!(
+            found_numbers(&found),
+            std::slice::from_ref(&number),
+            "{query}"
+        );
     }
     let (_, none) = json_of(
         platform
@@ -66,7 +61,7 @@ async fn the_desk_finds_a_caller_without_accents_by_part_of_their_name() {
             .await,
     )
     .await;
-    assert!(numbers(&none).is_empty(), "{none}");
+    assert!(found_numbers(&none).is_empty(), "{none}");
 
     // Accounts too: the resident "Jeanne Martin" is found as "jeanne martin" and
     // with an accent she does not have in her name ("Jéanne").

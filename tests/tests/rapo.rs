@@ -7,7 +7,7 @@
 use chrono::{Days, NaiveDate, Utc};
 use guichet_kit::calendar::{add_months, french_date, paris_date};
 use guichet_tests::{
-    Platform, json_of,
+    Platform, found_numbers, json_of,
     samples::{FPS_HEADER, PDF, dispute, fps_line, notice, pdf_file},
 };
 use reqwest::StatusCode;
@@ -786,12 +786,7 @@ async fn found(platform: &Platform, token: &str, query: &str) -> Vec<String> {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{found}");
-    found["demands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["tracking_number"].as_str().unwrap().to_owned())
-        .collect()
+    found_numbers(&found)
 }
 
 #[tokio::test]
